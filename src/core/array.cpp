@@ -1,0 +1,176 @@
+#include "larder/core/array.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "larder/core/error.h"
+
+namespace larder {
+namespace {
+
+constexpr std::size_t kAlignment = 64;
+
+std::shared_ptr<std::byte> allocate(std::size_t nbytes) {
+  // aligned_alloc wants a multiple of the alignment, and a non-zero size.
+  const std::size_t rounded = std::max(kAlignment, (nbytes + kAlignment - 1) / kAlignment * kAlignment);
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (p == nullptr) {
+    throw Error(ErrorCode::io, fmt::format("out of memory allocating {} bytes", nbytes));
+  }
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+}
+
+void require_fixed_size(const DType& dtype) {
+  if (!dtype.is_fixed_size()) {
+    throw Error(ErrorCode::unsupported,
+                fmt::format("an Array cannot hold dtype {}: its elements have no fixed size",
+                            dtype.name()));
+  }
+}
+
+// Copies one element of `size` bytes; fixed sizes compile to a single move.
+inline void copy_item(std::byte* dst, const std::byte* src, std::size_t size) {
+  switch (size) {
+    case 1:
+      *dst = *src;
+      return;
+    case 2:
+      std::memcpy(dst, src, 2);
+      return;
+    case 4:
+      std::memcpy(dst, src, 4);
+      return;
+    case 8:
+      std::memcpy(dst, src, 8);
+      return;
+    case 16:
+      std::memcpy(dst, src, 16);
+      return;
+    default:
+      std::memcpy(dst, src, size);
+  }
+}
+
+// Walks the selected elements in C order. `Visit(element_pointer, run_length)`
+// gets runs of `run_length` contiguous elements where the innermost axis allows.
+template <class Byte, class Visit>
+void walk(Byte* base, std::span<const std::int64_t> strides, const std::vector<ResolvedAxis>& axes,
+          std::size_t axis, std::size_t item, Visit&& visit) {
+  const ResolvedAxis& a = axes[axis];
+  const std::int64_t stride = strides[axis];
+  if (axis + 1 == axes.size()) {
+    if (!a.is_list && (a.step * stride == static_cast<std::int64_t>(item) || a.count == 1)) {
+      if (a.count > 0) visit(base + a.start * stride, a.count);
+      return;
+    }
+    for (std::int64_t k = 0; k < a.count; ++k) visit(base + a.source_index(k) * stride, 1);
+    return;
+  }
+  for (std::int64_t k = 0; k < a.count; ++k) {
+    walk(base + a.source_index(k) * stride, strides, axes, axis + 1, item, visit);
+  }
+}
+
+}  // namespace
+
+Array Array::empty(DType dtype, Shape shape) {
+  require_fixed_size(dtype);
+  const std::size_t nbytes = static_cast<std::size_t>(shape.num_elements()) * dtype.item_size();
+  return Array(dtype, std::move(shape), allocate(nbytes));
+}
+
+Array Array::zeros(DType dtype, Shape shape) {
+  Array a = empty(dtype, std::move(shape));
+  std::memset(a.data(), 0, a.nbytes());
+  return a;
+}
+
+Array Array::copy_of(ArrayView view) { return take(view, Selection()); }
+
+Array Array::adopt(DType dtype, Shape shape, std::shared_ptr<std::byte> data) {
+  require_fixed_size(dtype);
+  if (data == nullptr && shape.num_elements() != 0) {
+    throw Error(ErrorCode::invalid_argument, "Array::adopt was given no buffer");
+  }
+  return Array(dtype, std::move(shape), std::move(data));
+}
+
+Array Array::reshaped(Shape shape) && {
+  if (shape.num_elements() != num_elements()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("cannot reshape an array of shape {} ({} elements) to {}",
+                            shape_.to_string(), num_elements(), shape.to_string()));
+  }
+  shape_ = std::move(shape);
+  return std::move(*this);
+}
+
+Array take(ArrayView source, const Selection& selection) {
+  const auto axes = selection.resolve(source.shape());
+  Array out = Array::empty(source.dtype(), result_shape(axes));
+  const std::size_t item = source.dtype().item_size();
+  if (out.num_elements() == 0) return out;
+  if (axes.empty()) {  // a scalar
+    copy_item(out.data(), source.data(), item);
+    return out;
+  }
+  std::byte* cursor = out.data();
+  walk(source.data(), source.strides(), axes, 0, item,
+       [&](const std::byte* src, std::int64_t run) {
+         if (run == 1) {
+           copy_item(cursor, src, item);
+         } else {
+           std::memcpy(cursor, src, static_cast<std::size_t>(run) * item);
+         }
+         cursor += static_cast<std::size_t>(run) * item;
+       });
+  return out;
+}
+
+void put(MutableArrayView target, const Selection& selection, ArrayView values) {
+  const auto axes = selection.resolve(target.shape());
+  const Shape wanted = result_shape(axes);
+  if (values.dtype().native() != target.dtype().native() ||
+      values.dtype().byte_order() != target.dtype().byte_order()) {
+    throw Error(ErrorCode::type_mismatch,
+                fmt::format("cannot write values of dtype {} into an array of dtype {}",
+                            values.dtype().numpy_str(), target.dtype().numpy_str()));
+  }
+  const bool broadcast = values.num_elements() == 1 && wanted.num_elements() != 1;
+  if (!broadcast && values.shape() != wanted) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("cannot write values of shape {} into a selection of shape {}",
+                            values.shape().to_string(), wanted.to_string()));
+  }
+  if (wanted.num_elements() == 0) return;
+  const std::size_t item = target.dtype().item_size();
+  // Values may be strided: bring them into C order first (cheap for contiguous input).
+  Array packed_storage = Array::empty(values.dtype(), Shape{});
+  const std::byte* packed = values.data();
+  if (!values.is_contiguous()) {
+    packed_storage = Array::copy_of(values);
+    packed = packed_storage.data();
+  }
+  if (axes.empty()) {
+    copy_item(target.data(), packed, item);
+    return;
+  }
+  const std::byte* cursor = packed;
+  walk(target.data(), target.strides(), axes, 0, item, [&](std::byte* dst, std::int64_t run) {
+    if (broadcast) {
+      for (std::int64_t k = 0; k < run; ++k) copy_item(dst + k * item, packed, item);
+      return;
+    }
+    if (run == 1) {
+      copy_item(dst, cursor, item);
+    } else {
+      std::memcpy(dst, cursor, static_cast<std::size_t>(run) * item);
+    }
+    cursor += static_cast<std::size_t>(run) * item;
+  });
+}
+
+}  // namespace larder
