@@ -27,7 +27,11 @@ int max_concurrency() {
       tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
 }
 
+// Built in place: a moved global_control deregisters its limit when the
+// moved-from temporary dies, silently lifting the cap.
 struct ConcurrencyLimit::Impl {
+  explicit Impl(std::size_t threads)
+      : control(tbb::global_control::max_allowed_parallelism, threads) {}
   tbb::global_control control;
 };
 
@@ -36,8 +40,7 @@ ConcurrencyLimit::ConcurrencyLimit(int threads) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("thread count must be at least 1, got {}", threads));
   }
-  impl_ = std::make_unique<Impl>(Impl{tbb::global_control(
-      tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads))});
+  impl_ = std::make_unique<Impl>(static_cast<std::size_t>(threads));
 }
 
 ConcurrencyLimit::~ConcurrencyLimit() = default;

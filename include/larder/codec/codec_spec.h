@@ -27,7 +27,7 @@ struct CodecSpec {
   // Byte framing, for codecs whose bytes differ between HDF5 and numcodecs:
   //   lz4:  "hdf5" (filter 32004: BE sizes + blocks, default) | "numcodecs" (LE size + block)
   //   gzip: "zlib" (RFC 1950: HDF5 deflate, numcodecs zlib, default) | "gzip" (RFC 1952)
-  std::string format;
+  std::string format{};  // {}: designated initializers may omit it without a warning
 
   // Throws Error(invalid_argument) naming the field and value.
   static CodecSpec from_json(const nlohmann::json& json);

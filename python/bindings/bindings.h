@@ -1,0 +1,36 @@
+// Shared pieces of the larder Python bindings: one bind_* per concept, and
+// the conversions every binding uses (arrays, JSON). Call with the GIL held.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <nlohmann/json.hpp>
+
+#include "larder/core/array.h"
+
+namespace larder::python {
+
+namespace py = pybind11;
+
+void bind_errors(py::module_& m);
+void bind_array(py::module_& m);
+void bind_codec(py::module_& m);
+
+// A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
+py::array to_numpy(Array array);
+
+// An Array over a numpy array (or anything numpy accepts). C-contiguous
+// input is wrapped without copying and kept alive by the Array; other input
+// is copied into C order.
+Array from_numpy(py::handle object);
+
+// A numpy dtype for a larder DType, and back.
+py::dtype to_numpy_dtype(const DType& dtype);
+DType from_numpy_dtype(const py::dtype& dtype);
+
+py::object to_python(const nlohmann::json& json);
+nlohmann::json to_json(py::handle object);
+
+}  // namespace larder::python

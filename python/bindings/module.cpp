@@ -1,0 +1,12 @@
+// The larder._larder extension module: the engine's concepts, bound one file each.
+#include "bindings.h"
+#include "larder/core/version.h"
+
+PYBIND11_MODULE(_larder, m) {
+  namespace lp = larder::python;
+  m.doc() = "larder's C++ engine; import the `larder` package rather than this module";
+  m.attr("__version__") = std::string(larder::version());
+  lp::bind_errors(m);
+  lp::bind_array(m);
+  lp::bind_codec(m);
+}
