@@ -21,3 +21,5 @@ endif()
 if(LARDER_TESTS)
   find_package(GTest REQUIRED)
 endif()
+
+pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5-serial)

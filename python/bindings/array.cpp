@@ -7,7 +7,9 @@
 namespace larder::python {
 namespace {
 
-std::vector<py::ssize_t> dims_of(const Shape& shape) { return {shape.begin(), shape.end()}; }
+std::vector<py::ssize_t> dims_of(const Shape& shape) {
+  return {shape.begin(), shape.end()};
+}
 
 std::vector<py::ssize_t> strides_of(const Array& a) {
   const auto s = c_strides(a.shape(), a.dtype().item_size());
@@ -21,7 +23,9 @@ py::array view_of(const Array& a, py::handle owner) {
 
 }  // namespace
 
-py::dtype to_numpy_dtype(const DType& dtype) { return py::dtype(dtype.numpy_str()); }
+py::dtype to_numpy_dtype(const DType& dtype) {
+  return py::dtype(dtype.numpy_str());
+}
 
 DType from_numpy_dtype(const py::dtype& dtype) {
   return DType::from_string(py::str(dtype.attr("str")).cast<std::string>());
@@ -52,12 +56,13 @@ Array from_numpy(py::handle object) {
   std::vector<std::int64_t> dims(input.shape(), input.shape() + input.ndim());
   // The Array holds a reference to the numpy array; dropping it needs the GIL.
   PyObject* ref = input.inc_ref().ptr();
-  std::shared_ptr<std::byte> data(
-      static_cast<std::byte*>(const_cast<void*>(input.data())), [ref](std::byte*) {
-        if (!Py_IsInitialized()) return;  // interpreter gone: nothing left to release
-        py::gil_scoped_acquire gil;
-        Py_DECREF(ref);
-      });
+  std::shared_ptr<std::byte> data(static_cast<std::byte*>(const_cast<void*>(input.data())),
+                                  [ref](std::byte*) {
+                                    if (!Py_IsInitialized())
+                                      return;  // interpreter gone: nothing left to release
+                                    py::gil_scoped_acquire gil;
+                                    Py_DECREF(ref);
+                                  });
   return Array::adopt(dtype, Shape(std::move(dims)), std::move(data));
 }
 
@@ -68,7 +73,8 @@ Array(data) wraps a C-contiguous numpy array without copying (other input
 is copied into C order). numpy.asarray(array) is a view of larder's memory
 that keeps it alive.)")
       .def(py::init([](py::handle data) { return from_numpy(data); }), py::arg("data"))
-      .def_property_readonly("shape", [](const Array& a) { return py::tuple(py::cast(dims_of(a.shape()))); })
+      .def_property_readonly("shape",
+                             [](const Array& a) { return py::tuple(py::cast(dims_of(a.shape()))); })
       .def_property_readonly("dtype", [](const Array& a) { return to_numpy_dtype(a.dtype()); })
       .def_property_readonly("ndim", &Array::rank)
       .def_property_readonly("size", &Array::num_elements)
@@ -91,7 +97,8 @@ that keeps it alive.)")
              py::array view = view_of(self.cast<const Array&>(), self);
              return view[key];  // evaluated here, while `view` is alive
            })
-      .def("copy", [](const Array& a) { return a.clone(); }, "A copy with its own buffer.")
+      .def(
+          "copy", [](const Array& a) { return a.clone(); }, "A copy with its own buffer.")
       .def("__repr__", [](const Array& a) {
         return fmt::format("larder.Array(shape={}, dtype={})", a.shape().to_string(),
                            a.dtype().name());

@@ -17,6 +17,7 @@ namespace py = pybind11;
 void bind_errors(py::module_& m);
 void bind_array(py::module_& m);
 void bind_codec(py::module_& m);
+void bind_store(py::module_& m);
 
 // A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
 py::array to_numpy(Array array);

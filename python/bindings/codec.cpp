@@ -49,7 +49,8 @@ py::object to_python(const nlohmann::json& json) {
 }
 
 nlohmann::json to_json(py::handle object) {
-  return nlohmann::json::parse(py::str(py::module_::import("json").attr("dumps")(object)).cast<std::string>());
+  return nlohmann::json::parse(
+      py::str(py::module_::import("json").attr("dumps")(object)).cast<std::string>());
 }
 
 void bind_codec(py::module_& m) {
@@ -60,15 +61,19 @@ Codec("blosc-lz4", level=5, shuffle="byte", typesize=4) or Codec.from_spec(
 decode() release the GIL; one Codec may serve many threads.)")
       .def(py::init([](const std::string& id, int level, const std::string& shuffle, int typesize,
                        std::size_t block_size, const std::string& format) {
-             nlohmann::json j = {{"id", id},         {"level", level},
-                                 {"shuffle", shuffle}, {"typesize", typesize},
-                                 {"block_size", block_size}, {"format", format}};
+             nlohmann::json j = {{"id", id},
+                                 {"level", level},
+                                 {"shuffle", shuffle},
+                                 {"typesize", typesize},
+                                 {"block_size", block_size},
+                                 {"format", format}};
              return std::shared_ptr<Codec>(codec::make_codec(CodecSpec::from_json(j)));
            }),
            py::arg("id"), py::arg("level") = -1, py::arg("shuffle") = "byte",
            py::arg("typesize") = 1, py::arg("block_size") = 0, py::arg("format") = "")
-      .def_static("from_spec", [](py::handle spec) { return make_codec_object(spec_from_python(spec)); },
-                  py::arg("spec"), "A codec from its spec: a dict, JSON text or 'id[:level[:shuffle]]'.")
+      .def_static(
+          "from_spec", [](py::handle spec) { return make_codec_object(spec_from_python(spec)); },
+          py::arg("spec"), "A codec from its spec: a dict, JSON text or 'id[:level[:shuffle]]'.")
       .def_static(
           "from_numcodecs",
           [](py::handle config, int typesize) {
@@ -105,7 +110,8 @@ decode() release the GIL; one Codec may serve many threads.)")
           [](const Codec& c, py::buffer data, py::object size, py::object dtype, py::object shape) {
             py::buffer_info info = request_contiguous(data);
             const auto in = bytes_of(info);
-            DType element = dtype.is_none() ? DType::uint8() : from_numpy_dtype(py::dtype::from_args(dtype));
+            DType element =
+                dtype.is_none() ? DType::uint8() : from_numpy_dtype(py::dtype::from_args(dtype));
             std::optional<std::size_t> nbytes;
             if (!size.is_none()) nbytes = size.cast<std::size_t>();
             if (!shape.is_none()) {
@@ -114,9 +120,10 @@ decode() release the GIL; one Codec may serve many threads.)")
             }
             if (!nbytes) nbytes = c.decoded_size(in);
             if (!nbytes) {
-              throw Error(ErrorCode::invalid_argument,
-                          fmt::format("{} chunks do not record their decoded size: pass size= or shape=",
-                                      c.spec().id));
+              throw Error(
+                  ErrorCode::invalid_argument,
+                  fmt::format("{} chunks do not record their decoded size: pass size= or shape=",
+                              c.spec().id));
             }
             if (*nbytes % element.item_size() != 0) {
               throw Error(ErrorCode::invalid_argument,
@@ -142,10 +149,13 @@ decode() release the GIL; one Codec may serve many threads.)")
             const auto f = c.hdf5_filter(chunk_bytes);
             return py::make_tuple(f.id, f.name, py::tuple(py::cast(f.cd_values)));
           },
-          py::arg("chunk_bytes") = 0, "(filter id, name, cd_values) of the HDF5 filter that reads these chunks.")
-      .def("numcodecs_config", [](const Codec& c) { return to_python(c.numcodecs_config()); },
-           "The numcodecs compressor config (zarr's 'compressor') that reads these chunks.")
-      .def("__repr__", [](const Codec& c) { return fmt::format("larder.Codec('{}')", c.spec().to_string()); });
+          py::arg("chunk_bytes") = 0,
+          "(filter id, name, cd_values) of the HDF5 filter that reads these chunks.")
+      .def(
+          "numcodecs_config", [](const Codec& c) { return to_python(c.numcodecs_config()); },
+          "The numcodecs compressor config (zarr's 'compressor') that reads these chunks.")
+      .def("__repr__",
+           [](const Codec& c) { return fmt::format("larder.Codec('{}')", c.spec().to_string()); });
 
   m.def(
       "codecs",

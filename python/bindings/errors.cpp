@@ -37,7 +37,8 @@ void bind_errors(py::module_& m) {
   if (by_code.size() != kCodes) {
     throw std::runtime_error("larder.errors.BY_CODE does not match larder::ErrorCode");
   }
-  for (std::size_t i = 0; i < kCodes; ++i) classes()[i] = py::object(by_code[i]).release().ptr();
+  for (std::size_t i = 0; i < kCodes; ++i)
+    classes()[i] = py::object(by_code[i]).release().ptr();
 
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -48,10 +49,10 @@ void bind_errors(py::module_& m) {
   });
 
   // Raises the error a code names: lets the Python tests check the mapping.
-  m.def("_raise", [](int code, const std::string& message, const std::string& file,
-                     const std::string& path) {
-    throw Error(static_cast<ErrorCode>(code), message, file, path);
-  });
+  m.def("_raise",
+        [](int code, const std::string& message, const std::string& file, const std::string& path) {
+          throw Error(static_cast<ErrorCode>(code), message, file, path);
+        });
 }
 
 }  // namespace larder::python

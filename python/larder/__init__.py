@@ -8,9 +8,14 @@ and ``numpy.asarray(array)`` views larder's memory, keeping it alive.
 from . import errors
 from ._larder import (
     Array,
+    Attributes,
     Codec,
+    Dataset,
+    Group,
+    Store,
     __version__,
     codecs,
+    open,  # noqa: A004 - larder.open, like h5py.File / zarr.open
     xxh3_64,
     xxh3_128,
 )
@@ -24,11 +29,18 @@ from .errors import (
     UnsupportedError,
 )
 
-IOError = errors.IOError  # noqa: A001 - larder.IOError; `from larder import *` leaves the builtin alone
+IOError = errors.IOError  # noqa: A001 - larder.IOError
+
+# larder.open and larder.IOError are left out of __all__ so that
+# `from larder import *` never shadows the builtins of the same name.
 
 __all__ = [
     "Array",
+    "Attributes",
     "Codec",
+    "Dataset",
+    "Group",
+    "Store",
     "CorruptError",
     "Error",
     "InvalidArgumentError",

@@ -9,7 +9,8 @@
 namespace larder::cli {
 
 void add_codecs_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("codecs", "List the codecs with their ids, HDF5 filters and numcodecs names");
+  auto* cmd = app.add_subcommand(
+      "codecs", "List the codecs with their ids, HDF5 filters and numcodecs names");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print JSON instead of a table");
   cmd->callback([json] {
@@ -25,9 +26,9 @@ void add_codecs_command(CLI::App& app) {
       fmt::print("{}\n", out.dump(2));
       return;
     }
-    fmt::print("{:<12} {:>11}  {:<10} {}\n", "id", "hdf5 filter", "numcodecs", "description");
+    fmt::print("{:<14} {:>11}  {:<10} {}\n", "id", "hdf5 filter", "numcodecs", "description");
     for (const auto& c : codecs) {
-      fmt::print("{:<12} {:>11}  {:<10} {}\n", c.id,
+      fmt::print("{:<14} {:>11}  {:<10} {}\n", c.id,
                  c.hdf5_filter_id == 0 ? std::string("-") : std::to_string(c.hdf5_filter_id),
                  c.numcodecs_id.empty() ? "-" : c.numcodecs_id, c.description);
     }

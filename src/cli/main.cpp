@@ -17,8 +17,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(larder::version()));
   app.require_subcommand(1);
   app.fallthrough(false);
+  larder::cli::add_cat_command(app);
   larder::cli::add_codecs_command(app);
+  larder::cli::add_cp_command(app);
   larder::cli::add_demo_command(app);
+  larder::cli::add_info_command(app);
 
   try {
     app.parse(argc, argv);

@@ -15,7 +15,8 @@ constexpr std::size_t kAlignment = 64;
 
 std::shared_ptr<std::byte> allocate(std::size_t nbytes) {
   // aligned_alloc wants a multiple of the alignment, and a non-zero size.
-  const std::size_t rounded = std::max(kAlignment, (nbytes + kAlignment - 1) / kAlignment * kAlignment);
+  const std::size_t rounded =
+      std::max(kAlignment, (nbytes + kAlignment - 1) / kAlignment * kAlignment);
   void* p = std::aligned_alloc(kAlignment, rounded);
   if (p == nullptr) {
     throw Error(ErrorCode::io, fmt::format("out of memory allocating {} bytes", nbytes));
@@ -66,7 +67,8 @@ void walk(Byte* base, std::span<const std::int64_t> strides, const std::vector<R
       if (a.count > 0) visit(base + a.start * stride, a.count);
       return;
     }
-    for (std::int64_t k = 0; k < a.count; ++k) visit(base + a.source_index(k) * stride, 1);
+    for (std::int64_t k = 0; k < a.count; ++k)
+      visit(base + a.source_index(k) * stride, 1);
     return;
   }
   for (std::int64_t k = 0; k < a.count; ++k) {
@@ -88,7 +90,9 @@ Array Array::zeros(DType dtype, Shape shape) {
   return a;
 }
 
-Array Array::copy_of(ArrayView view) { return take(view, Selection()); }
+Array Array::copy_of(ArrayView view) {
+  return take(view, Selection());
+}
 
 Array Array::adopt(DType dtype, Shape shape, std::shared_ptr<std::byte> data) {
   require_fixed_size(dtype);
@@ -118,15 +122,14 @@ Array take(ArrayView source, const Selection& selection) {
     return out;
   }
   std::byte* cursor = out.data();
-  walk(source.data(), source.strides(), axes, 0, item,
-       [&](const std::byte* src, std::int64_t run) {
-         if (run == 1) {
-           copy_item(cursor, src, item);
-         } else {
-           std::memcpy(cursor, src, static_cast<std::size_t>(run) * item);
-         }
-         cursor += static_cast<std::size_t>(run) * item;
-       });
+  walk(source.data(), source.strides(), axes, 0, item, [&](const std::byte* src, std::int64_t run) {
+    if (run == 1) {
+      copy_item(cursor, src, item);
+    } else {
+      std::memcpy(cursor, src, static_cast<std::size_t>(run) * item);
+    }
+    cursor += static_cast<std::size_t>(run) * item;
+  });
   return out;
 }
 
@@ -161,7 +164,8 @@ void put(MutableArrayView target, const Selection& selection, ArrayView values) 
   const std::byte* cursor = packed;
   walk(target.data(), target.strides(), axes, 0, item, [&](std::byte* dst, std::int64_t run) {
     if (broadcast) {
-      for (std::int64_t k = 0; k < run; ++k) copy_item(dst + k * item, packed, item);
+      for (std::int64_t k = 0; k < run; ++k)
+        copy_item(dst + k * item, packed, item);
       return;
     }
     if (run == 1) {

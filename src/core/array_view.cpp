@@ -22,6 +22,7 @@ BasicArrayView<Byte>::BasicArrayView(Byte* data, DType dtype, Shape shape,
 
 template <class Byte>
 bool BasicArrayView<Byte>::is_contiguous() const noexcept {
+  if (num_elements() == 0) return true;
   std::int64_t expected = static_cast<std::int64_t>(dtype_.item_size());
   for (std::size_t i = shape_.rank(); i-- > 0;) {
     if (shape_[i] != 1 && strides_[i] != expected) return false;
@@ -33,8 +34,8 @@ bool BasicArrayView<Byte>::is_contiguous() const noexcept {
 template <class Byte>
 void BasicArrayView<Byte>::check_typed(const DType& wanted, bool need_contiguous) const {
   if (wanted != dtype_.native() || !dtype_.is_native()) {
-    throw Error(ErrorCode::type_mismatch,
-                fmt::format("array of dtype {} read as {}", dtype_.numpy_str(), wanted.numpy_str()));
+    throw Error(ErrorCode::type_mismatch, fmt::format("array of dtype {} read as {}",
+                                                      dtype_.numpy_str(), wanted.numpy_str()));
   }
   if (need_contiguous && !is_contiguous()) {
     throw Error(ErrorCode::invalid_argument,
@@ -45,8 +46,9 @@ void BasicArrayView<Byte>::check_typed(const DType& wanted, bool need_contiguous
 template <class Byte>
 std::int64_t BasicArrayView<Byte>::offset_of(std::initializer_list<std::int64_t> index) const {
   if (index.size() != rank()) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("{} indices given for an array of shape {}",
-                                                         index.size(), shape_.to_string()));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("{} indices given for an array of shape {}", index.size(), shape_.to_string()));
   }
   std::int64_t offset = 0;
   std::size_t axis = 0;

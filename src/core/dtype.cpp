@@ -37,8 +37,7 @@ bool valid_size(DTypeKind kind, std::size_t size) {
 }
 
 [[noreturn]] void bad_dtype(std::string_view text, std::string_view why) {
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("cannot read dtype '{}': {}", text, why));
+  throw Error(ErrorCode::invalid_argument, fmt::format("cannot read dtype '{}': {}", text, why));
 }
 
 // The named forms: "float32", "bool", "S10", "string", ...
@@ -48,12 +47,15 @@ bool parse_name(std::string_view text, DType& out) {
     DType (*make)();
   };
   static constexpr Named names[] = {
-      {"bool", DType::boolean},       {"int8", DType::int8},       {"int16", DType::int16},
-      {"int32", DType::int32},        {"int64", DType::int64},     {"uint8", DType::uint8},
-      {"uint16", DType::uint16},      {"uint32", DType::uint32},   {"uint64", DType::uint64},
-      {"float16", DType::float16},    {"float32", DType::float32}, {"float64", DType::float64},
+      {"bool", DType::boolean},        {"int8", DType::int8},
+      {"int16", DType::int16},         {"int32", DType::int32},
+      {"int64", DType::int64},         {"uint8", DType::uint8},
+      {"uint16", DType::uint16},       {"uint32", DType::uint32},
+      {"uint64", DType::uint64},       {"float16", DType::float16},
+      {"float32", DType::float32},     {"float64", DType::float64},
       {"complex64", DType::complex64}, {"complex128", DType::complex128},
-      {"vstring", DType::vstring},    {"str", DType::vstring},     {"object", DType::vstring},
+      {"vstring", DType::vstring},     {"str", DType::vstring},
+      {"object", DType::vstring},
   };
   for (const auto& n : names) {
     if (n.name == text) {
@@ -144,7 +146,8 @@ DType DType::from_string(std::string_view text) {
       kind = DTypeKind::string;
       break;
     case 'U':
-      bad_dtype(text, "numpy unicode (UCS-4) strings are not stored; use 'S' bytes or 'O' (vstring)");
+      bad_dtype(text,
+                "numpy unicode (UCS-4) strings are not stored; use 'S' bytes or 'O' (vstring)");
     default:
       bad_dtype(text, fmt::format("unknown type code '{}'", code));
   }
@@ -165,7 +168,9 @@ bool DType::is_numeric() const noexcept {
          kind_ == DTypeKind::float_ || kind_ == DTypeKind::complex;
 }
 
-DType DType::native() const { return DType(kind_, size_); }
+DType DType::native() const {
+  return DType(kind_, size_);
+}
 
 DType DType::big_endian() const {
   DType result(kind_, size_);
@@ -216,8 +221,8 @@ std::string DType::numpy_str() const {
 
 void byteswap(void* data, std::size_t count, const DType& dtype) {
   if (dtype.byte_order() == ByteOrder::not_applicable) return;
-  const std::size_t width = dtype.kind() == DTypeKind::complex ? dtype.item_size() / 2
-                                                               : dtype.item_size();
+  const std::size_t width =
+      dtype.kind() == DTypeKind::complex ? dtype.item_size() / 2 : dtype.item_size();
   const std::size_t words = dtype.kind() == DTypeKind::complex ? count * 2 : count;
   auto* bytes = static_cast<unsigned char*>(data);
   for (std::size_t i = 0; i < words; ++i) {

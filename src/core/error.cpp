@@ -55,6 +55,8 @@ Error Error::at(std::string file, std::string path) const {
                path_.empty() ? std::move(path) : path_);
 }
 
-void throw_error(ErrorCode code, std::string message) { throw Error(code, std::move(message)); }
+void throw_error(ErrorCode code, std::string message) {
+  throw Error(code, std::move(message));
+}
 
 }  // namespace larder

@@ -12,9 +12,13 @@ struct Hasher::State {
   XXH3_state_t* s128;
 };
 
-std::string Hash128::hex() const { return fmt::format("{:016x}{:016x}", high, low); }
+std::string Hash128::hex() const {
+  return fmt::format("{:016x}{:016x}", high, low);
+}
 
-std::string hex64(std::uint64_t value) { return fmt::format("{:016x}", value); }
+std::string hex64(std::uint64_t value) {
+  return fmt::format("{:016x}", value);
+}
 
 std::uint64_t xxh3_64(std::span<const std::byte> data, std::uint64_t seed) noexcept {
   return XXH3_64bits_withSeed(data.data(), data.size(), seed);
@@ -69,7 +73,9 @@ Hasher& Hasher::update(std::string_view text) {
   return update(std::as_bytes(std::span<const char>(text.data(), text.size())));
 }
 
-std::uint64_t Hasher::digest64() const { return XXH3_64bits_digest(state_->s64); }
+std::uint64_t Hasher::digest64() const {
+  return XXH3_64bits_digest(state_->s64);
+}
 
 Hash128 Hasher::digest128() const {
   const XXH128_hash_t h = XXH3_128bits_digest(state_->s128);

@@ -6,17 +6,24 @@
 
 namespace larder {
 
-Shape::Shape(std::initializer_list<std::int64_t> dims) : dims_(dims) { validate(); }
-Shape::Shape(std::vector<std::int64_t> dims) : dims_(std::move(dims)) { validate(); }
-Shape::Shape(std::span<const std::int64_t> dims) : dims_(dims.begin(), dims.end()) { validate(); }
+Shape::Shape(std::initializer_list<std::int64_t> dims) : dims_(dims) {
+  validate();
+}
+Shape::Shape(std::vector<std::int64_t> dims) : dims_(std::move(dims)) {
+  validate();
+}
+Shape::Shape(std::span<const std::int64_t> dims) : dims_(dims.begin(), dims.end()) {
+  validate();
+}
 
 void Shape::validate() {
   count_ = 1;
   for (std::size_t axis = 0; axis < dims_.size(); ++axis) {
     const std::int64_t extent = dims_[axis];
     if (extent < 0) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("shape {}: axis {} has negative extent {}", to_string(), axis, extent));
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("shape {}: axis {} has negative extent {}", to_string(), axis, extent));
     }
     if (extent != 0 && count_ > INT64_MAX / extent) {
       throw Error(ErrorCode::invalid_argument,

@@ -26,7 +26,8 @@ TEST(Array, IsAlignedAndZeroed) {
   const Array a = Array::zeros(DType::float64(), Shape{5, 3});
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.data()) % 64, 0u);
   EXPECT_EQ(a.nbytes(), 120u);
-  for (double v : a.values<double>()) EXPECT_EQ(v, 0.0);
+  for (double v : a.values<double>())
+    EXPECT_EQ(v, 0.0);
   const Array empty = Array::empty(DType::int8(), Shape{0, 7});
   EXPECT_EQ(empty.nbytes(), 0u);
 }
@@ -38,7 +39,8 @@ TEST(Array, TakeGathersSlicesListsAndMasks) {
             (std::vector<std::int32_t>{3, 1, 7, 5, 11, 9}));
   EXPECT_EQ(contents(take(a, Selection::parse("[2, 0, 2], 1:3"))),
             (std::vector<std::int32_t>{9, 10, 1, 2, 9, 10}));
-  const Array masked = take(a, Selection{AxisSelection::mask({false, true, true}), AxisSelection::index(3)});
+  const Array masked =
+      take(a, Selection{AxisSelection::mask({false, true, true}), AxisSelection::index(3)});
   EXPECT_EQ(masked.shape(), Shape{2});
   EXPECT_EQ(contents(masked), (std::vector<std::int32_t>{7, 11}));
   const Array scalar = take(a, Selection::parse("2, 3"));
@@ -96,12 +98,12 @@ TEST(Array, AdoptKeepsTheOwnerAliveThroughBuffer) {
   std::shared_ptr<std::byte> keep;
   {
     auto* raw = new std::int64_t[2]{40, 2};
-    Array a = Array::adopt(DType::int64(), Shape{2},
-                           std::shared_ptr<std::byte>(reinterpret_cast<std::byte*>(raw),
-                                                      [&released](std::byte* p) {
-                                                        released = true;
-                                                        delete[] reinterpret_cast<std::int64_t*>(p);
-                                                      }));
+    Array a = Array::adopt(
+        DType::int64(), Shape{2},
+        std::shared_ptr<std::byte>(reinterpret_cast<std::byte*>(raw), [&released](std::byte* p) {
+          released = true;
+          delete[] reinterpret_cast<std::int64_t*>(p);
+        }));
     EXPECT_EQ(a.values<std::int64_t>()[0] + a.values<std::int64_t>()[1], 42);
     keep = a.buffer();
   }

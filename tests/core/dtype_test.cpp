@@ -44,8 +44,8 @@ TEST(DType, NativeAndBigEndianSpellings) {
 }
 
 TEST(DType, RejectsMalformedTextNamingIt) {
-  for (const char* text : {"", "<", "<f3", "<i16", "|S0", "<x4", "<f", "<f4x", "<U8", "|O8", "b2",
-                           "<c4"}) {
+  for (const char* text :
+       {"", "<", "<f3", "<i16", "|S0", "<x4", "<f", "<f4x", "<U8", "|O8", "b2", "<c4"}) {
     try {
       DType::from_string(text);
       ADD_FAILURE() << "accepted '" << text << "'";

@@ -24,9 +24,9 @@ TEST(Error, AtAddsContextButKeepsTheInnermost) {
 }
 
 TEST(Error, EveryCodeHasAName) {
-  for (ErrorCode c : {ErrorCode::not_found, ErrorCode::invalid_argument, ErrorCode::type_mismatch,
-                      ErrorCode::out_of_range, ErrorCode::corrupt, ErrorCode::io,
-                      ErrorCode::unsupported}) {
+  for (ErrorCode c :
+       {ErrorCode::not_found, ErrorCode::invalid_argument, ErrorCode::type_mismatch,
+        ErrorCode::out_of_range, ErrorCode::corrupt, ErrorCode::io, ErrorCode::unsupported}) {
     EXPECT_NE(to_string(c), "error");
   }
   EXPECT_THROW(throw_error(ErrorCode::io, "disk full"), Error);

@@ -24,7 +24,8 @@ TEST(Hash, MatchesLibxxhashAndIsSeedSensitive) {
 
 TEST(Hash, StreamingEqualsOneShot) {
   std::string data(100000, '\0');
-  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 31 % 251);
+  for (std::size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<char>(i * 31 % 251);
   Hasher h;
   for (std::size_t pos = 0; pos < data.size(); pos += 777) {
     h.update(std::string_view(data).substr(pos, 777));

@@ -15,9 +15,11 @@ namespace {
 TEST(Parallel, CoversEveryIndexExactlyOnce) {
   std::vector<std::atomic<int>> hits(100003);
   parallel_for(static_cast<std::int64_t>(hits.size()), 1000, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) hits[static_cast<std::size_t>(i)]++;
+    for (std::int64_t i = b; i < e; ++i)
+      hits[static_cast<std::size_t>(i)]++;
   });
-  for (const auto& h : hits) ASSERT_EQ(h.load(), 1);
+  for (const auto& h : hits)
+    ASSERT_EQ(h.load(), 1);
 }
 
 TEST(Parallel, EmptyAndTinyRangesRunInline) {

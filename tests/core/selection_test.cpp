@@ -10,7 +10,8 @@ namespace {
 // Source indices a resolved axis visits, in order.
 std::vector<std::int64_t> visited(const ResolvedAxis& a) {
   std::vector<std::int64_t> out;
-  for (std::int64_t k = 0; k < a.count; ++k) out.push_back(a.source_index(k));
+  for (std::int64_t k = 0; k < a.count; ++k)
+    out.push_back(a.source_index(k));
   return out;
 }
 
@@ -76,8 +77,8 @@ TEST(Selection, OutOfRangeNamesAxisIndexAndExtent) {
 }
 
 TEST(Selection, MalformedTextIsRejectedWithPosition) {
-  for (const char* text : {"1:2:3:4", "::0", "[1, 2", "a", "1 2", "[1,,2]", "99999999999999999999",
-                           ",", "1:x"}) {
+  for (const char* text :
+       {"1:2:3:4", "::0", "[1, 2", "a", "1 2", "[1,,2]", "99999999999999999999", ",", "1:x"}) {
     try {
       Selection::parse(text);
       ADD_FAILURE() << "accepted '" << text << "'";

@@ -15,7 +15,8 @@ import pytest
 
 import larder
 
-ALL_IDS = ["blosc-blosclz", "blosc-lz4", "blosc-lz4hc", "blosc-zstd", "blosc-zlib", "gzip", "lz4", "none", "zstd"]
+ALL_IDS = ["bitshuffle", "blosc-blosclz", "blosc-lz4", "blosc-lz4hc", "blosc-zstd", "blosc-zlib", "gzip", "lz4", "lzf",
+           "none", "zstd"]
 
 
 def smooth(n=100_000, dtype="<f4"):

@@ -40,7 +40,8 @@ class Codec {
   virtual std::size_t max_encoded_size(std::size_t n) const = 0;
   // Encodes `in` into `out` (at least max_encoded_size(in.size()) bytes);
   // returns the encoded length.
-  virtual std::size_t encode_into(std::span<const std::byte> in, std::span<std::byte> out) const = 0;
+  virtual std::size_t encode_into(std::span<const std::byte> in,
+                                  std::span<std::byte> out) const = 0;
   // Decodes `in` into exactly `out.size()` bytes; Error(corrupt) when `in`
   // does not decode to exactly that many.
   virtual void decode(std::span<const std::byte> in, std::span<std::byte> out) const = 0;

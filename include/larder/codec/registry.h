@@ -22,9 +22,9 @@
 namespace larder::codec {
 
 struct CodecInfo {
-  std::string id;           // "blosc-lz4"
-  std::string description;  // one line for `larder codecs`
-  unsigned hdf5_filter_id;  // 0 for none
+  std::string id;            // "blosc-lz4"
+  std::string description;   // one line for `larder codecs`
+  unsigned hdf5_filter_id;   // 0 for none
   std::string numcodecs_id;  // "blosc"; "" for none
 };
 

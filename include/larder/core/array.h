@@ -60,9 +60,13 @@ class Array {
   operator ArrayView() const { return view(); }  // NOLINT: implicit by design
 
   template <class T>
-  std::span<const T> values() const { return view().values<T>(); }
+  std::span<const T> values() const {
+    return view().values<T>();
+  }
   template <class T>
-  std::span<T> values() { return mutable_view().values<T>(); }
+  std::span<T> values() {
+    return mutable_view().values<T>();
+  }
 
   // The same elements under a new shape with the same element count.
   Array reshaped(Shape shape) &&;

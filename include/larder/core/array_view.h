@@ -28,15 +28,19 @@ class BasicArrayView {
  public:
   // A C-contiguous view.
   BasicArrayView(Byte* data, DType dtype, Shape shape)
-      : data_(data), dtype_(dtype), shape_(std::move(shape)),
+      : data_(data),
+        dtype_(dtype),
+        shape_(std::move(shape)),
         strides_(c_strides(shape_, dtype.item_size())) {}
   BasicArrayView(Byte* data, DType dtype, Shape shape, std::vector<std::int64_t> strides);
 
   // A mutable view converts to a read-only one, never the other way.
   template <class Other>
-    requires(std::is_const_v<Byte> && !std::is_const_v<Other>)
-  BasicArrayView(const BasicArrayView<Other>& other)  // NOLINT: implicit by design
-      : data_(other.data()), dtype_(other.dtype()), shape_(other.shape()),
+  requires(std::is_const_v<Byte> && !std::is_const_v<Other>)
+      BasicArrayView(const BasicArrayView<Other>& other)  // NOLINT: implicit by design
+      : data_(other.data()),
+        dtype_(other.dtype()),
+        shape_(other.shape()),
         strides_(other.strides().begin(), other.strides().end()) {}
 
   Byte* data() const noexcept { return data_; }

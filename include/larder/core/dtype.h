@@ -18,12 +18,12 @@ namespace larder {
 
 enum class DTypeKind : std::uint8_t {
   boolean,
-  int_,      // signed integer
-  uint,      // unsigned integer
-  float_,    // IEEE binary16/32/64
-  complex,   // pair of floats
-  string,    // fixed-length byte string, item_size bytes, NUL padded
-  vstring,   // variable-length UTF-8 string; not stored in a flat buffer
+  int_,     // signed integer
+  uint,     // unsigned integer
+  float_,   // IEEE binary16/32/64
+  complex,  // pair of floats
+  string,   // fixed-length byte string, item_size bytes, NUL padded
+  vstring,  // variable-length UTF-8 string; not stored in a flat buffer
 };
 
 enum class ByteOrder : std::uint8_t { little, big, not_applicable };
@@ -76,7 +76,8 @@ class DType {
 
  private:
   DType(DTypeKind kind, std::size_t size);
-  DType(DTypeKind kind, std::size_t size, ByteOrder order) : kind_(kind), order_(order), size_(size) {}
+  DType(DTypeKind kind, std::size_t size, ByteOrder order)
+      : kind_(kind), order_(order), size_(size) {}
 
   DTypeKind kind_;
   ByteOrder order_;
@@ -91,20 +92,34 @@ void byteswap(void* data, std::size_t count, const DType& dtype);
 template <class T>
 DType dtype_of() {
   using U = std::remove_cv_t<T>;
-  if constexpr (std::is_same_v<U, bool>) return DType::boolean();
-  else if constexpr (std::is_same_v<U, std::int8_t>) return DType::int8();
-  else if constexpr (std::is_same_v<U, std::int16_t>) return DType::int16();
-  else if constexpr (std::is_same_v<U, std::int32_t>) return DType::int32();
-  else if constexpr (std::is_same_v<U, std::int64_t>) return DType::int64();
-  else if constexpr (std::is_same_v<U, std::uint8_t>) return DType::uint8();
-  else if constexpr (std::is_same_v<U, std::uint16_t>) return DType::uint16();
-  else if constexpr (std::is_same_v<U, std::uint32_t>) return DType::uint32();
-  else if constexpr (std::is_same_v<U, std::uint64_t>) return DType::uint64();
-  else if constexpr (std::is_same_v<U, float>) return DType::float32();
-  else if constexpr (std::is_same_v<U, double>) return DType::float64();
-  else if constexpr (std::is_same_v<U, std::complex<float>>) return DType::complex64();
-  else if constexpr (std::is_same_v<U, std::complex<double>>) return DType::complex128();
-  else static_assert(sizeof(U) == 0, "no larder DType for this C++ type");
+  if constexpr (std::is_same_v<U, bool>)
+    return DType::boolean();
+  else if constexpr (std::is_same_v<U, std::int8_t>)
+    return DType::int8();
+  else if constexpr (std::is_same_v<U, std::int16_t>)
+    return DType::int16();
+  else if constexpr (std::is_same_v<U, std::int32_t>)
+    return DType::int32();
+  else if constexpr (std::is_same_v<U, std::int64_t>)
+    return DType::int64();
+  else if constexpr (std::is_same_v<U, std::uint8_t>)
+    return DType::uint8();
+  else if constexpr (std::is_same_v<U, std::uint16_t>)
+    return DType::uint16();
+  else if constexpr (std::is_same_v<U, std::uint32_t>)
+    return DType::uint32();
+  else if constexpr (std::is_same_v<U, std::uint64_t>)
+    return DType::uint64();
+  else if constexpr (std::is_same_v<U, float>)
+    return DType::float32();
+  else if constexpr (std::is_same_v<U, double>)
+    return DType::float64();
+  else if constexpr (std::is_same_v<U, std::complex<float>>)
+    return DType::complex64();
+  else if constexpr (std::is_same_v<U, std::complex<double>>)
+    return DType::complex128();
+  else
+    static_assert(sizeof(U) == 0, "no larder DType for this C++ type");
 }
 
 }  // namespace larder

@@ -1,0 +1,21 @@
+"""The registry of benchmark workloads: each module defines one Workload
+(see harness.py), and ALL lists them in the order run.py runs them. To add a
+workload, write workloads/<name>.py and append an instance here."""
+
+from __future__ import annotations
+
+from harness import Workload
+from workloads.codec import CodecWorkload
+
+ALL: list[Workload] = [
+    CodecWorkload(),
+]
+
+
+def find(name: str) -> Workload:
+    """A workload by id ("C1") or name ("codec"), case-insensitively."""
+    for workload in ALL:
+        if name.lower() in (workload.id.lower(), workload.name.lower()):
+            return workload
+    known = ", ".join(f"{w.id} ({w.name})" for w in ALL)
+    raise KeyError(f"no workload {name!r}; known: {known}")

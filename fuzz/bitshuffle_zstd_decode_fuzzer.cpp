@@ -1,0 +1,3 @@
+#include "decode_fuzzer.h"
+
+LARDER_DECODE_FUZZER("bitshuffle_zstd")

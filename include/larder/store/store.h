@@ -1,0 +1,59 @@
+// Store — an open file or directory of groups and datasets.
+//
+// Store::open picks the driver from options.driver or from the suffix
+// (.h5, .hdf5 -> "hdf5"). The store owns the underlying file: close() (or
+// destruction) flushes and releases it, after which its nodes raise
+// Error(invalid_argument). Opening a missing file for reading, an existing
+// one with "w-", or a file that is not of the driver's format raises Error
+// naming the file; nothing on disk changes.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "larder/store/group.h"
+#include "larder/store/open_mode.h"
+
+namespace larder::store {
+
+struct StoreOptions {
+  std::string driver{};  // "": from the suffix
+  // Bytes of decoded chunks kept per dataset for reads (the read window).
+  std::size_t chunk_cache_bytes = std::size_t{64} << 20;
+  // Keep the whole file in memory (HDF5 core driver); with write_back, the
+  // image is written to the path on close.
+  bool in_memory = false;
+  bool write_back = false;
+  // A file of unknown origin: opened first in a child process that walks
+  // it, so a file that crashes or hangs the HDF5 library is reported, not
+  // fatal; external links and external storage are not followed.
+  bool untrusted = false;
+  bool follow_external = false;
+};
+
+class Store {
+ public:
+  static std::unique_ptr<Store> open(const std::filesystem::path& path, OpenMode mode,
+                                     const StoreOptions& options = {});
+  static std::unique_ptr<Store> open(const std::filesystem::path& path, std::string_view mode,
+                                     const StoreOptions& options = {}) {
+    return open(path, parse_open_mode(mode), options);
+  }
+
+  virtual ~Store() = default;
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  virtual std::shared_ptr<Group> root() = 0;
+  virtual const std::filesystem::path& path() const = 0;
+  virtual std::string_view driver() const = 0;
+  virtual OpenMode mode() const = 0;
+  virtual void flush() = 0;
+  virtual void close() = 0;
+  virtual bool is_open() const = 0;
+};
+
+}  // namespace larder::store

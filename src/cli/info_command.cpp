@@ -1,0 +1,120 @@
+// `larder info FILE` — the tree of a store with shapes, dtypes, chunks,
+// codecs, bytes on disk and compression ratios.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "larder/store/store.h"
+#include "location.h"
+
+namespace larder::cli {
+namespace {
+
+nlohmann::json describe(store::Dataset& ds) {
+  const auto info = ds.storage_info();
+  const Shape shape = ds.shape();
+  nlohmann::json d{{"kind", "dataset"},
+                   {"shape", std::vector<std::int64_t>(shape.begin(), shape.end())},
+                   {"dtype", ds.dtype().numpy_str()},
+                   {"layout", info.layout},
+                   {"filters", info.filters},
+                   {"logical_bytes", info.logical_bytes},
+                   {"stored_bytes", info.stored_bytes}};
+  d["chunks"] = ds.chunks().empty() ? nlohmann::json(nullptr) : nlohmann::json(ds.chunks());
+  const auto codec = ds.codec();
+  d["codec"] = codec ? codec->to_json() : nlohmann::json(nullptr);
+  d["extendable"] = ds.extendable();
+  return d;
+}
+
+void print_attrs(store::Attributes& attrs, std::size_t indent) {
+  for (const auto& name : attrs.names()) {
+    std::string value = attrs.get_json(name).dump();
+    if (value.size() > 60) value = value.substr(0, 57) + "...";
+    fmt::print("{}@{} = {}\n", std::string(indent, ' '), name, value);
+  }
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto* cmd =
+      app.add_subcommand("info", "Show a store's tree: shapes, dtypes, chunks, codecs, sizes");
+  auto file = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto attrs = std::make_shared<bool>(false);
+  cmd->add_option("FILE", *file, "The store (FILE or FILE:PATH)")->required();
+  cmd->add_flag("--json", *json, "Print JSON instead of a tree");
+  cmd->add_flag("--attrs", *attrs, "Also list attributes");
+  cmd->callback([file, json, attrs] {
+    const Location where = parse_location(*file);
+    print_info(where.file, where.path, *json, *attrs);
+  });
+}
+
+void print_info(const std::string& file, const std::string& path, bool json, bool attrs) {
+  const Location where{file, path};
+  auto st = store::Store::open(where.file, "r");
+  auto top = st->root()->open(where.path);
+  std::vector<std::pair<std::string, std::shared_ptr<store::Node>>> nodes{{top->path(), top}};
+  if (top->kind() == store::NodeKind::group) {
+    auto group = std::static_pointer_cast<store::Group>(top);
+    group->visit(
+        [&](const std::string& p, store::NodeKind) { nodes.emplace_back(p, group->open(p)); });
+  }
+  std::uint64_t logical = 0, stored = 0;
+  if (json) {
+    nlohmann::json out{
+        {"file", where.file}, {"driver", st->driver()}, {"nodes", nlohmann::json::array()}};
+    for (auto& [p, node] : nodes) {
+      nlohmann::json d = node->kind() == store::NodeKind::dataset
+                             ? describe(static_cast<store::Dataset&>(*node))
+                             : nlohmann::json{{"kind", "group"}};
+      d["path"] = node->path();
+      nlohmann::json a = nlohmann::json::object();
+      for (const auto& name : node->attrs().names())
+        a[name] = node->attrs().get_json(name);
+      d["attrs"] = a;
+      out["nodes"].push_back(d);
+    }
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("{} ({}, {} on disk)\n", where.file, st->driver(),
+             human_bytes(static_cast<double>(std::filesystem::file_size(where.file))));
+  for (auto& [p, node] : nodes) {
+    const std::size_t depth =
+        node == top ? 0 : static_cast<std::size_t>(std::count(p.begin(), p.end(), '/')) + 1;
+    const std::string indent(2 * depth, ' ');
+    const std::string name = node == top ? node->path() : node->name();
+    if (node->kind() == store::NodeKind::group) {
+      fmt::print("{}{}{}\n", indent, name, name.ends_with('/') ? "" : "/");
+    } else {
+      auto& ds = static_cast<store::Dataset&>(*node);
+      const auto info = ds.storage_info();
+      logical += info.logical_bytes;
+      stored += info.stored_bytes;
+      std::string line = fmt::format("{}{:<16} {:<14} {:<8}", indent, name, ds.shape().to_string(),
+                                     ds.dtype().name());
+      if (!ds.chunks().empty()) line += fmt::format(" chunks=({})", fmt::join(ds.chunks(), ", "));
+      line += fmt::format(" {}", info.filters.empty() ? "uncompressed" : info.filters);
+      line += fmt::format("  {} -> {}", human_bytes(static_cast<double>(info.logical_bytes)),
+                          human_bytes(static_cast<double>(info.stored_bytes)));
+      if (info.stored_bytes > 0) {
+        line += fmt::format(" ({:.2f}x)", static_cast<double>(info.logical_bytes) /
+                                              static_cast<double>(info.stored_bytes));
+      }
+      fmt::print("{}\n", line);
+    }
+    if (attrs) print_attrs(node->attrs(), 2 * depth + 4);
+  }
+  if (stored > 0) {
+    fmt::print("total: {} of data in {} ({:.2f}x)\n", human_bytes(static_cast<double>(logical)),
+               human_bytes(static_cast<double>(stored)),
+               static_cast<double>(logical) / static_cast<double>(stored));
+  }
+}
+
+}  // namespace larder::cli

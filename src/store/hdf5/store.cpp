@@ -1,0 +1,124 @@
+// Hdf5Store: opening, creating, flushing and closing an HDF5 file.
+#include <fmt/format.h>
+
+#include <system_error>
+
+#include "driver.h"
+#include "filters.h"
+#include "larder/core/error.h"
+
+namespace larder::store::hdf5 {
+namespace {
+
+class Hdf5Store final : public Store {
+ public:
+  explicit Hdf5Store(Context context) : context_(std::move(context)) {
+    Hdf5Lock lock;
+    root_ = make_group(context_,
+                       group_handle(check_id(H5Gopen2(context_->file.get(), "/", H5P_DEFAULT),
+                                             "cannot open the root group", context_->name)),
+                       "/");
+  }
+  ~Hdf5Store() override {
+    try {
+      close();
+    } catch (...) {  // a destructor must not throw; close() reports errors to callers who ask
+    }
+  }
+
+  std::shared_ptr<Group> root() override {
+    context_->check_open("/");
+    return root_;
+  }
+  const std::filesystem::path& path() const override { return context_->fs_path; }
+  std::string_view driver() const override { return "hdf5"; }
+  OpenMode mode() const override { return context_->mode; }
+  bool is_open() const override { return context_->open; }
+
+  void flush() override {
+    context_->check_open("/");
+    Hdf5Lock lock;
+    if (is_writable(context_->mode)) {
+      check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name);
+    }
+  }
+
+  void close() override {
+    if (!context_->open) return;
+    Hdf5Lock lock;
+    context_->open = false;
+    root_.reset();
+    // H5F_CLOSE_STRONG: closing the file closes every object still open in it.
+    const herr_t status = H5Fclose(context_->file.get());
+    context_->file = Handle();
+    if (status < 0) {
+      throw Error(ErrorCode::io, fmt::format("cannot close the file ({})", error_stack()),
+                  context_->name);
+    }
+  }
+
+ private:
+  Context context_;
+  std::shared_ptr<Group> root_;
+};
+
+bool file_exists(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mode,
+                                  const StoreOptions& options) {
+  register_filters();
+  const std::string name = path.string();
+  const bool present = file_exists(path);
+  if ((mode == OpenMode::read || mode == OpenMode::read_write) && !present && !options.in_memory) {
+    throw Error(ErrorCode::not_found, "no such file", name);
+  }
+  if (mode == OpenMode::create_new && present) {
+    throw Error(ErrorCode::io, "the file exists and mode 'w-' does not overwrite", name);
+  }
+  const bool create = mode == OpenMode::truncate || mode == OpenMode::create_new ||
+                      (mode == OpenMode::append && !present);
+  if (!create && present && options.untrusted) verify_in_child(path, options);
+
+  auto context = std::make_shared<FileContext>();
+  context->fs_path = path;
+  context->name = name;
+  context->options = options;
+  context->mode = mode;
+
+  Hdf5Lock lock;
+  if (!create && present) {
+    const htri_t is_hdf5 = H5Fis_hdf5(name.c_str());
+    if (is_hdf5 <= 0) {
+      throw Error(ErrorCode::corrupt, "not an HDF5 file (no HDF5 signature found)", name);
+    }
+  }
+  Handle fapl = plist_handle(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+  if (options.in_memory) {
+    check(H5Pset_fapl_core(fapl.get(), std::size_t{64} << 20, options.write_back ? 1 : 0),
+          "cannot set up an in-memory file", name);
+  }
+  hid_t file;
+  if (create) {
+    file = H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  } else {
+    file = H5Fopen(name.c_str(), is_writable(mode) ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get());
+  }
+  if (file < 0) {
+    const std::string stack = error_stack();
+    const ErrorCode code = (create || !present) ? ErrorCode::io : ErrorCode::corrupt;
+    throw Error(code,
+                fmt::format("cannot {} the file ({})", create ? "create" : "open",
+                            stack.empty() ? "HDF5 gave no reason" : stack),
+                name);
+  }
+  context->file = file_handle(file);
+  return std::make_unique<Hdf5Store>(std::move(context));
+}
+
+}  // namespace larder::store::hdf5

@@ -1,0 +1,37 @@
+#include "larder/store/store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "hdf5/driver.h"
+#include "larder/core/error.h"
+
+namespace larder::store {
+namespace {
+
+std::string driver_for(const std::filesystem::path& path, const StoreOptions& options) {
+  if (!options.driver.empty()) return options.driver;
+  std::string suffix = path.extension().string();
+  std::transform(suffix.begin(), suffix.end(), suffix.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (suffix == ".h5" || suffix == ".hdf5" || suffix == ".he5" || suffix == ".nc") return "hdf5";
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("cannot tell the store format from the suffix '{}'; name it with "
+                          "driver= (known: hdf5)",
+                          suffix),
+              path.string());
+}
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const std::filesystem::path& path, OpenMode mode,
+                                   const StoreOptions& options) {
+  const std::string driver = driver_for(path, options);
+  if (driver == "hdf5") return hdf5::open_store(path, mode, options);
+  throw Error(ErrorCode::not_found, fmt::format("no store driver '{}' (known: hdf5)", driver),
+              path.string());
+}
+
+}  // namespace larder::store
