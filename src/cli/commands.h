@@ -13,6 +13,7 @@ void add_codecs_command(CLI::App& app);
 void add_cp_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+void add_verify_command(CLI::App& app);
 
 // `larder info` of FILE (at PATH inside it), as the command prints it.
 void print_info(const std::string& file, const std::string& path, bool json, bool attrs);

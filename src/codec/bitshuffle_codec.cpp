@@ -71,6 +71,11 @@ void store_be(std::byte* p, std::uint64_t v, int n) {
   }
 }
 
+// memcpy without its null-pointer precondition: empty spans may have no data.
+void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) {
+  if (n != 0) std::memcpy(to, from, n);
+}
+
 // `n` elements of `s` bytes, n a multiple of 8: see the file comment.
 void transpose_bits(const std::byte* in, std::byte* out, std::size_t n, std::size_t s) {
   const std::size_t row_bytes = n / 8;
@@ -174,7 +179,7 @@ class BitshuffleCodec final : public Codec {
         transpose_bits(in.data() + offset, out.data() + offset, block_elements(b, l), typesize_);
       }
       const std::size_t tail = in.size() - leftover_bytes;
-      std::memcpy(out.data() + tail, in.data() + tail, leftover_bytes);
+      copy_bytes(out.data() + tail, in.data() + tail, leftover_bytes);
       return in.size();
     }
     store_be(out.data(), in.size(), 8);
@@ -190,7 +195,7 @@ class BitshuffleCodec final : public Codec {
       store_be(out.data() + pos, stored, 4);
       pos += 4 + stored;
     }
-    std::memcpy(out.data() + pos, in.data() + (in.size() - leftover_bytes), leftover_bytes);
+    copy_bytes(out.data() + pos, in.data() + (in.size() - leftover_bytes), leftover_bytes);
     return pos + leftover_bytes;
   }
 
@@ -208,7 +213,7 @@ class BitshuffleCodec final : public Codec {
         untranspose_bits(in.data() + offset, out.data() + offset, block_elements(b, l), typesize_);
       }
       const std::size_t tail = out.size() - l.leftover * typesize_;
-      std::memcpy(out.data() + tail, in.data() + tail, l.leftover * typesize_);
+      copy_bytes(out.data() + tail, in.data() + tail, l.leftover * typesize_);
       return;
     }
     const std::size_t declared = *decoded_size(in);
@@ -254,7 +259,7 @@ class BitshuffleCodec final : public Codec {
               fmt::format("{} bytes follow the last block where {} leftover bytes belong",
                           in.size() - pos, leftover_bytes));
     }
-    std::memcpy(out.data() + (out.size() - leftover_bytes), in.data() + pos, leftover_bytes);
+    copy_bytes(out.data() + (out.size() - leftover_bytes), in.data() + pos, leftover_bytes);
   }
 
   std::optional<std::size_t> decoded_size(std::span<const std::byte> in) const override {

@@ -316,8 +316,8 @@ size_t failing_filter(unsigned, size_t, const unsigned[], size_t, size_t*, void*
   return 0;
 }
 
-// Registers a stand-in for a plugin under 32004, then larder's filters;
-// exits 0 when a new pipeline gets larder's lz4.
+// Registers a stand-in for a plugin under 32004, then larder's filters from
+// eight threads at once; exits 0 when a new pipeline gets larder's lz4.
 [[noreturn]] void register_over_a_plugin_and_exit() {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   const H5Z_class2_t plugin{.version = H5Z_CLASS_T_VERS,
@@ -329,7 +329,11 @@ size_t failing_filter(unsigned, size_t, const unsigned[], size_t, size_t*, void*
                             .set_local = nullptr,
                             .filter = failing_filter};
   if (H5Zregister(&plugin) < 0) std::exit(2);
-  register_filters();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([] { register_filters(); });
+  for (auto& t : threads)
+    t.join();
   const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   H5Pset_filter(dcpl, 32004, H5Z_FLAG_OPTIONAL, 0, nullptr);
   const std::string name = filter_settings(dcpl, 32004).name;
@@ -337,7 +341,7 @@ size_t failing_filter(unsigned, size_t, const unsigned[], size_t, size_t*, void*
   std::exit(name == "lz4 (larder)" ? 0 : 1);
 }
 
-TEST(Hdf5FiltersRegistration, ReplacesAFilterRegisteredBefore) {
+TEST(Hdf5FiltersRegistration, ReplacesAFilterRegisteredBeforeEvenFromManyThreads) {
   // The death-test child is a fresh process, where register_filters has not
   // run yet (the "threadsafe" style re-executes the test program).
   GTEST_FLAG_SET(death_test_style, "threadsafe");

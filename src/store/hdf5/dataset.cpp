@@ -649,8 +649,12 @@ class Hdf5Dataset final : public Dataset {
       Stored stored;
     };
     std::vector<Job> jobs;
+    // The unfinished block's rows come from the tail slot (overlay_tail);
+    // its chunk row in the dataset may be torn after a crash: never read it.
+    const std::int64_t skip_from = tail_count() > 0 ? tail_base() / block_rows() : INT64_MAX;
     plan.for_each_chunk(
         [&](std::span<const std::int64_t> coords, std::span<const ChunkPlan::Group* const> groups) {
+          if (coords[0] >= skip_from) return;
           jobs.push_back({{coords.begin(), coords.end()},
                           {groups.begin(), groups.end()},
                           cache_.get(chunk_key(coords)),
