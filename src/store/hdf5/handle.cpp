@@ -49,7 +49,7 @@ void Handle::reset() noexcept {
 
 std::string error_stack() {
   std::vector<std::string> messages;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect, &messages);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect, &messages);  // innermost first
   H5Eclear2(H5E_DEFAULT);
   // The innermost (first) entries say what actually went wrong.
   if (messages.size() > 3) messages.resize(3);

@@ -10,7 +10,6 @@
 namespace larder::store::hdf5 {
 namespace {
 
-constexpr unsigned kDeflate = 1;
 constexpr unsigned kShuffle = 2;
 
 // HDF5's shuffle filter: byte j of element i goes to j * n + i; bytes past
