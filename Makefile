@@ -46,3 +46,9 @@ install: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+
+# Kill -9 an appending writer 1,000 times; checks every row left behind
+# (`make test` runs 200 of these trials).
+.PHONY: crash-test
+crash-test: build
+	./$(BUILD)/tests/crash/larder-crash-test --trials 1000 --jobs 2 --dir $(CURDIR)/$(BUILD)/test-tmp

@@ -48,6 +48,19 @@ class Info:
     fmt: str = "{:.2f}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A goal from BENCH.md for larder on one case: its median at least
+    `ratio` times that of `peer` (None: the best peer), on every metric.
+    Shown next to the ratio; a missed target is reported, not a failure."""
+
+    ratio: float
+    peer: str | None = None
+
+    def label(self) -> str:
+        return f">={self.ratio:g}x {self.peer or 'best'}"
+
+
 @dataclasses.dataclass
 class Run:
     """One implementation on one case: the command that measures it."""
@@ -68,6 +81,8 @@ class Case:
     expect: dict[str, Any] = dataclasses.field(default_factory=dict)
     # Further checks of one record; returns the problems found.
     check: Callable[[Record], list[str]] | None = None
+    # larder's goal on this case, from BENCH.md.
+    target: Target | None = None
 
 
 @dataclasses.dataclass
@@ -133,6 +148,9 @@ class Result:
     infos: dict[str, Any] = dataclasses.field(default_factory=dict)
     # metric field -> (larder / best peer, where > 1 means larder is better; peer)
     vs_best_peer: dict[str, tuple[float, str]] = dataclasses.field(default_factory=dict)
+    # metric field -> (larder / the target's peer, or None without its result; met)
+    vs_target: dict[str, tuple[float | None, bool]] = dataclasses.field(default_factory=dict)
+    target: Target | None = None
 
     @property
     def ok(self) -> bool:
@@ -224,19 +242,32 @@ def execute(run: Run, case: Case, workload: Workload, ctx: Context) -> Result:
     return result
 
 
-def compare_to_peers(results: list[Result], metrics: Sequence[Metric]) -> None:
-    """Sets vs_best_peer on the subject results of one case."""
+def compare_to_peers(results: list[Result], metrics: Sequence[Metric],
+                     target: Target | None = None) -> None:
+    """Sets vs_best_peer (and vs_target, given a target) on the subject
+    results of one case."""
     peers = [r for r in results if not r.subject and r.ok]
     for subject in (r for r in results if r.subject and r.ok):
+        subject.target = target
         for metric in metrics:
-            candidates = [(p.stats[metric.field].median, p.impl) for p in peers]
-            if not candidates:
-                continue
-            pick = max if metric.higher_is_better else min
-            best, peer = pick(candidates, key=lambda candidate: candidate[0])
             mine = subject.stats[metric.field].median
-            ratio = mine / best if metric.higher_is_better else best / mine
-            subject.vs_best_peer[metric.field] = (ratio, peer)
+
+            def ratio_to(theirs: float) -> float:
+                return mine / theirs if metric.higher_is_better else theirs / mine
+
+            candidates = [(p.stats[metric.field].median, p.impl) for p in peers]
+            if candidates:
+                pick = max if metric.higher_is_better else min
+                best, peer = pick(candidates, key=lambda candidate: candidate[0])
+                subject.vs_best_peer[metric.field] = (ratio_to(best), peer)
+            if target is None:
+                continue
+            if target.peer is None:
+                ratio = subject.vs_best_peer.get(metric.field, (None, ""))[0]
+            else:
+                named = [p for p in peers if p.impl == target.peer]
+                ratio = ratio_to(named[0].stats[metric.field].median) if named else None
+            subject.vs_target[metric.field] = (ratio, ratio is not None and ratio >= target.ratio)
 
 
 def progress(message: str) -> None:
@@ -270,7 +301,7 @@ def run_workload(workload: Workload, ctx: Context, cases: list[Case]) -> list[Re
             progress(f"[{done}/{total}] {workload.id} {case_label(case)} {run.impl}: "
                      f"{status} ({result.wall_seconds:.1f} s)")
         finished = [r for r in case_results if r is not None]
-        compare_to_peers(finished, workload.metrics)
+        compare_to_peers(finished, workload.metrics, case.target)
         results += finished
     return results
 
@@ -295,12 +326,25 @@ def format_stats(stats: Stats) -> str:
             f"[{format_number(stats.min)}-{format_number(stats.max)}]")
 
 
+def target_cell(result: Result, metric: Metric) -> str:
+    """'>=2x h5py: 2.31x met' on larder's rows of a case with a target."""
+    if result.target is None or metric.field not in result.vs_target:
+        return ""
+    ratio, met = result.vs_target[metric.field]
+    if ratio is None:
+        return f"{result.target.label()}: no peer result"
+    return f"{result.target.label()}: {ratio:.2f}x {'met' if met else 'MISSED'}"
+
+
 def table_rows(workload: Workload, results: list[Result]) -> tuple[list[str], list[list[str]]]:
     key_columns = list(results[0].key) if results else []
+    with_targets = any(r.target is not None for r in results)
     header = (["workload", *key_columns, "impl"]
               + [m.label for m in workload.metrics]
               + [i.label for i in workload.infos]
-              + [f"{m.label.split()[0]} vs best peer" for m in workload.metrics])
+              + [f"{m.label.split()[0]} vs best peer" for m in workload.metrics]
+              + ([f"{m.label.split()[0]} vs target" for m in workload.metrics]
+                 if with_targets else []))
     rows = []
     for r in results:
         row = [r.workload, *(r.key[k] for k in key_columns), r.impl]
@@ -316,6 +360,8 @@ def table_rows(workload: Workload, results: list[Result]) -> tuple[list[str], li
                 row.append(f"{ratio:.2f}x {peer}")
             else:
                 row.append("")
+        if with_targets:
+            row += [target_cell(r, m) for m in workload.metrics]
         rows.append(row)
     return header, rows
 
@@ -371,6 +417,9 @@ def result_json(result: Result) -> dict[str, Any]:
         "infos": result.infos,
         "vs_best_peer": {k: {"ratio": ratio, "peer": peer}
                          for k, (ratio, peer) in result.vs_best_peer.items()},
+        "target": dataclasses.asdict(result.target) if result.target else None,
+        "vs_target": {k: {"ratio": ratio, "met": met}
+                      for k, (ratio, met) in result.vs_target.items()},
         "records": result.records,
         "warmups": result.warmups,
     }

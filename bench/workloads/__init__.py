@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from harness import Workload
 from workloads.codec import CodecWorkload
+from workloads.storage import AppendWorkload, GatherWorkload, ManyWorkload, ScanWorkload
 
 ALL: list[Workload] = [
     CodecWorkload(),
+    AppendWorkload(),
+    ScanWorkload(),
+    GatherWorkload(),
+    ManyWorkload(),
 ]
 
 

@@ -12,7 +12,8 @@
 namespace larder::cli {
 
 void add_verify_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("verify", "Check that a file opens safely and that all its data decodes");
+  auto* cmd =
+      app.add_subcommand("verify", "Check that a file opens safely and that all its data decodes");
   auto file = std::make_shared<std::string>();
   auto follow = std::make_shared<bool>(false);
   cmd->add_option("FILE", *file, "The store")->required();
@@ -38,19 +39,25 @@ void add_verify_command(CLI::App& app) {
         const Shape shape = ds->shape();
         // Row blocks of about 64 MiB: never the whole dataset in memory.
         const std::int64_t rows = shape.rank() == 0 ? 1 : shape[0];
-        const std::size_t row_bytes =
-            std::max<std::size_t>(1, static_cast<std::size_t>(shape.rank() == 0 ? 1 : shape.without_first().num_elements()) *
-                                         std::max<std::size_t>(ds->dtype().item_size(), 8));
-        const std::int64_t block = std::max<std::int64_t>(1, static_cast<std::int64_t>((std::size_t{64} << 20) / row_bytes));
+        const std::size_t row_bytes = std::max<std::size_t>(
+            1,
+            static_cast<std::size_t>(shape.rank() == 0 ? 1 : shape.without_first().num_elements()) *
+                std::max<std::size_t>(ds->dtype().item_size(), 8));
+        const std::int64_t block = std::max<std::int64_t>(
+            1, static_cast<std::int64_t>((std::size_t{64} << 20) / row_bytes));
         for (std::int64_t begin = 0; begin < rows; begin += block) {
-          const Selection sel = shape.rank() == 0 ? Selection() : Selection{AxisSelection::slice(begin, std::min(rows, begin + block))};
+          const Selection sel =
+              shape.rank() == 0
+                  ? Selection()
+                  : Selection{AxisSelection::slice(begin, std::min(rows, begin + block))};
           if (ds->dtype().is_fixed_size()) {
             bytes += ds->read(sel).nbytes();
           } else {
             bytes += ds->read_strings(sel).size();
           }
         }
-        for (const auto& name : ds->attrs().names()) ds->attrs().get(name);
+        for (const auto& name : ds->attrs().names())
+          ds->attrs().get(name);
         ++datasets;
         scope.advance(1);
       }

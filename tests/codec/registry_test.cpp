@@ -35,10 +35,9 @@ TEST(CodecRegistry, ListsEveryBuiltinCodecSortedById) {
   std::vector<std::string> ids;
   for (const auto& info : builtin().list())
     ids.push_back(info.id);
-  EXPECT_EQ(ids,
-            (std::vector<std::string>{"bitshuffle", "blosc-blosclz", "blosc-lz4", "blosc-lz4hc",
-                                      "blosc-zlib", "blosc-zstd", "gzip", "lz4", "lzf", "none",
-                                      "zstd"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"bitshuffle", "blosc-blosclz", "blosc-lz4",
+                                           "blosc-lz4hc", "blosc-zlib", "blosc-zstd", "gzip", "lz4",
+                                           "lzf", "none", "zstd"}));
   for (const auto& id : ids)
     EXPECT_TRUE(builtin().contains(id)) << id;
   EXPECT_FALSE(builtin().contains("brotli"));
@@ -179,8 +178,7 @@ TEST(CodecRegistry, SpecFromHdf5FillsTheFilterDefaults) {
 }
 
 TEST(CodecRegistry, SpecFromHdf5RejectsWhatItDoesNotRead) {
-  expect_error([] { builtin().spec_from_hdf5(307, {}); }, ErrorCode::unsupported,
-               {"307", "bzip2"});
+  expect_error([] { builtin().spec_from_hdf5(307, {}); }, ErrorCode::unsupported, {"307", "bzip2"});
   expect_error([] { builtin().spec_from_hdf5(32008, {}); }, ErrorCode::invalid_argument,
                {"32008", "bitshuffle"});
   expect_error([] { builtin().spec_from_hdf5(77777, {}); }, ErrorCode::unsupported, {"77777"});

@@ -693,7 +693,10 @@ class Hdf5Dataset final : public Dataset {
     }
   }
 
-  void write_chunks(const std::vector<ResolvedAxis>& axes, const Array& values) {
+  // `replace`: chunks not fully covered are rebuilt from the fill value, not
+  // read first — for the unfinished block, whose stored chunk may be torn.
+  void write_chunks(const std::vector<ResolvedAxis>& axes, const Array& values,
+                    bool replace = false) {
     const ChunkPlan plan(axes, shape_, chunks_);
     struct Job {
       std::vector<std::int64_t> coords;
@@ -709,7 +712,7 @@ class Hdf5Dataset final : public Dataset {
                               std::span<const ChunkPlan::Group* const> groups) {
         Job job{{coords.begin(), coords.end()},
                 {groups.begin(), groups.end()},
-                plan.covers(coords, groups),
+                replace || plan.covers(coords, groups),
                 {},
                 {}};
         if (!job.covered) job.stored = read_stored(coords);  // read-modify-write
@@ -855,8 +858,40 @@ class Hdf5Dataset final : public Dataset {
 
   // ---- through libhdf5 ---------------------------------------------------------
 
+  // Slices with positive steps and single indices: one hyperslab, elements
+  // already in the caller's order, no remapping.
+  static bool is_regular(const std::vector<ResolvedAxis>& axes) {
+    return std::all_of(axes.begin(), axes.end(),
+                       [](const ResolvedAxis& a) { return !a.is_list && a.step > 0; });
+  }
+
+  Handle regular_file_space(const std::vector<ResolvedAxis>& axes) const {
+    Handle space = space_handle(H5Dget_space(id_.get()));
+    if (axes.empty()) return space;
+    std::vector<hsize_t> start, stride, count;
+    for (const auto& a : axes) {
+      start.push_back(static_cast<hsize_t>(a.start));
+      stride.push_back(static_cast<hsize_t>(a.step));
+      count.push_back(static_cast<hsize_t>(a.count));
+    }
+    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), stride.data(),
+                              count.data(), nullptr),
+          "cannot select elements", context_->name, path_);
+    return space;
+  }
+
   void read_through_library(const std::vector<ResolvedAxis>& axes, std::byte* out,
                             hid_t memory_type, std::size_t item) {
+    if (is_regular(axes)) {
+      Hdf5Lock lock;
+      Handle file_space = regular_file_space(axes);
+      const hsize_t n = static_cast<hsize_t>(result_shape(axes).num_elements());
+      Handle memory_space =
+          space_handle(axes.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
+      check(H5Dread(id_.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out),
+            "cannot read", context_->name, path_);
+      return;
+    }
     const FileOrder order = file_order(axes);
     std::int64_t total = 1;
     std::vector<std::int64_t> dims;
@@ -881,6 +916,18 @@ class Hdf5Dataset final : public Dataset {
 
   void write_through_library(const std::vector<ResolvedAxis>& axes, const std::byte* values,
                              hid_t memory_type, std::size_t item) {
+    if (is_regular(axes)) {
+      Hdf5Lock lock;
+      Handle file_space = regular_file_space(axes);
+      const hsize_t n = static_cast<hsize_t>(result_shape(axes).num_elements());
+      Handle memory_space =
+          space_handle(axes.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
+      check(H5Dwrite(id_.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                     values),
+            "cannot write", context_->name, path_);
+      cache_.clear();
+      return;
+    }
     const FileOrder order = file_order(axes);
     std::int64_t total = 1;
     std::vector<std::int64_t> dims;
@@ -1108,6 +1155,13 @@ class Hdf5Dataset final : public Dataset {
     auto slice_rows = [&](const Array& source, std::int64_t begin, std::int64_t end) {
       return take(source, Selection{AxisSelection::slice(begin, end)});
     };
+    if (!resealed_ && t > 0) {
+      // After a crash the unfinished block's chunk in the dataset may be
+      // torn, and extending makes libhdf5 read that edge chunk: rewrite it
+      // whole from the slot first.
+      write_chunks(resolve_rows(base, rows), tail_rows_, true);
+    }
+    resealed_ = true;
     {
       Hdf5Lock lock;
       const auto dims = to_hsize(shape_.with(0, new_rows).dims());
@@ -1157,7 +1211,7 @@ class Hdf5Dataset final : public Dataset {
     if (new_tail.shape()[0] > 0) {
       Array padded = Array::empty(dtype_.native(), shape_.with(0, new_tail.shape()[0]));
       std::memcpy(padded.data(), new_tail.data(), new_tail.nbytes());
-      write_chunks(resolve_rows(block_start, block_start + new_tail.shape()[0]), padded);
+      write_chunks(resolve_rows(block_start, block_start + new_tail.shape()[0]), padded, true);
     }
     try {
       Hdf5Lock lock;
@@ -1270,6 +1324,7 @@ class Hdf5Dataset final : public Dataset {
   int fd_ = -1;
   // Append state.
   bool managed_ = false;
+  bool resealed_ = false;  // the unfinished block's chunk rewritten this session
   std::int64_t slot_ = 0;
   Handle tail_;
   std::string tail_name_;

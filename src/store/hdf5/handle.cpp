@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "larder/core/error.h"
@@ -25,7 +26,11 @@ void silence_this_thread() {
 
 herr_t collect(unsigned, const H5E_error2_t* entry, void* data) {
   auto* messages = static_cast<std::vector<std::string>*>(data);
-  if (entry->desc != nullptr && entry->desc[0] != '\0') messages->emplace_back(entry->desc);
+  if (entry->desc != nullptr && entry->desc[0] != '\0') {
+    std::string text(entry->desc);
+    std::replace(text.begin(), text.end(), '\n', ' ');  // errors are one line
+    messages->push_back(std::move(text));
+  }
   return 0;
 }
 
