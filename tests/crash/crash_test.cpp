@@ -652,9 +652,15 @@ void run_worker(const Options& o, int worker, Totals& totals) {
     };
     std::vector<Failure> failures;
     if (!killed && !done) {
-      failures.push_back({"writer error", "the writer " + describe_status(status) +
-                                              (exited_early ? " before it was killed" : "") + ": " +
-                                              read_file_text(writer_log, 1000)});
+      const std::string kind = !ready      ? "writer error: opening the file"
+                               : rewriting ? "writer error: Dataset::write into the unfinished "
+                                             "block of a crashed file"
+                               : acks == 0 && !fresh
+                                   ? "writer error: first append after reopening a crashed file"
+                                   : "writer error";
+      failures.push_back({kind, "the writer " + describe_status(status) +
+                                    (exited_early ? " before it was killed" : "") + ": " +
+                                    read_file_text(writer_log, 1000)});
     }
     if (ready && !fresh && ready_rows != prior_rows) {
       failures.push_back({"reopen", "the reopened file reported " + std::to_string(ready_rows) +
