@@ -112,26 +112,6 @@ void untranspose_bits(const std::byte* in, std::byte* out, std::size_t n, std::s
   }
 }
 
-struct CCtxFree {
-  void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
-};
-struct DCtxFree {
-  void operator()(ZSTD_DCtx* d) const noexcept { ZSTD_freeDCtx(d); }
-};
-
-// ZSTD_compressCCtx writes what ZSTD_compress writes, without a context per block.
-ZSTD_CCtx* thread_cctx() {
-  thread_local std::unique_ptr<ZSTD_CCtx, CCtxFree> ctx(ZSTD_createCCtx());
-  if (!ctx) throw std::bad_alloc();
-  return ctx.get();
-}
-
-ZSTD_DCtx* thread_dctx() {
-  thread_local std::unique_ptr<ZSTD_DCtx, DCtxFree> ctx(ZSTD_createDCtx());
-  if (!ctx) throw std::bad_alloc();
-  return ctx.get();
-}
-
 // How a chunk of `elements` elements falls into blocks.
 struct Layout {
   std::size_t full_blocks;  // of `block` elements

@@ -9,6 +9,8 @@
 #include <span>
 #include <string_view>
 
+#include <zstd.h>
+
 #include "larder/codec/codec.h"
 
 namespace larder::codec::detail {
@@ -62,6 +64,10 @@ inline constexpr int kGzipDefaultLevel = 6;
 // Error(invalid_argument) naming the field and the value it rejects.
 std::unique_ptr<Codec> make_blosc_codec(const CodecSpec& spec);
 std::unique_ptr<Codec> make_zstd_codec(const CodecSpec& spec);
+
+// The calling thread's zstd contexts (zstd and bitshuffle's zstd blocks).
+ZSTD_CCtx* thread_cctx();
+ZSTD_DCtx* thread_dctx();
 std::unique_ptr<Codec> make_lz4_codec(const CodecSpec& spec);
 std::unique_ptr<Codec> make_gzip_codec(const CodecSpec& spec);
 std::unique_ptr<Codec> make_lzf_codec(const CodecSpec& spec);

@@ -22,7 +22,10 @@ struct DCtxFree {
   void operator()(ZSTD_DCtx* d) const noexcept { ZSTD_freeDCtx(d); }
 };
 
+}  // namespace
+
 // Contexts are costly to create and not thread-safe: one of each per thread.
+// ZSTD_compressCCtx writes what ZSTD_compress writes.
 ZSTD_CCtx* thread_cctx() {
   thread_local std::unique_ptr<ZSTD_CCtx, CCtxFree> ctx(ZSTD_createCCtx());
   if (!ctx) throw std::bad_alloc();
@@ -34,6 +37,8 @@ ZSTD_DCtx* thread_dctx() {
   if (!ctx) throw std::bad_alloc();
   return ctx.get();
 }
+
+namespace {
 
 class ZstdCodec final : public Codec {
  public:

@@ -175,11 +175,14 @@ class ChunkCache {
 // reads (in file order), and where each requested element lies among them.
 struct FileOrder {
   std::vector<std::vector<std::int64_t>> unique;  // per axis, sorted
-  std::vector<ResolvedAxis> remap;                // per axis: k -> position in unique
+  Shape shape;                                    // what reading `unique` gives
+  Selection order;  // picks the requested elements, in order, out of `shape`
 };
 
 FileOrder file_order(const std::vector<ResolvedAxis>& axes) {
-  FileOrder order;
+  FileOrder result;
+  std::vector<std::int64_t> dims;
+  std::vector<AxisSelection> picks;
   for (const auto& a : axes) {
     std::vector<std::int64_t> positions(static_cast<std::size_t>(a.count));
     for (std::int64_t k = 0; k < a.count; ++k)
@@ -187,17 +190,17 @@ FileOrder file_order(const std::vector<ResolvedAxis>& axes) {
     std::vector<std::int64_t> unique = positions;
     std::sort(unique.begin(), unique.end());
     unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-    ResolvedAxis r;
-    r.is_list = true;
-    r.drops_axis = a.drops_axis;
-    r.count = a.count;
-    for (std::int64_t p : positions) {
-      r.list.push_back(std::lower_bound(unique.begin(), unique.end(), p) - unique.begin());
+    for (std::int64_t& p : positions) {
+      p = std::lower_bound(unique.begin(), unique.end(), p) - unique.begin();
     }
-    order.unique.push_back(std::move(unique));
-    order.remap.push_back(std::move(r));
+    picks.push_back(a.drops_axis ? AxisSelection::index(positions[0])
+                                 : AxisSelection::indices(std::move(positions)));
+    dims.push_back(static_cast<std::int64_t>(unique.size()));
+    result.unique.push_back(std::move(unique));
   }
-  return order;
+  result.shape = Shape(std::move(dims));
+  result.order = Selection(std::move(picks));
+  return result;
 }
 
 // A file dataspace selecting the cartesian product of `unique` positions,
@@ -890,124 +893,61 @@ class Hdf5Dataset final : public Dataset {
 
   void read_through_library(const std::vector<ResolvedAxis>& axes, std::byte* out,
                             hid_t memory_type, std::size_t item) {
-    if (is_regular(axes)) {
-      Hdf5Lock lock;
-      Handle file_space = regular_file_space(axes);
-      const hsize_t n = static_cast<hsize_t>(result_shape(axes).num_elements());
-      Handle memory_space =
-          space_handle(axes.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
-      check(H5Dread(id_.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out),
-            "cannot read", context_->name, path_);
-      return;
-    }
-    const FileOrder order = file_order(axes);
-    std::int64_t total = 1;
-    std::vector<std::int64_t> dims;
-    for (const auto& u : order.unique) {
-      total *= static_cast<std::int64_t>(u.size());
-      dims.push_back(static_cast<std::int64_t>(u.size()));
-    }
-    std::vector<std::byte> buffer(static_cast<std::size_t>(total) * item);
-    {
-      Hdf5Lock lock;
-      Handle file_space = select_file_space(id_.get(), order.unique);
-      const hsize_t n = static_cast<hsize_t>(total);
-      Handle memory_space =
-          space_handle(axes.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
-      check(H5Dread(id_.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                    buffer.data()),
-            "cannot read", context_->name, path_);
-    }
-    // Put the elements in the order asked for (repeats, reversals).
-    gather_bytes(buffer.data(), dims, order.remap, out, item);
+    through_library(axes, out, memory_type, item, false);
   }
 
   void write_through_library(const std::vector<ResolvedAxis>& axes, const std::byte* values,
                              hid_t memory_type, std::size_t item) {
-    if (is_regular(axes)) {
-      Hdf5Lock lock;
-      Handle file_space = regular_file_space(axes);
-      const hsize_t n = static_cast<hsize_t>(result_shape(axes).num_elements());
-      Handle memory_space =
-          space_handle(axes.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
-      check(H5Dwrite(id_.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                     values),
-            "cannot write", context_->name, path_);
-      cache_.clear();
-      return;
-    }
-    const FileOrder order = file_order(axes);
-    std::int64_t total = 1;
-    std::vector<std::int64_t> dims;
-    for (const auto& u : order.unique) {
-      total *= static_cast<std::int64_t>(u.size());
-      dims.push_back(static_cast<std::int64_t>(u.size()));
-    }
-    // Into file order; with repeated indices the last value wins, as in numpy.
-    std::vector<std::byte> buffer(static_cast<std::size_t>(total) * item);
-    scatter_bytes(values, order.remap, buffer.data(), dims, item);
-    Hdf5Lock lock;
-    Handle file_space = select_file_space(id_.get(), order.unique);
-    const hsize_t n = static_cast<hsize_t>(total);
-    Handle memory_space =
-        space_handle(axes.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
-    check(H5Dwrite(id_.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                   buffer.data()),
-          "cannot write", context_->name, path_);
+    through_library(axes, const_cast<std::byte*>(values), memory_type, item, true);
     cache_.clear();
   }
 
-  // out[k...] = source[remap(k)...] over C-ordered arrays of `item` bytes.
-  static void gather_bytes(const std::byte* source, const std::vector<std::int64_t>& source_dims,
-                           const std::vector<ResolvedAxis>& remap, std::byte* out,
-                           std::size_t item) {
-    const std::size_t rank = remap.size();
-    if (rank == 0) {
-      std::memcpy(out, source, item);
+  // Moves the selected elements between `data` (C order, the selection's
+  // shape) and the file through libhdf5's own H5Dread/H5Dwrite. A regular
+  // selection is one hyperslab in the caller's order; any other is read or
+  // written as its sorted unique positions and reordered in memory by
+  // take()/put() on the elements as opaque bytes (with repeated indices the
+  // last value written wins, as in numpy).
+  void through_library(const std::vector<ResolvedAxis>& axes, std::byte* data, hid_t memory_type,
+                       std::size_t item, bool write) {
+    const DType opaque = DType::string(item);
+    if (is_regular(axes)) {
+      Hdf5Lock lock;
+      transfer(regular_file_space(axes), result_shape(axes).num_elements(), axes.empty(), data,
+               memory_type, write);
       return;
     }
-    std::vector<std::int64_t> strides(rank, 1);
-    for (std::size_t a = rank; a-- > 1;)
-      strides[a - 1] = strides[a] * source_dims[a];
-    std::byte* cursor = out;
-    auto recurse = [&](auto&& self, std::size_t a, std::int64_t off) -> void {
-      for (std::int64_t k = 0; k < remap[a].count; ++k) {
-        const std::int64_t o = off + remap[a].source_index(k) * strides[a];
-        if (a + 1 == rank) {
-          std::memcpy(cursor, source + o * static_cast<std::int64_t>(item), item);
-          cursor += item;
-        } else {
-          self(self, a + 1, o);
-        }
-      }
-    };
-    recurse(recurse, 0, 0);
+    const FileOrder file = file_order(axes);
+    Array buffer = Array::empty(opaque, file.shape);
+    const ArrayView requested(data, opaque, result_shape(axes));
+    if (write) put(buffer.mutable_view(), file.order, requested);
+    {
+      Hdf5Lock lock;
+      transfer(select_file_space(id_.get(), file.unique), buffer.num_elements(), axes.empty(),
+               buffer.data(), memory_type, write);
+    }
+    if (!write) {
+      const Array picked = take(buffer, file.order);
+      std::memcpy(data, picked.data(), picked.nbytes());
+    }
   }
 
-  static void scatter_bytes(const std::byte* values, const std::vector<ResolvedAxis>& remap,
-                            std::byte* target, const std::vector<std::int64_t>& target_dims,
-                            std::size_t item) {
-    const std::size_t rank = remap.size();
-    if (rank == 0) {
-      std::memcpy(target, values, item);
-      return;
+  // One H5Dread or H5Dwrite of `count` elements between `file_space` and
+  // `data`; the caller holds the lock.
+  void transfer(const Handle& file_space, std::int64_t count, bool scalar, std::byte* data,
+                hid_t memory_type, bool write) {
+    const auto n = static_cast<hsize_t>(count);
+    Handle memory_space =
+        space_handle(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
+    if (write) {
+      check(
+          H5Dwrite(id_.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data),
+          "cannot write", context_->name, path_);
+    } else {
+      check(
+          H5Dread(id_.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data),
+          "cannot read", context_->name, path_);
     }
-    std::vector<std::int64_t> strides(rank, 1);
-    for (std::size_t a = rank; a-- > 1;)
-      strides[a - 1] = strides[a] * target_dims[a];
-    const std::byte* cursor = values;
-    auto recurse = [&](auto&& self, std::size_t a, std::int64_t off) -> void {
-      for (std::int64_t k = 0; k < remap[a].count; ++k) {
-        const std::int64_t o = off + remap[a].source_index(k) * strides[a];
-        if (a + 1 == rank) {
-          std::memcpy(target + o * static_cast<std::int64_t>(item), cursor, item);
-          cursor += item;
-        } else {
-          self(self, a + 1, o);
-        }
-      }
-    };
-    recurse(recurse, 0, 0);
   }
 
   // ---- crash-safe appends -------------------------------------------------------
