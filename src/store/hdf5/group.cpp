@@ -33,18 +33,9 @@ class Hdf5Group final : public Group {
   }
 
   std::shared_ptr<Group> create_group(std::string_view path) override {
-    context_->check_writable(path_);
-    const auto parts = split_path(path);
-    if (parts.empty())
-      throw Error(ErrorCode::invalid_argument, "empty group path", context_->name, path_);
     Hdf5Lock lock;
-    auto [parent, parent_path] = walk(parts, parts.size() - 1, true, path.starts_with('/'));
-    const std::string full = join(parent_path, parts.back());
-    if (H5Lexists(parent.get(), parts.back().c_str(), H5P_DEFAULT) > 0) {
-      throw Error(ErrorCode::invalid_argument, "a member with this name already exists",
-                  context_->name, full);
-    }
-    return make_group(context_, new_group(parent.get(), parts.back(), full), full);
+    const NewMember m = new_member(path, "group");
+    return make_group(context_, new_group(m.parent.get(), m.name, m.path), m.path);
   }
 
   std::shared_ptr<Group> require_group(std::string_view path) override {
@@ -67,19 +58,9 @@ class Hdf5Group final : public Group {
 
   std::shared_ptr<Dataset> create_dataset(std::string_view path,
                                           const DatasetOptions& options) override {
-    context_->check_writable(path_);
-    const auto parts = split_path(path);
-    if (parts.empty()) {
-      throw Error(ErrorCode::invalid_argument, "empty dataset path", context_->name, path_);
-    }
     Hdf5Lock lock;
-    auto [parent, parent_path] = walk(parts, parts.size() - 1, true, path.starts_with('/'));
-    const std::string full = join(parent_path, parts.back());
-    if (H5Lexists(parent.get(), parts.back().c_str(), H5P_DEFAULT) > 0) {
-      throw Error(ErrorCode::invalid_argument, "a member with this name already exists",
-                  context_->name, full);
-    }
-    return hdf5::create_dataset(context_, parent.get(), parts.back(), full, options);
+    const NewMember m = new_member(path, "dataset");
+    return hdf5::create_dataset(context_, m.parent.get(), m.name, m.path, options);
   }
 
   std::shared_ptr<Dataset> open_dataset(std::string_view path) override {
@@ -175,6 +156,30 @@ class Hdf5Group final : public Group {
   }
 
  private:
+  // Where a new member goes: its parent (made with its own parents when
+  // missing), its name and its full path. The caller holds the lock.
+  struct NewMember {
+    Handle parent;
+    std::string name;
+    std::string path;
+  };
+
+  NewMember new_member(std::string_view path, std::string_view kind) {
+    context_->check_writable(path_);
+    const auto parts = split_path(path);
+    if (parts.empty()) {
+      throw Error(ErrorCode::invalid_argument, fmt::format("empty {} path", kind), context_->name,
+                  path_);
+    }
+    auto [parent, parent_path] = walk(parts, parts.size() - 1, true, path.starts_with('/'));
+    const std::string full = join(parent_path, parts.back());
+    if (H5Lexists(parent.get(), parts.back().c_str(), H5P_DEFAULT) > 0) {
+      throw Error(ErrorCode::invalid_argument, "a member with this name already exists",
+                  context_->name, full);
+    }
+    return {std::move(parent), parts.back(), full};
+  }
+
   // Opens (or, when `create`, makes) the first `count` segments of `parts`
   // below this group; returns the last group and its full path.
   std::pair<Handle, std::string> walk(const std::vector<std::string>& parts, std::size_t count,
