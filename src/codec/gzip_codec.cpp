@@ -28,9 +28,26 @@ void feed(Bytef*& next, uInt& avail, Bytef*& data, std::size_t& left) {
   left -= piece;
 }
 
-// zlib's next_in is not const in its C API, but zlib never writes through it.
-Bytef* input_bytes(std::span<const std::byte> in) {
-  return const_cast<Bytef*>(reinterpret_cast<const Bytef*>(in.data()));
+// Runs `step` (deflate or inflate) over all of `in` into `out`, feeding
+// both in pieces zlib's 32-bit counters can hold, until it stops saying
+// Z_OK; returns its last status.
+template <class Step>
+int pump(z_stream& s, std::span<const std::byte> in, std::span<std::byte> out, Step step) {
+  // zlib's next_in is not const in its C API, but zlib never writes through it.
+  auto* in_data = const_cast<Bytef*>(reinterpret_cast<const Bytef*>(in.data()));
+  std::size_t in_left = in.size();
+  auto* out_data = reinterpret_cast<Bytef*>(out.data());
+  std::size_t out_left = out.size();
+  Bytef none = 0;
+  s.next_in = &none;
+  s.next_out = &none;
+  int status = Z_OK;
+  while (status == Z_OK) {
+    feed(s.next_in, s.avail_in, in_data, in_left);
+    feed(s.next_out, s.avail_out, out_data, out_left);
+    status = step(in_left == 0);
+  }
+  return status;
 }
 
 class GzipCodec final : public Codec {
@@ -50,19 +67,8 @@ class GzipCodec final : public Codec {
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("{}: deflateInit2 failed at level {}", name(), spec().level));
     }
-    Bytef none = 0;
-    auto* in_data = input_bytes(in);
-    std::size_t in_left = in.size();
-    auto* out_data = reinterpret_cast<Bytef*>(out.data());
-    std::size_t out_left = out.size();
-    s.next_in = &none;
-    s.next_out = &none;
-    int status = Z_OK;
-    while (status == Z_OK) {
-      feed(s.next_in, s.avail_in, in_data, in_left);
-      feed(s.next_out, s.avail_out, out_data, out_left);
-      status = deflate(&s, in_left == 0 ? Z_FINISH : Z_NO_FLUSH);
-    }
+    const int status =
+        pump(s, in, out, [&](bool last) { return deflate(&s, last ? Z_FINISH : Z_NO_FLUSH); });
     const std::size_t written = s.total_out;
     deflateEnd(&s);
     if (status != Z_STREAM_END) {
@@ -75,19 +81,7 @@ class GzipCodec final : public Codec {
   void decode(std::span<const std::byte> in, std::span<std::byte> out) const override {
     z_stream s{};
     if (inflateInit2(&s, window_bits()) != Z_OK) throw std::bad_alloc();
-    Bytef none = 0;
-    auto* in_data = input_bytes(in);
-    std::size_t in_left = in.size();
-    auto* out_data = reinterpret_cast<Bytef*>(out.data());
-    std::size_t out_left = out.size();
-    s.next_in = &none;
-    s.next_out = &none;
-    int status = Z_OK;
-    while (status == Z_OK) {
-      feed(s.next_in, s.avail_in, in_data, in_left);
-      feed(s.next_out, s.avail_out, out_data, out_left);
-      status = inflate(&s, Z_NO_FLUSH);
-    }
+    const int status = pump(s, in, out, [&](bool) { return inflate(&s, Z_NO_FLUSH); });
     const std::size_t produced = s.total_out;
     const std::size_t consumed = s.total_in;
     const char* message = s.msg;
