@@ -1370,7 +1370,11 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
         static_cast<std::size_t>(
             std::accumulate(chunks.begin(), chunks.end(), std::int64_t{1}, std::multiplies<>())) *
         options.dtype.item_size();
-    pipeline.apply(dcpl.get(), chunk_bytes);
+    try {
+      pipeline.apply(dcpl.get(), chunk_bytes);
+    } catch (const Error& e) {
+      throw e.at(context->name, path);
+    }
   }
   Handle file_type = type_for(options.dtype);
   if (!options.fill_value.is_null()) {
