@@ -14,10 +14,10 @@ namespace {
 // Names of attributes whose string value is JSON text.
 constexpr const char* kJsonList = "larder.json";
 
-// The driver's own bookkeeping (the JSON list, the append commit record and
-// tail): not user attributes, so never listed, read, written or copied.
+// The driver's own bookkeeping: not a user attribute, so never listed, read,
+// written or copied.
 bool is_private(std::string_view name) {
-  return name == kJsonList || name == "larder.commit" || name == "larder.tail";
+  return name == kJsonList;
 }
 
 void refuse_private(std::string_view name, const std::string& file, const std::string& path) {

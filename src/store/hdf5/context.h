@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "handle.h"
 #include "larder/store/store.h"
@@ -18,6 +19,9 @@ struct FileContext {
   StoreOptions options;
   OpenMode mode = OpenMode::read;
   bool open = true;
+  // The open datasets, by path: one object per dataset, so that appends
+  // through any handle share their state; flush and close settle them.
+  std::unordered_map<std::string, std::weak_ptr<Dataset>> datasets;
 
   // Error(invalid_argument) once the store is closed.
   void check_open(const std::string& node_path) const;

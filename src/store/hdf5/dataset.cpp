@@ -20,6 +20,7 @@
 
 #include "../chunk_plan.h"
 #include "driver.h"
+#include "journal.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
 #include "larder/core/parallel.h"
@@ -29,9 +30,6 @@
 namespace larder::store::hdf5 {
 namespace {
 
-constexpr const char* kCommitAttr = "larder.commit";  // int64[2]: committed rows, tail slot
-constexpr const char* kTailAttr = "larder.tail";      // path of the tail dataset
-constexpr const char* kTailGroup = "/.larder/tails";
 constexpr std::size_t kTargetChunkBytes = std::size_t{1} << 20;
 constexpr std::size_t kBatchBytes = std::size_t{64} << 20;  // raw chunks read per lock hold
 
@@ -244,11 +242,39 @@ Handle select_file_space(hid_t dataset, const std::vector<std::vector<std::int64
   return space;
 }
 
-std::string tail_name(const std::string& path) {
-  return std::string(kTailGroup) + "/" + hex64(xxh3_64(path));
+// Copies every attribute of `from` to `to`, whatever its type.
+void copy_attributes(hid_t from, hid_t to, const std::string& file, const std::string& path) {
+  H5O_info_t info;
+  check(H5Oget_info2(from, &info, H5O_INFO_NUM_ATTRS), "cannot list attributes", file, path);
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    Handle attr = attribute_handle(check_id(
+        H5Aopen_by_idx(from, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT),
+        "cannot open an attribute", file, path));
+    if (!attr) continue;
+    const ssize_t length = H5Aget_name(attr.get(), 0, nullptr);
+    std::string name(static_cast<std::size_t>(std::max<ssize_t>(length, 0)), '\0');
+    H5Aget_name(attr.get(), name.size() + 1, name.data());
+    Handle type = type_handle(H5Aget_type(attr.get()));
+    Handle memory = type_handle(H5Tget_native_type(type.get(), H5T_DIR_ASCEND));
+    Handle space = space_handle(H5Aget_space(attr.get()));
+    const auto n =
+        static_cast<std::size_t>(std::max<hssize_t>(H5Sget_simple_extent_npoints(space.get()), 1));
+    std::vector<std::byte> buffer(n * H5Tget_size(memory.get()));
+    check(H5Aread(attr.get(), memory.get(), buffer.data()), "cannot read an attribute", file, path);
+    Handle copy = attribute_handle(
+        check_id(H5Acreate2(to, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                 "cannot copy an attribute", file, path));
+    const herr_t written = H5Awrite(copy.get(), memory.get(), buffer.data());
+    if (H5Tdetect_class(memory.get(), H5T_VLEN) > 0 || H5Tis_variable_str(memory.get()) > 0)
+      H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, buffer.data());
+    check(written, "cannot copy an attribute", file, path);
+  }
 }
 
 class Hdf5Dataset final : public Dataset {
+  friend void hdf5::settle_datasets(const Context& context);
+  friend void hdf5::remove_dataset_side_data(const Context& context, const std::string& path);
+
  public:
   Hdf5Dataset(Context context, Handle id, std::string path)
       : context_(std::move(context)),
@@ -262,7 +288,11 @@ class Hdf5Dataset final : public Dataset {
   ~Hdf5Dataset() override {
     if (!context_->open) {
       id_.release();
-      tail_.release();
+    } else {
+      try {
+        settle();      // what a flush or close would have done
+      } catch (...) {  // the journal keeps every committed row: the next open repairs
+      }
     }
     if (fd_ >= 0) ::close(fd_);
   }
@@ -330,7 +360,7 @@ class Hdf5Dataset final : public Dataset {
       put(full.mutable_view(), Selection(), packed);
       packed = std::move(full);
     }
-    if (touches_tail(axes)) release_tail();
+    release_journal();
     if (chunked_direct()) {
       write_chunks(axes, packed);
     } else {
@@ -349,24 +379,27 @@ class Hdf5Dataset final : public Dataset {
                   context_->name, path_);
     }
     const Shape row_shape = shape_.without_first();
-    Array block = Array::empty(dtype_.native(), Shape{0});
+    std::vector<std::int64_t> dims(rows.shape().begin(), rows.shape().end());
     if (rows.shape() == row_shape) {
-      std::vector<std::int64_t> dims{1};
-      dims.insert(dims.end(), row_shape.begin(), row_shape.end());
-      block = std::move(Array::copy_of(rows)).reshaped(Shape(dims));
-    } else {
-      if (rows.rank() != shape_.rank() || rows.shape().without_first() != row_shape) {
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("cannot append rows of shape {} to a dataset of shape {}",
-                                rows.shape().to_string(), shape_.to_string()),
-                    context_->name, path_);
-      }
-      block = Array::copy_of(rows);
+      dims.insert(dims.begin(), 1);  // one row
+    } else if (rows.rank() != shape_.rank() || rows.shape().without_first() != row_shape) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("cannot append rows of shape {} to a dataset of shape {}",
+                              rows.shape().to_string(), shape_.to_string()),
+                  context_->name, path_);
     }
-    check_values(block.view(), block.shape());
+    check_values(rows, rows.shape());
+    // Packed rows: the caller's memory when it already is, else a copy.
+    Array packed = Array::empty(dtype_.native(), Shape{0});
+    if (!rows.is_contiguous()) packed = Array::copy_of(rows);
+    const ArrayView block(rows.is_contiguous() ? rows.data() : packed.data(), dtype_.native(),
+                          Shape(dims));
     if (block.num_elements() == 0) return;
-    if (chunked_direct()) {
+    if (journaled()) {
       append_committed(block);
+    } else if (chunked_direct()) {
+      append_chunks(block);
+      commit();
     } else {
       append_through_library(block);
     }
@@ -380,7 +413,7 @@ class Hdf5Dataset final : public Dataset {
                               shape_.to_string(), shape.to_string()),
                   context_->name, path_);
     }
-    release_tail();
+    release_journal();
     Hdf5Lock lock;
     for (std::size_t a = 0; a < shape.rank(); ++a) {
       if (shape[a] != shape_[a] &&
@@ -511,22 +544,7 @@ class Hdf5Dataset final : public Dataset {
     }
     H5Eclear2(H5E_DEFAULT);
 
-    if (H5Aexists(id_.get(), kCommitAttr) > 0) {
-      std::int64_t commit[2] = {0, 0};
-      Handle attr = attribute_handle(H5Aopen(id_.get(), kCommitAttr, H5P_DEFAULT));
-      check(H5Aread(attr.get(), H5T_NATIVE_INT64, commit), "cannot read the commit record",
-            context_->name, path_);
-      if (commit[0] < 0 || commit[0] > shape_[0] || (commit[1] != 0 && commit[1] != 1)) {
-        throw Error(ErrorCode::corrupt,
-                    fmt::format("commit record ({}, {}) does not fit extent {}", commit[0],
-                                commit[1], shape_[0]),
-                    context_->name, path_);
-      }
-      managed_ = true;
-      slot_ = commit[1];
-      shape_ = shape_.with(0, commit[0]);  // rows past the commit were never acknowledged
-      open_tail();
-    }
+    if (journaled()) open_journal();
   }
 
   bool chunked_direct() const {
@@ -597,6 +615,16 @@ class Hdf5Dataset final : public Dataset {
 
   Stored read_stored(std::span<const std::int64_t> coords) const {
     Stored s;
+    if (!recovered_.empty()) {
+      const auto it = recovered_.find(chunk_index(coords));
+      if (it != recovered_.end()) {
+        if (it->second.address == ChunkRecord::kNone) return s;
+        s.bytes = journal_->read_file(it->second.address, it->second.size);
+        s.mask = it->second.mask;
+        s.present = true;
+        return s;
+      }
+    }
     std::vector<hsize_t> offset(coords.size());
     for (std::size_t a = 0; a < coords.size(); ++a)
       offset[a] = static_cast<hsize_t>(coords[a] * chunks_[a]);
@@ -706,8 +734,10 @@ class Hdf5Dataset final : public Dataset {
 
   // `replace`: chunks not fully covered are rebuilt from the fill value, not
   // read first — for the unfinished block, whose stored chunk may be torn.
+  // `written`, if given, receives each chunk's index and location.
   void write_chunks(const std::vector<ResolvedAxis>& axes, const Array& values,
-                    bool replace = false) {
+                    bool replace = false,
+                    std::vector<std::pair<std::int64_t, ChunkRecord>>* written = nullptr) {
     const ChunkPlan plan(axes, shape_, chunks_);
     struct Job {
       std::vector<std::int64_t> coords;
@@ -756,6 +786,11 @@ class Hdf5Dataset final : public Dataset {
                            job.encoded.data()),
             "cannot write a chunk", context_->name, path_);
       cache_.erase(chunk_key(job.coords));
+      if (written != nullptr) {
+        const auto r = locate(offset);
+        if (!r) throw Error(ErrorCode::io, "cannot locate a written chunk", context_->name, path_);
+        written->emplace_back(chunk_index(job.coords), *r);
+      }
     }
   }
 
@@ -952,232 +987,437 @@ class Hdf5Dataset final : public Dataset {
 
   // ---- crash-safe appends -------------------------------------------------------
   //
-  // Committed rows are never rewritten in place. Rows [0, base) live in full
-  // chunk rows of the dataset; the rows of the unfinished last block,
-  // [base, rows), live in one of two slots of a side dataset ("tail"). The
-  // commit record (rows, slot) is one attribute, written after everything
-  // it points to has been flushed. See docs/formats/hdf5.md.
+  // An append is committed by the journal (journal.h), never by libhdf5's
+  // metadata: the rows of full blocks go to the dataset as chunks written
+  // once, whose locations the journal records; the rows of the unfinished
+  // last block go to a slot of the journal; then the commit record is
+  // written. No flush: libhdf5's own view of the dataset catches up when
+  // the store is flushed or closed ("settled"), and until then the journal
+  // says the file is not clean. See docs/formats/hdf5.md, "Appends".
 
-  void open_tail() {
-    std::string name;
-    if (H5Aexists(id_.get(), kTailAttr) > 0) {
-      Handle attr = attribute_handle(H5Aopen(id_.get(), kTailAttr, H5P_DEFAULT));
-      Handle type = type_for(DType::vstring());  // UTF-8, as written
-      char* text = nullptr;
-      if (H5Aread(attr.get(), type.get(), &text) >= 0 && text != nullptr) {
-        name = text;
-        H5free_memory(text);
-      }
+  bool journaled() const {
+    return chunked_direct() && extendable_ && AppendJournal::supported(context_);
+  }
+  std::uint64_t row_bytes() const {
+    return static_cast<std::uint64_t>(shape_.without_first().num_elements()) * dtype_.item_size();
+  }
+  std::uint64_t slot_bytes() const {
+    return static_cast<std::uint64_t>(block_rows()) * row_bytes();
+  }
+  std::int64_t chunks_per_block() const {
+    std::int64_t n = 1;
+    for (std::size_t a = 1; a < shape_.rank(); ++a)
+      n *= (shape_[a] + chunks_[a] - 1) / chunks_[a];
+    return n;
+  }
+  // File offsets of the i-th chunk in C order (block by block).
+  std::vector<hsize_t> chunk_offset(std::int64_t i) const {
+    std::vector<hsize_t> offset(shape_.rank());
+    for (std::size_t a = shape_.rank(); a-- > 1;) {
+      const std::int64_t per_axis = (shape_[a] + chunks_[a] - 1) / chunks_[a];
+      offset[a] = static_cast<hsize_t>((i % per_axis) * chunks_[a]);
+      i /= per_axis;
     }
-    if (name.empty() || H5Lexists(context_->file.get(), name.c_str(), H5P_DEFAULT) <= 0) {
+    offset[0] = static_cast<hsize_t>(i * chunks_[0]);
+    return offset;
+  }
+  std::int64_t chunk_index(std::span<const std::int64_t> coords) const {
+    std::int64_t i = coords[0];
+    for (std::size_t a = 1; a < coords.size(); ++a)
+      i = i * ((shape_[a] + chunks_[a] - 1) / chunks_[a]) + coords[a];
+    return i;
+  }
+  std::uint64_t object_address() const {
+    H5O_info_t info;
+    check(H5Oget_info2(id_.get(), &info, H5O_INFO_BASIC), "cannot inspect the dataset",
+          context_->name, path_);
+    return info.addr;
+  }
+  // Where libhdf5's chunk index puts the chunk at `offset`; nothing when
+  // the index cannot say (never written, past the extent, or torn).
+  std::optional<ChunkRecord> locate(const std::vector<hsize_t>& offset) const {
+    unsigned mask = 0;
+    haddr_t address = HADDR_UNDEF;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info_by_coord(id_.get(), offset.data(), &mask, &address, &size) < 0) {
       H5Eclear2(H5E_DEFAULT);
-      throw Error(ErrorCode::corrupt, "the dataset's commit record names no tail dataset",
-                  context_->name, path_);
+      return std::nullopt;
     }
-    tail_ = dataset_handle(check_id(H5Dopen2(context_->file.get(), name.c_str(), H5P_DEFAULT),
-                                    "cannot open the tail dataset", context_->name, name));
-    tail_name_ = name;
-    load_tail_rows();
+    if (address == HADDR_UNDEF) return ChunkRecord{};
+    return ChunkRecord{address, size, mask};
+  }
+  std::int64_t hdf5_rows() const {
+    Handle space = space_handle(H5Dget_space(id_.get()));
+    std::vector<hsize_t> dims(shape_.rank());
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    return static_cast<std::int64_t>(dims[0]);
+  }
+  void set_hdf5_rows(std::int64_t rows) {
+    const auto dims = to_hsize(shape_.with(0, rows).dims());
+    check(H5Dset_extent(id_.get(), dims.data()), "cannot extend", context_->name, path_);
+    extent_ = rows;
+  }
+  // The rows [0, t) of the unfinished block, in the file's byte order.
+  std::vector<std::byte> in_file_order(const std::byte* rows, std::int64_t t) const {
+    std::vector<std::byte> bytes(rows, rows + static_cast<std::size_t>(t) * row_bytes());
+    if (!dtype_.is_native()) byteswap(bytes.data(), bytes.size() / dtype_.item_size(), dtype_);
+    return bytes;
+  }
+  void load_tail_block(std::int64_t slot, std::int64_t t) {
+    tail_block_ = Array::empty(dtype_.native(), shape_.with(0, block_rows()));
+    journal_->read_slot(slot, {tail_block_.data(), static_cast<std::size_t>(t) * row_bytes()});
+    if (!dtype_.is_native())
+      byteswap(tail_block_.data(), static_cast<std::size_t>(t * (row_bytes() / dtype_.item_size())),
+               dtype_);
+  }
+  JournalCommit current_commit(bool clean) const {
+    return {.rows = shape_[0], .slot = slot_, .records = records_, .clean = clean};
   }
 
-  std::int64_t tail_count() const { return managed_ ? shape_[0] % block_rows() : 0; }
-  std::int64_t tail_base() const { return shape_[0] - tail_count(); }
-
-  // Reads the committed tail rows of the current slot into memory.
-  void load_tail_rows() {
-    const std::int64_t t = tail_count();
-    std::vector<std::int64_t> dims{t};
-    for (std::size_t a = 1; a < shape_.rank(); ++a)
-      dims.push_back(shape_[a]);
-    tail_rows_ = Array::empty(dtype_.native(), Shape(dims));
-    if (t == 0) return;
-    Handle space = space_handle(H5Dget_space(tail_.get()));
-    std::vector<hsize_t> start(shape_.rank() + 1, 0), count(shape_.rank() + 1, 1);
-    start[0] = static_cast<hsize_t>(slot_);
-    count[1] = static_cast<hsize_t>(t);
-    for (std::size_t a = 1; a < shape_.rank(); ++a)
-      count[a + 1] = static_cast<hsize_t>(shape_[a]);
-    H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
-    const hsize_t n = static_cast<hsize_t>(tail_rows_.num_elements());
-    Handle memory = space_handle(H5Screate_simple(1, &n, nullptr));
-    check(H5Dread(tail_.get(), memory_type_.get(), memory.get(), space.get(), H5P_DEFAULT,
-                  tail_rows_.data()),
-          "cannot read the tail rows", context_->name, path_);
+  // A journal found on open: clean means libhdf5's view is complete (a
+  // later append checks nobody changed the dataset meanwhile); otherwise a
+  // writer was killed, and the journal is the truth.
+  void open_journal() {
+    const std::uint64_t object = object_address();
+    journal_ = AppendJournal::open(context_, path_, object, slot_bytes());
+    if (!journal_ || journal_->committed().clean) return;
+    const JournalCommit c = journal_->committed();
+    const std::int64_t C = block_rows();
+    const std::int64_t base = c.rows - c.rows % C;
+    if (c.records != base / C * chunks_per_block()) {
+      throw Error(
+          ErrorCode::corrupt,
+          fmt::format("the append journal records {} chunks for {} rows", c.records, c.rows),
+          context_->name, path_);
+    }
+    const std::vector<ChunkRecord> records = journal_->read_records(c.records);
+    shape_ = shape_.with(0, c.rows);
+    extent_ = hdf5_rows();
+    slot_ = c.slot;
+    records_ = c.records;
+    load_tail_block(c.slot, c.rows - base);
+    active_ = true;
+    dirty_ = true;
+    std::vector<std::int64_t> lost;
+    for (std::int64_t i = 0; i < c.records; ++i) {
+      const ChunkRecord& want = records[static_cast<std::size_t>(i)];
+      const auto got = locate(chunk_offset(i));
+      if (!got || (*got != want && want.address != ChunkRecord::kNone)) lost.push_back(i);
+    }
+    if (!is_writable(context_->mode)) {
+      for (std::int64_t i : lost)
+        recovered_[i] = records[static_cast<std::size_t>(i)];
+      return;
+    }
+    repair(records, lost);
   }
 
-  void write_tail_slot(std::int64_t slot, std::int64_t first_row, const Array& rows) {
-    Handle space = space_handle(H5Dget_space(tail_.get()));
-    std::vector<hsize_t> start(shape_.rank() + 1, 0), count(shape_.rank() + 1, 1);
-    start[0] = static_cast<hsize_t>(slot);
-    start[1] = static_cast<hsize_t>(first_row);
-    count[1] = static_cast<hsize_t>(rows.shape()[0]);
-    for (std::size_t a = 1; a < shape_.rank(); ++a)
-      count[a + 1] = static_cast<hsize_t>(shape_[a]);
-    H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
-    const hsize_t n = static_cast<hsize_t>(rows.num_elements());
-    Handle memory = space_handle(H5Screate_simple(1, &n, nullptr));
-    check(H5Dwrite(tail_.get(), memory_type_.get(), memory.get(), space.get(), H5P_DEFAULT,
-                   rows.data()),
-          "cannot write the tail rows", context_->name, path_);
+  // Puts the chunks libhdf5's index lost back into it, or, when the index
+  // cannot take them, rebuilds the dataset from the journal.
+  void repair(const std::vector<ChunkRecord>& records, const std::vector<std::int64_t>& lost) {
+    std::vector<ChunkRecord> moved;
+    try {
+      if (extent_ != shape_[0]) set_hdf5_rows(shape_[0]);
+      for (std::int64_t i : lost) {
+        const ChunkRecord& r = records[static_cast<std::size_t>(i)];
+        const auto offset = chunk_offset(i);
+        const auto bytes = journal_->read_file(r.address, r.size);
+        check(H5Dwrite_chunk(id_.get(), H5P_DEFAULT, r.mask, offset.data(), bytes.size(),
+                             bytes.data()),
+              "cannot restore a chunk", context_->name, path_);
+        const auto now = locate(offset);
+        if (!now || now->address == ChunkRecord::kNone) {
+          throw Error(ErrorCode::corrupt, "a restored chunk cannot be found", context_->name,
+                      path_);
+        }
+        journal_->write_records(i, std::span(&*now, 1));
+      }
+    } catch (const Error&) {
+      rebuild(records);
+      return;
+    }
+    settle();
   }
 
-  // First append through larder: create the tail and copy the unfinished block.
-  void start_managing() {
-    const std::int64_t rows = shape_[0];
-    const std::int64_t base = rows - rows % block_rows();
-    Array unfinished = read(Selection{AxisSelection::slice(base, rows)});
-    Hdf5Lock lock;
+  // The chunk index is beyond repair: copy the committed chunks (from
+  // where the journal says they are) and the attributes into a new dataset,
+  // which takes the place of the damaged one (kept, unreachable, under
+  // /.larder/damaged).
+  void rebuild(const std::vector<ChunkRecord>& records) {
+    H5Eclear2(H5E_DEFAULT);
+    const std::string fresh = "/.larder/rebuilt/" + hex64(xxh3_64(path_));
+    const std::string damaged =
+        fmt::format("/.larder/damaged/{}-{}", hex64(xxh3_64(path_)), object_address());
+    Handle dcpl = plist_handle(H5Dget_create_plist(id_.get()));
+    Handle type = type_handle(H5Dget_type(id_.get()));
+    const auto dims = to_hsize(shape_.dims());
+    Handle space =
+        space_handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_.data()));
     Handle lcpl = plist_handle(H5Pcreate(H5P_LINK_CREATE));
     H5Pset_create_intermediate_group(lcpl.get(), 1);
-    std::vector<hsize_t> dims{2, static_cast<hsize_t>(block_rows())};
-    for (std::size_t a = 1; a < shape_.rank(); ++a)
-      dims.push_back(static_cast<hsize_t>(shape_[a]));
-    Handle space =
-        space_handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-    Handle dcpl = plist_handle(H5Pcreate(H5P_DATASET_CREATE));
-    H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS);
-    H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);  // later writes change no metadata
-    H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
-    Handle file_type = type_for(dtype_);
-    tail_name_ = tail_name(path_);
-    if (H5Lexists(context_->file.get(), kTailGroup, H5P_DEFAULT) > 0 &&
-        H5Lexists(context_->file.get(), tail_name_.c_str(), H5P_DEFAULT) > 0) {
-      H5Ldelete(context_->file.get(), tail_name_.c_str(),
-                H5P_DEFAULT);  // a stale tail of a removed dataset
-    }
+    if (H5Lexists(context_->file.get(), "/.larder/rebuilt", H5P_DEFAULT) > 0 &&
+        H5Lexists(context_->file.get(), fresh.c_str(), H5P_DEFAULT) > 0)
+      H5Ldelete(context_->file.get(), fresh.c_str(), H5P_DEFAULT);
     H5Eclear2(H5E_DEFAULT);
-    tail_ = dataset_handle(
-        check_id(H5Dcreate2(context_->file.get(), tail_name_.c_str(), file_type.get(), space.get(),
-                            lcpl.get(), dcpl.get(), H5P_DEFAULT),
-                 "cannot create the tail dataset", context_->name, tail_name_));
-    slot_ = 0;
-    managed_ = true;
-    if (unfinished.shape()[0] > 0) write_tail_slot(0, 0, unfinished);
-    tail_rows_ = std::move(unfinished);
-    write_string_attr(kTailAttr, tail_name_);
-    check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
-    write_commit(rows, 0);
-  }
-
-  void write_string_attr(const char* name, const std::string& value) {
-    if (H5Aexists(id_.get(), name) > 0) H5Adelete(id_.get(), name);
-    Handle type = type_for(DType::vstring());
-    Handle space = space_handle(H5Screate(H5S_SCALAR));
-    Handle attr = attribute_handle(
-        check_id(H5Acreate2(id_.get(), name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                 "cannot write an attribute", context_->name, path_));
-    const char* text = value.c_str();
-    check(H5Awrite(attr.get(), type.get(), &text), "cannot write an attribute", context_->name,
-          path_);
-  }
-
-  // The commit point: one attribute, written in place, then flushed.
-  void write_commit(std::int64_t rows, std::int64_t slot) {
-    const std::int64_t record[2] = {rows, slot};
-    hid_t attr;
-    if (H5Aexists(id_.get(), kCommitAttr) > 0) {
-      attr = H5Aopen(id_.get(), kCommitAttr, H5P_DEFAULT);
-    } else {
-      const hsize_t two = 2;
-      Handle space = space_handle(H5Screate_simple(1, &two, nullptr));
-      attr =
-          H5Acreate2(id_.get(), kCommitAttr, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT);
+    Handle copy =
+        dataset_handle(check_id(H5Dcreate2(context_->file.get(), fresh.c_str(), type.get(),
+                                           space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                                "cannot rebuild the dataset", context_->name, path_));
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const ChunkRecord& r = records[i];
+      if (r.address == ChunkRecord::kNone) continue;
+      const auto offset = chunk_offset(static_cast<std::int64_t>(i));
+      const auto bytes = journal_->read_file(r.address, r.size);
+      check(H5Dwrite_chunk(copy.get(), H5P_DEFAULT, r.mask, offset.data(), bytes.size(),
+                           bytes.data()),
+            "cannot rebuild the dataset", context_->name, path_);
     }
-    Handle a =
-        attribute_handle(check_id(attr, "cannot write the commit record", context_->name, path_));
-    check(H5Awrite(a.get(), H5T_NATIVE_INT64, record), "cannot write the commit record",
-          context_->name, path_);
+    copy_attributes(id_.get(), copy.get(), context_->name, path_);
+    check(H5Lmove(context_->file.get(), path_.c_str(), context_->file.get(), damaged.c_str(),
+                  lcpl.get(), H5P_DEFAULT),
+          "cannot set the damaged dataset aside", context_->name, path_);
+    check(H5Lmove(context_->file.get(), fresh.c_str(), context_->file.get(), path_.c_str(),
+                  H5P_DEFAULT, H5P_DEFAULT),
+          "cannot put the rebuilt dataset in place", context_->name, path_);
+    id_ = std::move(copy);
+    attrs_ = make_attributes(context_, id_.get(), path_);
+    extent_ = shape_[0];
+    cache_.clear();
+    // The unfinished block, then libhdf5's view is whole: the journal,
+    // which describes the old dataset, goes.
+    const std::int64_t t = tail_count();
+    if (t > 0) write_chunks(resolve_rows(shape_[0] - t, shape_[0]), tail_rows(), true);
+    check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
+    drop_journal();
+  }
+
+  void drop_journal() {
+    AppendJournal::remove(context_, path_);
+    journal_.reset();
+    active_ = dirty_ = false;
+    recovered_.clear();
+    tail_block_ = Array::empty(DType::uint8(), Shape{0});
     check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
   }
 
-  void append_committed(const Array& block) {
-    if (!managed_) start_managing();
+  // A new journal: records for the chunks already stored, the unfinished
+  // block's rows in slot 0. On disk (flushed) before the first commit counts.
+  void start_journal() {
+    const std::int64_t rows = shape_[0];
+    const std::int64_t C = block_rows();
+    const std::int64_t base = rows - rows % C;
+    tail_block_ = Array::empty(dtype_.native(), shape_.with(0, C));
+    if (rows > base) {
+      Array unfinished = read(Selection{AxisSelection::slice(base, rows)});
+      std::memcpy(tail_block_.data(), unfinished.data(), unfinished.nbytes());
+    }
+    Hdf5Lock lock;
+    const std::int64_t full = base / C * chunks_per_block();
+    std::vector<ChunkRecord> records;
+    records.reserve(static_cast<std::size_t>(full));
+    for (std::int64_t i = 0; i < full; ++i) {
+      const auto r = locate(chunk_offset(i));
+      if (!r) {
+        throw Error(ErrorCode::corrupt,
+                    fmt::format("cannot locate the chunk at row {}", chunk_offset(i)[0]),
+                    context_->name, path_);
+      }
+      records.push_back(*r);
+    }
+    journal_ = AppendJournal::create(context_, path_, object_address(), slot_bytes(),
+                                     std::max<std::int64_t>(4096, 2 * full));
+    journal_->write_records(0, records);
+    journal_->write_slot(0, 0, in_file_order(tail_block_.data(), rows - base));
+    slot_ = 0;
+    records_ = full;
+    extent_ = hdf5_rows();
+    journal_->commit(current_commit(false));
+    check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
+    active_ = dirty_ = true;
+  }
+
+  // Before the first append of a session: the journal becomes the truth.
+  void begin_appends() {
+    if (active_) {
+      if (!dirty_) {
+        Hdf5Lock lock;
+        journal_->commit(current_commit(false));
+        dirty_ = true;
+      }
+      return;
+    }
+    if (!journal_) {
+      start_journal();
+      return;
+    }
+    Hdf5Lock lock;
+    // A clean journal of an earlier session: still true unless another tool
+    // changed the dataset since.
+    const JournalCommit c = journal_->committed();
+    if (c.rows != shape_[0] || c.extent != hdf5_rows() ||
+        c.stored_bytes != H5Dget_storage_size(id_.get())) {
+      start_journal();
+      return;
+    }
+    slot_ = c.slot;
+    records_ = c.records;
+    extent_ = c.extent;
+    load_tail_block(c.slot, c.rows % block_rows());
+    journal_->commit(current_commit(false));
+    active_ = dirty_ = true;
+  }
+
+  // The dataset is being removed: its journal is no longer written.
+  void forget_journal() {
+    journal_.reset();
+    active_ = dirty_ = false;
+  }
+
+  // Makes libhdf5's view complete (extent, the unfinished block as a
+  // partial chunk), flushes, and marks the journal clean.
+  void settle() {
+    if (!active_ || !dirty_ || !is_writable(context_->mode)) return;
+    Hdf5Lock lock;
+    if (extent_ != shape_[0]) set_hdf5_rows(shape_[0]);
+    const std::int64_t t = tail_count();
+    if (t > 0) write_chunks(resolve_rows(shape_[0] - t, shape_[0]), tail_rows(), true);
+    check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
+    JournalCommit c = current_commit(true);
+    c.extent = shape_[0];
+    c.stored_bytes = H5Dget_storage_size(id_.get());
+    journal_->commit(c);
+    dirty_ = false;
+  }
+
+  // Encodes whole blocks of rows and writes them as chunks; `rows` holds
+  // `blocks` blocks in native order. Appends the chunks' locations to `out`.
+  void write_blocks(std::int64_t first_row, const std::byte* rows, std::int64_t blocks,
+                    std::vector<ChunkRecord>& out) {
+    const std::int64_t C = block_rows();
+    bool plain = dtype_.is_native();  // a block is exactly one chunk's bytes
+    for (std::size_t a = 1; a < shape_.rank(); ++a)
+      plain = plain && chunks_[a] == shape_[a];
+    if (!plain) {
+      std::vector<std::pair<std::int64_t, ChunkRecord>> written;
+      const Array view = Array::adopt(
+          dtype_.native(), shape_.with(0, blocks * C),
+          std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(), const_cast<std::byte*>(rows)));
+      write_chunks(resolve_rows(first_row, first_row + blocks * C), view, true, &written);
+      std::sort(written.begin(), written.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto& [i, r] : written)
+        out.push_back(r);
+      return;
+    }
+    const std::size_t bytes = chunk_bytes();
+    std::vector<std::vector<std::byte>> encoded(static_cast<std::size_t>(blocks));
+    if (!pipeline_.empty()) {
+      parallel_for(blocks, 1, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i)
+          encoded[static_cast<std::size_t>(i)] =
+              pipeline_.encode({rows + static_cast<std::size_t>(i) * bytes, bytes});
+      });
+    }
+    Hdf5Lock lock;
+    for (std::int64_t i = 0; i < blocks; ++i) {
+      const auto& e = encoded[static_cast<std::size_t>(i)];
+      const bool raw = pipeline_.empty();
+      std::vector<hsize_t> offset(shape_.rank(), 0);
+      offset[0] = static_cast<hsize_t>(first_row + i * C);
+      check(H5Dwrite_chunk(id_.get(), H5P_DEFAULT, 0, offset.data(), raw ? bytes : e.size(),
+                           raw ? rows + static_cast<std::size_t>(i) * bytes : e.data()),
+            "cannot write a chunk", context_->name, path_);
+      std::vector<std::int64_t> coords(shape_.rank(), 0);
+      coords[0] = first_row / C + i;
+      cache_.erase(chunk_key(coords));
+      const auto r = locate(offset);
+      if (!r) throw Error(ErrorCode::io, "cannot locate a written chunk", context_->name, path_);
+      out.push_back(*r);
+    }
+  }
+
+  void append_committed(ArrayView block) {
+    begin_appends();
     const std::int64_t C = block_rows();
     const std::int64_t n = block.shape()[0];
     const std::int64_t rows = shape_[0];
     const std::int64_t t = rows % C;
     const std::int64_t base = rows - t;
-    const std::int64_t new_rows = rows + n;
-    const std::size_t row_bytes =
-        static_cast<std::size_t>(shape_.without_first().num_elements()) * dtype_.item_size();
-    auto slice_rows = [&](const Array& source, std::int64_t begin, std::int64_t end) {
-      return take(source, Selection{AxisSelection::slice(begin, end)});
-    };
-    if (!resealed_ && t > 0) {
-      // After a crash the unfinished block's chunk in the dataset may be
-      // torn, and extending makes libhdf5 read that edge chunk: rewrite it
-      // whole from the slot first.
-      write_chunks(resolve_rows(base, rows), tail_rows_, true);
-    }
-    resealed_ = true;
-    {
-      Hdf5Lock lock;
-      const auto dims = to_hsize(shape_.with(0, new_rows).dims());
-      check(H5Dset_extent(id_.get(), dims.data()), "cannot extend", context_->name, path_);
-    }
-    const Shape committed_shape = shape_;
-    shape_ = shape_.with(0, new_rows);  // chunk writes below address the new extent
-
-    std::int64_t pos = std::min(n, C - t);
+    const std::uint64_t rb = row_bytes();
+    const std::byte* src = block.data();
+    std::vector<ChunkRecord> written;
     std::int64_t slot = slot_;
-    std::int64_t block_start = base;
-    Array new_tail = Array::empty(dtype_.native(), Shape{0});
-    if (t + pos == C) {
-      // The unfinished block is complete: it goes to the dataset as full chunks.
-      Array full = Array::empty(dtype_.native(), shape_.with(0, C));
-      std::memcpy(full.data(), tail_rows_.data(), static_cast<std::size_t>(t) * row_bytes);
-      std::memcpy(full.data() + static_cast<std::size_t>(t) * row_bytes, block.data(),
-                  static_cast<std::size_t>(pos) * row_bytes);
-      std::int64_t full_blocks = (n - pos) / C;
-      write_chunks(resolve_rows(base, base + C), full);
-      block_start = base + C;
-      if (full_blocks > 0) {
-        write_chunks(resolve_rows(block_start, block_start + full_blocks * C),
-                     slice_rows(block, pos, pos + full_blocks * C));
-        block_start += full_blocks * C;
-        pos += full_blocks * C;
-      }
-      slot = 1 - slot_;
-      new_tail = slice_rows(block, pos, n);
-      Hdf5Lock lock;
-      if (new_tail.shape()[0] > 0) write_tail_slot(slot, 0, new_tail);
-    } else {
-      // Still inside the unfinished block: new rows go after the committed ones.
-      Array added = slice_rows(block, 0, n);
+    Array next_tail = Array::empty(DType::uint8(), Shape{0});
+    if (t + n >= C) {
+      // The unfinished block fills up: it and every further full block go
+      // to the dataset; what is left starts the other slot.
+      const std::int64_t blocks = (t + n) / C;
       {
         Hdf5Lock lock;
-        write_tail_slot(slot, t, added);
+        if (extent_ < base + blocks * C) set_hdf5_rows(base + blocks * C);
       }
-      Array merged = Array::empty(dtype_.native(), shape_.with(0, t + n));
-      std::memcpy(merged.data(), tail_rows_.data(), static_cast<std::size_t>(t) * row_bytes);
-      std::memcpy(merged.data() + static_cast<std::size_t>(t) * row_bytes, added.data(),
-                  static_cast<std::size_t>(n) * row_bytes);
-      new_tail = std::move(merged);
-    }
-    // Keep the dataset complete for other readers: the unfinished block is
-    // also written as a partial chunk row (larder itself reads the slot).
-    if (new_tail.shape()[0] > 0) {
-      Array padded = Array::empty(dtype_.native(), shape_.with(0, new_tail.shape()[0]));
-      std::memcpy(padded.data(), new_tail.data(), new_tail.nbytes());
-      write_chunks(resolve_rows(block_start, block_start + new_tail.shape()[0]), padded, true);
-    }
-    try {
+      std::int64_t taken = 0;
+      if (t > 0) {
+        Array first = Array::empty(dtype_.native(), shape_.with(0, C));
+        std::memcpy(first.data(), tail_block_.data(), static_cast<std::size_t>(t) * rb);
+        std::memcpy(first.data() + static_cast<std::size_t>(t) * rb, src,
+                    static_cast<std::size_t>(C - t) * rb);
+        write_blocks(base, first.data(), 1, written);
+        taken = C - t;
+      }
+      const std::int64_t more = (n - taken) / C;
+      if (more > 0) {
+        write_blocks(base + (t > 0 ? C : 0), src + static_cast<std::size_t>(taken) * rb, more,
+                     written);
+        taken += more * C;
+      }
+      next_tail = Array::empty(dtype_.native(), shape_.with(0, C));
+      std::memcpy(next_tail.data(), src + static_cast<std::size_t>(taken) * rb,
+                  static_cast<std::size_t>(n - taken) * rb);
+      slot = 1 - slot_;
       Hdf5Lock lock;
-      check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
-      write_commit(new_rows, slot);
-    } catch (...) {
-      shape_ = committed_shape;
-      throw;
+      if (n > taken) journal_->write_slot(slot, 0, in_file_order(next_tail.data(), n - taken));
+    } else {
+      // Still inside the unfinished block: after the committed rows of the same slot.
+      Hdf5Lock lock;
+      journal_->write_slot(slot, static_cast<std::uint64_t>(t) * rb, in_file_order(src, n));
+      std::memcpy(tail_block_.data() + static_cast<std::size_t>(t) * rb, src,
+                  static_cast<std::size_t>(n) * rb);  // past the committed rows
     }
-    slot_ = slot;
-    tail_rows_ = std::move(new_tail);
+    Hdf5Lock lock;
+    journal_->write_records(records_, written);
+    JournalCommit c{.rows = rows + n,
+                    .slot = slot,
+                    .records = records_ + static_cast<std::int64_t>(written.size())};
+    journal_->commit(c);
+    shape_ = shape_.with(0, c.rows);
+    slot_ = c.slot;
+    records_ = c.records;
+    if (next_tail.num_elements() > 0) tail_block_ = std::move(next_tail);
   }
 
   std::vector<ResolvedAxis> resolve_rows(std::int64_t begin, std::int64_t end) const {
     return Selection{AxisSelection::slice(begin, end)}.resolve(shape_);
   }
 
-  void append_through_library(const Array& block) {
+  // Appends without a journal (in-memory files): chunks through the
+  // ordinary write path.
+  void append_chunks(ArrayView block) {
+    const std::int64_t rows = shape_[0];
+    const std::int64_t n = block.shape()[0];
+    {
+      Hdf5Lock lock;
+      set_hdf5_rows(rows + n);
+    }
+    shape_ = shape_.with(0, rows + n);
+    const Array view =
+        Array::adopt(dtype_.native(), block.shape(),
+                     std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(),
+                                                const_cast<std::byte*>(block.data())));
+    write_chunks(resolve_rows(rows, rows + n), view);
+  }
+
+  void append_through_library(ArrayView block) {
     const std::int64_t rows = shape_[0];
     {
       Hdf5Lock lock;
@@ -1190,6 +1430,13 @@ class Hdf5Dataset final : public Dataset {
     commit();
   }
 
+  std::int64_t tail_count() const { return active_ ? shape_[0] % block_rows() : 0; }
+  std::int64_t tail_base() const { return shape_[0] - tail_count(); }
+  // The unfinished block's committed rows (a view of the tail block).
+  Array tail_rows() const {
+    return Array::adopt(dtype_.native(), shape_.with(0, tail_count()), tail_block_.buffer());
+  }
+
   bool touches_tail(const std::vector<ResolvedAxis>& axes) const {
     if (tail_count() == 0 || axes.empty()) return false;
     const ResolvedAxis& a = axes[0];
@@ -1199,7 +1446,7 @@ class Hdf5Dataset final : public Dataset {
     return false;
   }
 
-  // Rows in the tail slot are the committed truth for the unfinished block.
+  // The tail block (the journal's slot) is the truth for the unfinished block.
   void overlay_tail(const std::vector<ResolvedAxis>& axes, Array& out) const {
     if (!touches_tail(axes)) return;
     const std::int64_t base = tail_base();
@@ -1224,7 +1471,7 @@ class Hdf5Dataset final : public Dataset {
         inner.push_back(AxisSelection::indices(std::move(ids)));
       }
     }
-    Array values = take(tail_rows_, Selection(inner));
+    Array values = take(tail_rows(), Selection(inner));
     if (rows.drops_axis) {
       std::memcpy(out.data(), values.data(), values.nbytes());
       return;
@@ -1233,29 +1480,13 @@ class Hdf5Dataset final : public Dataset {
     put(out.mutable_view(), Selection(target), values);
   }
 
-  // Before a write or resize reaches the unfinished block: fold the tail
-  // into the dataset and stop managing it (the next append starts again).
-  void release_tail() {
-    if (!managed_) return;
-    // The slot holds the unfinished block's committed rows; the dataset's
-    // chunk for them may be torn (a crash while an append rewrote it). Write
-    // them over it, whole, before the record that makes the slot the truth
-    // goes away.
-    if (tail_count() > 0) {
-      write_chunks(resolve_rows(tail_base(), shape_[0]), tail_rows_, true);
-    }
+  // Before a write or resize changes what the journal describes: libhdf5's
+  // view is made whole and the journal goes (the next append starts anew).
+  void release_journal() {
+    if (!journal_) return;
+    settle();
     Hdf5Lock lock;
-    check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
-    H5Adelete(id_.get(), kCommitAttr);
-    H5Adelete(id_.get(), kTailAttr);
-    if (!tail_name_.empty()) H5Ldelete(context_->file.get(), tail_name_.c_str(), H5P_DEFAULT);
-    H5Eclear2(H5E_DEFAULT);
-    tail_ = Handle();
-    managed_ = false;
-    tail_rows_ = Array::empty(dtype_.native(), Shape{0});
-    const auto dims = to_hsize(shape_.dims());
-    check(H5Dset_extent(id_.get(), dims.data()), "cannot resize", context_->name, path_);
-    check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
+    drop_journal();
   }
 
   void commit() {
@@ -1278,13 +1509,17 @@ class Hdf5Dataset final : public Dataset {
   bool extendable_ = false;
   ChunkCache cache_;
   int fd_ = -1;
-  // Append state.
-  bool managed_ = false;
-  bool resealed_ = false;  // the unfinished block's chunk rewritten this session
+  // Append state (see "crash-safe appends").
+  std::unique_ptr<AppendJournal> journal_;
+  bool active_ = false;  // the tail block is the truth for the unfinished block
+  bool dirty_ = false;   // the journal's last commit is not clean
   std::int64_t slot_ = 0;
-  Handle tail_;
-  std::string tail_name_;
-  Array tail_rows_ = Array::empty(DType::uint8(), Shape{0});
+  std::int64_t records_ = 0;
+  std::int64_t extent_ = 0;  // libhdf5's extent along axis 0 (may lag behind)
+  Array tail_block_ = Array::empty(DType::uint8(), Shape{0});  // block_rows() rows, native
+  // Chunks a killed writer's torn index lost, read from where the journal
+  // says they are (a read-only open; a writable one repairs the index).
+  std::unordered_map<std::int64_t, ChunkRecord> recovered_;
 };
 
 std::vector<std::int64_t> default_chunks(const DatasetOptions& o) {
@@ -1306,7 +1541,22 @@ std::vector<std::int64_t> default_chunks(const DatasetOptions& o) {
 }  // namespace
 
 std::shared_ptr<Dataset> make_dataset(Context context, Handle id, std::string path) {
-  return std::make_shared<Hdf5Dataset>(std::move(context), std::move(id), std::move(path));
+  auto& live = context->datasets[path];
+  if (auto existing = live.lock()) return existing;
+  auto dataset = std::make_shared<Hdf5Dataset>(context, std::move(id), path);
+  live = dataset;
+  return dataset;
+}
+
+void settle_datasets(const Context& context) {
+  for (auto it = context->datasets.begin(); it != context->datasets.end();) {
+    if (auto dataset = it->second.lock()) {
+      static_cast<Hdf5Dataset&>(*dataset).settle();
+      ++it;
+    } else {
+      it = context->datasets.erase(it);
+    }
+  }
 }
 
 std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std::string& name,
@@ -1389,12 +1639,18 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
 }
 
 void remove_dataset_side_data(const Context& context, const std::string& path) {
-  const std::string tail = tail_name(path);
-  if (H5Lexists(context->file.get(), "/.larder", H5P_DEFAULT) > 0 &&
-      H5Lexists(context->file.get(), kTailGroup, H5P_DEFAULT) > 0 &&
-      H5Lexists(context->file.get(), tail.c_str(), H5P_DEFAULT) > 0) {
-    H5Ldelete(context->file.get(), tail.c_str(), H5P_DEFAULT);
+  for (auto it = context->datasets.begin(); it != context->datasets.end();) {
+    if (it->first == path || it->first.starts_with(path + "/")) {
+      if (auto dataset = it->second.lock()) static_cast<Hdf5Dataset&>(*dataset).forget_journal();
+      if (H5Lexists(context->file.get(), "/.larder", H5P_DEFAULT) > 0)
+        AppendJournal::remove(context, it->first);
+      it = context->datasets.erase(it);
+    } else {
+      ++it;
+    }
   }
+  if (H5Lexists(context->file.get(), "/.larder", H5P_DEFAULT) > 0)
+    AppendJournal::remove(context, path);
   H5Eclear2(H5E_DEFAULT);
 }
 

@@ -16,8 +16,11 @@ std::shared_ptr<Group> make_group(Context context, Handle id, std::string path);
 std::shared_ptr<Dataset> make_dataset(Context context, Handle id, std::string path);
 std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std::string& name,
                                         std::string path, const DatasetOptions& options);
-// Removes the side data a dataset keeps for crash-safe appends, if any.
+// Before `path` (a dataset or a group) is removed: open datasets there stop
+// using their side data, which goes too.
 void remove_dataset_side_data(const Context& context, const std::string& path);
+// Completes libhdf5's view of every open dataset's appends (before a flush or close).
+void settle_datasets(const Context& context);
 
 // Opens and walks `path` in a child process; Error(corrupt) naming the file
 // if the HDF5 library crashes, hangs or fails on it.

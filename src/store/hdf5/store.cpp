@@ -41,6 +41,7 @@ class Hdf5Store final : public Store {
     context_->check_open("/");
     Hdf5Lock lock;
     if (is_writable(context_->mode)) {
+      settle_datasets(context_);
       check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name);
     }
   }
@@ -48,6 +49,7 @@ class Hdf5Store final : public Store {
   void close() override {
     if (!context_->open) return;
     Hdf5Lock lock;
+    if (is_writable(context_->mode)) settle_datasets(context_);
     context_->open = false;
     root_.reset();
     // H5F_CLOSE_STRONG: closing the file closes every object still open in it.

@@ -1,0 +1,360 @@
+#include "journal.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "larder/core/error.h"
+#include "larder/core/hash.h"
+
+namespace larder::store::hdf5 {
+namespace {
+
+constexpr char kTailGroup[] = "/.larder/tails";
+constexpr std::uint64_t kMagic = 0x314c4e4a52445231ULL;  // "1RDRJNL1" read as little-endian text
+constexpr std::uint64_t kVersion = 1;
+constexpr std::uint64_t kCopySpacing = 2048;   // the two commit copies
+constexpr std::uint64_t kSegmentTable = 3072;  // file addresses of segments 1, 2, ...
+constexpr std::size_t kMaxSegments = 128;
+constexpr std::uint64_t kHeaderBytes = 4096;
+constexpr std::size_t kCommitWords = 13;
+constexpr std::uint64_t kRecordBytes = 24;
+
+void store_le(std::byte* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    p[i] = static_cast<std::byte>(v >> (8 * i));
+}
+std::uint64_t load_le(const std::byte* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<std::uint64_t>(p[i]);
+  return v;
+}
+
+std::string journal_name(const std::string& path) {
+  return fmt::format("{}/{:016x}", kTailGroup, xxh3_64(path));
+}
+std::string segment_name(const std::string& name, std::size_t k) {
+  return fmt::format("{}.{}", name, k);
+}
+
+std::uint64_t dataset_offset(hid_t dataset, const std::string& file, const std::string& name) {
+  const haddr_t address = H5Dget_offset(dataset);
+  if (address == HADDR_UNDEF) {
+    throw Error(ErrorCode::corrupt, "the append journal has no storage", file, name);
+  }
+  return address;
+}
+
+// A uint8 dataset of `bytes`, contiguous and allocated now, never filled:
+// writing into it later changes no metadata.
+Handle create_raw(const Context& context, const std::string& name, std::uint64_t bytes) {
+  Handle lcpl = plist_handle(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  const hsize_t dims = bytes;
+  Handle space = space_handle(H5Screate_simple(1, &dims, nullptr));
+  Handle dcpl = plist_handle(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS);
+  H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+  if (H5Lexists(context->file.get(), name.c_str(), H5P_DEFAULT) > 0)
+    H5Ldelete(context->file.get(), name.c_str(), H5P_DEFAULT);
+  H5Eclear2(H5E_DEFAULT);
+  return dataset_handle(check_id(H5Dcreate2(context->file.get(), name.c_str(), H5T_NATIVE_UINT8,
+                                            space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                                 "cannot create the append journal", context->name, name));
+}
+
+bool exists(const Context& context, const std::string& name) {
+  const bool yes = H5Lexists(context->file.get(), kTailGroup, H5P_DEFAULT) > 0 &&
+                   H5Lexists(context->file.get(), name.c_str(), H5P_DEFAULT) > 0;
+  H5Eclear2(H5E_DEFAULT);
+  return yes;
+}
+
+int file_descriptor(const Context& context) {
+  void* handle = nullptr;
+  check(H5Fget_vfd_handle(context->file.get(), H5P_DEFAULT, &handle),
+        "cannot reach the file's descriptor", context->name);
+  return *static_cast<int*>(handle);
+}
+
+}  // namespace
+
+bool AppendJournal::supported(const Context& context) {
+  return !context->options.in_memory;
+}
+
+AppendJournal::AppendJournal(Context context, std::string path, std::string name, int fd)
+    : context_(std::move(context)), path_(std::move(path)), name_(std::move(name)), fd_(fd) {}
+
+std::unique_ptr<AppendJournal> AppendJournal::create(const Context& context,
+                                                     const std::string& path, std::uint64_t object,
+                                                     std::uint64_t slot_bytes,
+                                                     std::int64_t capacity) {
+  remove(context, path);
+  const std::string name = journal_name(path);
+  Handle id = create_raw(
+      context, name,
+      kHeaderBytes + 2 * slot_bytes + static_cast<std::uint64_t>(capacity) * kRecordBytes);
+  std::unique_ptr<AppendJournal> j(
+      new AppendJournal(context, path, name, file_descriptor(context)));
+  j->base_ = dataset_offset(id.get(), context->name, name);
+  j->object_ = object;
+  j->slot_bytes_ = slot_bytes;
+  j->capacity0_ = capacity;
+  j->segments_.push_back({j->base_ + kHeaderBytes + 2 * slot_bytes, 0, capacity});
+  // Neither copy holds a commit yet: a kill before the first one leaves a
+  // journal that opens as none.
+  const std::array<std::byte, kHeaderBytes> zeros{};
+  j->pwrite_all(j->base_, zeros);
+  return j;
+}
+
+std::unique_ptr<AppendJournal> AppendJournal::open(const Context& context, const std::string& path,
+                                                   std::uint64_t object, std::uint64_t slot_bytes) {
+  const std::string name = journal_name(path);
+  if (!exists(context, name)) return nullptr;
+  Handle id = dataset_handle(check_id(H5Dopen2(context->file.get(), name.c_str(), H5P_DEFAULT),
+                                      "cannot open the append journal", context->name, name));
+  std::unique_ptr<AppendJournal> j(
+      new AppendJournal(context, path, name, file_descriptor(context)));
+  j->base_ = dataset_offset(id.get(), context->name, name);
+  Handle space = space_handle(H5Dget_space(id.get()));
+  const auto bytes = static_cast<std::uint64_t>(H5Sget_simple_extent_npoints(space.get()));
+  if (bytes < kHeaderBytes) return nullptr;
+  std::array<std::byte, kHeaderBytes> header;
+  j->pread_all(j->base_, header, true);
+
+  bool found = false;
+  for (std::uint64_t c = 0; c < 2; ++c) {
+    const std::byte* p = header.data() + c * kCopySpacing;
+    std::array<std::uint64_t, kCommitWords> w;
+    for (std::size_t i = 0; i < kCommitWords; ++i)
+      w[i] = load_le(p + 8 * i);
+    if (w[0] != kMagic || w[1] != kVersion ||
+        w[12] != xxh3_64(std::span(p, 8 * (kCommitWords - 1)))) {
+      continue;  // never written, or torn by a kill
+    }
+    if (found && w[2] < j->sequence_) continue;
+    found = true;
+    j->sequence_ = w[2];
+    j->commit_ = {.rows = static_cast<std::int64_t>(w[3]),
+                  .slot = static_cast<std::int64_t>(w[4]),
+                  .records = static_cast<std::int64_t>(w[5]),
+                  .clean = w[6] != 0,
+                  .extent = static_cast<std::int64_t>(w[7]),
+                  .stored_bytes = w[8]};
+    j->object_ = w[9];
+    j->slot_bytes_ = w[10];
+    j->capacity0_ = static_cast<std::int64_t>(w[11]);
+  }
+  if (!found || j->object_ != object) return nullptr;  // none committed, or another dataset's
+  const JournalCommit& c = j->commit_;
+  if (j->slot_bytes_ != slot_bytes || c.rows < 0 || (c.slot != 0 && c.slot != 1) || c.records < 0 ||
+      j->capacity0_ <= 0 ||
+      bytes != kHeaderBytes + 2 * slot_bytes +
+                   static_cast<std::uint64_t>(j->capacity0_) * kRecordBytes) {
+    throw Error(ErrorCode::corrupt,
+                fmt::format("the append journal {} does not fit the dataset (rows {}, slot {}, "
+                            "{} records, {} bytes)",
+                            name, c.rows, c.slot, c.records, bytes),
+                context->name, path);
+  }
+  j->segments_.push_back({j->base_ + kHeaderBytes + 2 * slot_bytes, 0, j->capacity0_});
+  // The segments committed records are in. Later ones (being added when a
+  // writer was killed) are not used again: the next append adds its own.
+  while (j->segments_.back().first + j->segments_.back().capacity < c.records) {
+    const std::size_t k = j->segments_.size();
+    const std::uint64_t address =
+        k < kMaxSegments ? load_le(header.data() + kSegmentTable + 8 * k) : 0;
+    if (address == 0) {
+      throw Error(ErrorCode::corrupt,
+                  fmt::format("the append journal {} has no segment {} for its {} records", name, k,
+                              c.records),
+                  context->name, path);
+    }
+    const Segment& last = j->segments_.back();
+    j->segments_.push_back({address, last.first + last.capacity, last.capacity * 2});
+  }
+  return j;
+}
+
+void AppendJournal::remove(const Context& context, const std::string& path) {
+  const std::string name = journal_name(path);
+  if (!exists(context, kTailGroup)) return;
+  // The journal and its segments: every link named "<name>" or "<name>.*".
+  const std::string leaf = name.substr(name.rfind('/') + 1);
+  std::vector<std::string> links;
+  Handle group = group_handle(H5Gopen2(context->file.get(), kTailGroup, H5P_DEFAULT));
+  if (!group) return;
+  H5Literate(
+      group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr,
+      [](hid_t, const char* link, const H5L_info_t*, void* data) -> herr_t {
+        static_cast<std::vector<std::string>*>(data)->emplace_back(link);
+        return 0;
+      },
+      &links);
+  for (const std::string& link : links) {
+    if (link == leaf || link.starts_with(leaf + "."))
+      H5Ldelete(group.get(), link.c_str(), H5P_DEFAULT);  // a torn one may not go: harmless
+  }
+  H5Eclear2(H5E_DEFAULT);
+}
+
+void AppendJournal::add_segment() {
+  const std::size_t k = segments_.size();
+  if (k >= kMaxSegments) {
+    throw Error(ErrorCode::unsupported, "the append journal is full", context_->name, path_);
+  }
+  const Segment& last = segments_.back();
+  const std::int64_t capacity = last.capacity * 2;
+  // A segment of this number left by a killed writer may still be there,
+  // perhaps unreadable: take the next free name.
+  std::string name = segment_name(name_, k);
+  for (int n = 1; exists(context_, name); ++n) {
+    H5Ldelete(context_->file.get(), name.c_str(), H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    if (exists(context_, name)) name = fmt::format("{}.{}", segment_name(name_, k), n);
+  }
+  Handle id = create_raw(context_, name, static_cast<std::uint64_t>(capacity) * kRecordBytes);
+  const std::uint64_t address = dataset_offset(id.get(), context_->name, name);
+  // Its storage must be allocated on disk before the table points at it.
+  check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
+  std::array<std::byte, 8> entry;
+  store_le(entry.data(), address);
+  pwrite_all(base_ + kSegmentTable + 8 * k, entry);
+  segments_.push_back({address, last.first + last.capacity, capacity});
+}
+
+void AppendJournal::commit(const JournalCommit& c) {
+  const std::uint64_t sequence = sequence_ + 1;
+  std::array<std::byte, 8 * kCommitWords> p{};
+  const std::array<std::uint64_t, kCommitWords - 1> w{kMagic,
+                                                      kVersion,
+                                                      sequence,
+                                                      static_cast<std::uint64_t>(c.rows),
+                                                      static_cast<std::uint64_t>(c.slot),
+                                                      static_cast<std::uint64_t>(c.records),
+                                                      c.clean ? 1u : 0u,
+                                                      static_cast<std::uint64_t>(c.extent),
+                                                      c.stored_bytes,
+                                                      object_,
+                                                      slot_bytes_,
+                                                      static_cast<std::uint64_t>(capacity0_)};
+  for (std::size_t i = 0; i < w.size(); ++i)
+    store_le(p.data() + 8 * i, w[i]);
+  store_le(p.data() + 8 * w.size(), xxh3_64(std::span(p.data(), 8 * w.size())));
+  pwrite_all(base_ + (sequence % 2) * kCopySpacing, p);
+  sequence_ = sequence;
+  commit_ = c;
+}
+
+void AppendJournal::read_slot(std::int64_t slot, std::span<std::byte> out) const {
+  pread_all(base_ + kHeaderBytes + static_cast<std::uint64_t>(slot) * slot_bytes_, out);
+}
+
+void AppendJournal::write_slot(std::int64_t slot, std::uint64_t offset,
+                               std::span<const std::byte> bytes) {
+  if (offset + bytes.size() > slot_bytes_) {
+    throw Error(ErrorCode::invalid_argument, "rows past the end of a slot", context_->name, path_);
+  }
+  pwrite_all(base_ + kHeaderBytes + static_cast<std::uint64_t>(slot) * slot_bytes_ + offset, bytes);
+}
+
+std::vector<ChunkRecord> AppendJournal::read_records(std::int64_t count) const {
+  std::vector<ChunkRecord> out;
+  out.reserve(static_cast<std::size_t>(count));
+  std::vector<std::byte> bytes;
+  for (const Segment& s : segments_) {
+    const std::int64_t n = std::min(count - s.first, s.capacity);
+    if (n <= 0) break;
+    bytes.resize(static_cast<std::size_t>(n) * kRecordBytes);
+    pread_all(s.address, bytes);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::byte* p = bytes.data() + i * kRecordBytes;
+      out.push_back({load_le(p), load_le(p + 8), static_cast<std::uint32_t>(load_le(p + 16))});
+    }
+  }
+  return out;
+}
+
+void AppendJournal::write_records(std::int64_t first, std::span<const ChunkRecord> records) {
+  std::int64_t i = first;
+  std::size_t done = 0;
+  std::vector<std::byte> bytes;
+  while (done < records.size()) {
+    while (segments_.back().first + segments_.back().capacity <= i)
+      add_segment();
+    const Segment* s = &segments_.front();
+    for (const Segment& candidate : segments_) {
+      if (i >= candidate.first && i < candidate.first + candidate.capacity) s = &candidate;
+    }
+    const auto n = std::min<std::size_t>(records.size() - done,
+                                         static_cast<std::size_t>(s->first + s->capacity - i));
+    bytes.assign(n * kRecordBytes, std::byte{0});
+    for (std::size_t k = 0; k < n; ++k) {
+      const ChunkRecord& r = records[done + k];
+      store_le(bytes.data() + k * kRecordBytes, r.address);
+      store_le(bytes.data() + k * kRecordBytes + 8, r.size);
+      store_le(bytes.data() + k * kRecordBytes + 16, r.mask);
+    }
+    pwrite_all(s->address + static_cast<std::uint64_t>(i - s->first) * kRecordBytes, bytes);
+    done += n;
+    i += static_cast<std::int64_t>(n);
+  }
+}
+
+std::vector<std::byte> AppendJournal::read_file(std::uint64_t address, std::uint64_t size) const {
+  std::vector<std::byte> out(size);
+  pread_all(address, out);
+  return out;
+}
+
+void AppendJournal::pwrite_all(std::uint64_t address, std::span<const std::byte> bytes) const {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(address + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      throw Error(ErrorCode::io,
+                  fmt::format("cannot write the append journal at byte {}: {}", address + done,
+                              std::strerror(errno)),
+                  context_->name, path_);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void AppendJournal::pread_all(std::uint64_t address, std::span<std::byte> out,
+                              bool zeros_past_end) const {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(address + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      throw Error(ErrorCode::io,
+                  fmt::format("cannot read the append journal at byte {}: {}", address + done,
+                              std::strerror(errno)),
+                  context_->name, path_);
+    }
+    if (n == 0) {
+      if (!zeros_past_end) {
+        throw Error(ErrorCode::corrupt,
+                    fmt::format("the append journal points past the end of the file (byte {})",
+                                address + done),
+                    context_->name, path_);
+      }
+      std::memset(out.data() + done, 0, out.size() - done);  // allocated, never written
+      return;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace larder::store::hdf5
