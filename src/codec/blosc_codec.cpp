@@ -1,17 +1,29 @@
 // blosc-* — c-blosc 1.x frames, the bytes of HDF5 filter 32001 and of
-// numcodecs' Blosc. Compression runs with one internal blosc thread: chunks
-// are parallelised across, not within (chunked.cpp).
+// numcodecs' Blosc. Chunks are parallelised across (chunked.cpp), so a
+// chunk coded inside a parallel loop uses one blosc thread; a large chunk
+// coded alone (an append of one chunk, a read of one) uses blosc's own
+// threads, one per core larder may use. The bytes are the same either way.
 #include <blosc.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "builtin_codecs.h"
 #include "larder/core/error.h"
+#include "larder/core/parallel.h"
 
 namespace larder::codec::detail {
 namespace {
+
+// Below this, starting threads costs more than it saves.
+constexpr std::size_t kThreadedBytes = std::size_t{128} << 10;
+
+int threads_for(std::size_t bytes) {
+  if (bytes < kThreadedBytes || in_parallel_for()) return 1;
+  return std::clamp(max_concurrency(), 1, 8);
+}
 
 class BloscCodec final : public Codec {
  public:
@@ -29,7 +41,8 @@ class BloscCodec final : public Codec {
     check_encode_capacity(*this, in.size(), out);
     const int n = blosc_compress_ctx(
         spec().level, static_cast<int>(spec().shuffle), static_cast<std::size_t>(spec().typesize),
-        in.size(), in.data(), out.data(), out.size(), cname_.c_str(), spec().block_size, 1);
+        in.size(), in.data(), out.data(), out.size(), cname_.c_str(), spec().block_size,
+        threads_for(in.size()));
     if (n <= 0) {
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("{}: blosc_compress_ctx failed with {} on {} bytes", spec().id, n,
@@ -53,7 +66,7 @@ class BloscCodec final : public Codec {
       throw Error(ErrorCode::corrupt, fmt::format("{}: {}-byte input declares {} compressed bytes",
                                                   spec().id, in.size(), cbytes));
     }
-    const int n = blosc_decompress_ctx(in.data(), out.data(), out.size(), 1);
+    const int n = blosc_decompress_ctx(in.data(), out.data(), out.size(), threads_for(out.size()));
     if (n < 0 || static_cast<std::size_t>(n) != out.size()) {
       throw Error(ErrorCode::corrupt,
                   fmt::format("{}: {}-byte input does not decode to the {} bytes it declares "

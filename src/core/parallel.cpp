@@ -9,6 +9,13 @@
 #include "larder/core/error.h"
 
 namespace larder {
+namespace {
+
+thread_local int t_parallel_depth = 0;  // bodies of parallel_for running on this thread
+
+}  // namespace
+
+bool in_parallel_for() noexcept { return t_parallel_depth > 0; }
 
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t)>& body) {
@@ -19,7 +26,13 @@ void parallel_for(std::int64_t n, std::int64_t grain,
     return;
   }
   tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n, static_cast<std::size_t>(grain)),
-                    [&](const tbb::blocked_range<std::int64_t>& r) { body(r.begin(), r.end()); });
+                    [&](const tbb::blocked_range<std::int64_t>& r) {
+                      struct Depth {
+                        Depth() { ++t_parallel_depth; }
+                        ~Depth() { --t_parallel_depth; }
+                      } depth;
+                      body(r.begin(), r.end());
+                    });
 }
 
 int max_concurrency() {

@@ -17,6 +17,10 @@ void parallel_for(std::int64_t n, std::int64_t grain,
 // Threads a parallel_for may use right now.
 int max_concurrency();
 
+// Whether this thread is running a body of a parallel_for that was split
+// across the pool: work done here should not start threads of its own.
+bool in_parallel_for() noexcept;
+
 class ConcurrencyLimit {
  public:
   explicit ConcurrencyLimit(int threads);  // threads >= 1

@@ -242,6 +242,14 @@ Handle select_file_space(hid_t dataset, const std::vector<std::vector<std::int64
   return space;
 }
 
+// An Array over a contiguous view's memory, owning nothing: valid while
+// the view's memory is.
+Array borrow(ArrayView view) {
+  return Array::adopt(view.dtype(), view.shape(),
+                      std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(),
+                                                 const_cast<std::byte*>(view.data())));
+}
+
 // Copies every attribute of `from` to `to`, whatever its type.
 void copy_attributes(hid_t from, hid_t to, const std::string& file, const std::string& path) {
   H5O_info_t info;
@@ -354,7 +362,8 @@ class Hdf5Dataset final : public Dataset {
     require_fixed_size("write");
     const auto axes = resolve(selection);
     check_values(values, result_shape(axes));
-    Array packed = Array::copy_of(values);
+    // Packed values in native order: the caller's memory when it already is.
+    Array packed = values.is_contiguous() ? borrow(values) : Array::copy_of(values);
     if (packed.num_elements() != result_shape(axes).num_elements()) {  // one value, broadcast
       Array full = Array::empty(dtype_.native(), result_shape(axes));
       put(full.mutable_view(), Selection(), packed);
@@ -1299,9 +1308,7 @@ class Hdf5Dataset final : public Dataset {
       plain = plain && chunks_[a] == shape_[a];
     if (!plain) {
       std::vector<std::pair<std::int64_t, ChunkRecord>> written;
-      const Array view = Array::adopt(
-          dtype_.native(), shape_.with(0, blocks * C),
-          std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(), const_cast<std::byte*>(rows)));
+      const Array view = borrow(ArrayView(rows, dtype_.native(), shape_.with(0, blocks * C)));
       write_chunks(resolve_rows(first_row, first_row + blocks * C), view, true, &written);
       std::sort(written.begin(), written.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -1311,7 +1318,7 @@ class Hdf5Dataset final : public Dataset {
     }
     const std::size_t bytes = chunk_bytes();
     std::vector<std::vector<std::byte>> encoded(static_cast<std::size_t>(blocks));
-    if (!pipeline_.empty()) {
+    if (!pipeline_.empty()) {  // one block alone may code on several threads
       parallel_for(blocks, 1, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t i = b; i < e; ++i)
           encoded[static_cast<std::size_t>(i)] =
@@ -1410,11 +1417,7 @@ class Hdf5Dataset final : public Dataset {
       set_hdf5_rows(rows + n);
     }
     shape_ = shape_.with(0, rows + n);
-    const Array view =
-        Array::adopt(dtype_.native(), block.shape(),
-                     std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(),
-                                                const_cast<std::byte*>(block.data())));
-    write_chunks(resolve_rows(rows, rows + n), view);
+    write_chunks(resolve_rows(rows, rows + n), borrow(block));
   }
 
   void append_through_library(ArrayView block) {
