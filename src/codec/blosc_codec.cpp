@@ -39,10 +39,10 @@ class BloscCodec final : public Codec {
                               spec().id, in.size(), BLOSC_MAX_BUFFERSIZE));
     }
     check_encode_capacity(*this, in.size(), out);
-    const int n = blosc_compress_ctx(
-        spec().level, static_cast<int>(spec().shuffle), static_cast<std::size_t>(spec().typesize),
-        in.size(), in.data(), out.data(), out.size(), cname_.c_str(), spec().block_size,
-        threads_for(in.size()));
+    const int n = blosc_compress_ctx(spec().level, static_cast<int>(spec().shuffle),
+                                     static_cast<std::size_t>(spec().typesize), in.size(),
+                                     in.data(), out.data(), out.size(), cname_.c_str(),
+                                     spec().block_size, threads_for(in.size()));
     if (n <= 0) {
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("{}: blosc_compress_ctx failed with {} on {} bytes", spec().id, n,

@@ -15,7 +15,9 @@ thread_local int t_parallel_depth = 0;  // bodies of parallel_for running on thi
 
 }  // namespace
 
-bool in_parallel_for() noexcept { return t_parallel_depth > 0; }
+bool in_parallel_for() noexcept {
+  return t_parallel_depth > 0;
+}
 
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t)>& body) {

@@ -2,6 +2,7 @@
 with h5py (+ hdf5plugin's filters) and PyTables, values compared exactly."""
 
 import subprocess
+import sys
 
 import h5py
 import hdf5plugin
@@ -215,6 +216,30 @@ def test_larder_appends_to_an_h5py_resizable_dataset(path):
         np.testing.assert_array_equal(f["x"][...], data)
     with larder.open(path) as s:
         np.testing.assert_array_equal(s["x"][...], data)
+
+
+def test_a_writer_that_dies_loses_no_appended_row(path):
+    # The child appends, then leaves with os._exit: nothing is flushed or
+    # closed, so the file is what kill -9 would leave.
+    child = f"""
+import os, sys, numpy as np
+sys.path[:0] = {sys.path!r}
+import larder
+s = larder.open({path!r}, "w")
+a = s.create_array("x", shape=(0, 3), dtype="int64", chunks=(16, 3), codec="zstd", extendable=True)
+a.attrs["run"] = 7
+for i in range(0, 1000, 37):
+    a.append(np.arange(i * 3, min(i + 37, 1000) * 3).reshape(-1, 3))
+os._exit(0)
+"""
+    subprocess.run([sys.executable, "-c", child], check=True)
+    want = np.arange(3000).reshape(1000, 3)
+    with larder.open(path) as s:  # read-only: the journal is the truth
+        np.testing.assert_array_equal(s["x"][...], want)
+    with larder.open(path, "a") as s:  # writable: libhdf5's view repaired
+        assert s["x"].attrs["run"] == 7
+    with h5py.File(path, "r") as f:
+        np.testing.assert_array_equal(f["x"][...], want)
 
 
 def test_larder_reads_h5py_types_links_and_attributes(path, tmp_path):

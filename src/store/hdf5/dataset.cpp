@@ -1066,12 +1066,6 @@ class Hdf5Dataset final : public Dataset {
     check(H5Dset_extent(id_.get(), dims.data()), "cannot extend", context_->name, path_);
     extent_ = rows;
   }
-  // The rows [0, t) of the unfinished block, in the file's byte order.
-  std::vector<std::byte> in_file_order(const std::byte* rows, std::int64_t t) const {
-    std::vector<std::byte> bytes(rows, rows + static_cast<std::size_t>(t) * row_bytes());
-    if (!dtype_.is_native()) byteswap(bytes.data(), bytes.size() / dtype_.item_size(), dtype_);
-    return bytes;
-  }
   void load_tail_block(std::int64_t slot, std::int64_t t) {
     tail_block_ = Array::empty(dtype_.native(), shape_.with(0, block_rows()));
     journal_->read_slot(slot, {tail_block_.data(), static_cast<std::size_t>(t) * row_bytes()});
@@ -1236,7 +1230,7 @@ class Hdf5Dataset final : public Dataset {
     journal_ = AppendJournal::create(context_, path_, object_address(), slot_bytes(),
                                      std::max<std::int64_t>(4096, 2 * full));
     journal_->write_records(0, records);
-    journal_->write_slot(0, 0, in_file_order(tail_block_.data(), rows - base));
+    write_slot_rows(0, 0, tail_block_.data(), rows - base);
     slot_ = 0;
     records_ = full;
     extent_ = hdf5_rows();
@@ -1354,7 +1348,7 @@ class Hdf5Dataset final : public Dataset {
     const std::byte* src = block.data();
     std::vector<ChunkRecord> written;
     std::int64_t slot = slot_;
-    Array next_tail = Array::empty(DType::uint8(), Shape{0});
+    bool next_block = false;  // the unfinished block moves to spare_block_
     if (t + n >= C) {
       // The unfinished block fills up: it and every further full block go
       // to the dataset; what is left starts the other slot.
@@ -1364,12 +1358,10 @@ class Hdf5Dataset final : public Dataset {
         if (extent_ < base + blocks * C) set_hdf5_rows(base + blocks * C);
       }
       std::int64_t taken = 0;
-      if (t > 0) {
-        Array first = Array::empty(dtype_.native(), shape_.with(0, C));
-        std::memcpy(first.data(), tail_block_.data(), static_cast<std::size_t>(t) * rb);
-        std::memcpy(first.data() + static_cast<std::size_t>(t) * rb, src,
+      if (t > 0) {  // rows [t, C) of the tail block are free to use
+        std::memcpy(tail_block_.data() + static_cast<std::size_t>(t) * rb, src,
                     static_cast<std::size_t>(C - t) * rb);
-        write_blocks(base, first.data(), 1, written);
+        write_blocks(base, tail_block_.data(), 1, written);
         taken = C - t;
       }
       const std::int64_t more = (n - taken) / C;
@@ -1378,16 +1370,20 @@ class Hdf5Dataset final : public Dataset {
                      written);
         taken += more * C;
       }
-      next_tail = Array::empty(dtype_.native(), shape_.with(0, C));
-      std::memcpy(next_tail.data(), src + static_cast<std::size_t>(taken) * rb,
-                  static_cast<std::size_t>(n - taken) * rb);
       slot = 1 - slot_;
-      Hdf5Lock lock;
-      if (n > taken) journal_->write_slot(slot, 0, in_file_order(next_tail.data(), n - taken));
+      if (n > taken) {
+        if (spare_block_.num_elements() == 0)
+          spare_block_ = Array::empty(dtype_.native(), shape_.with(0, C));
+        std::memcpy(spare_block_.data(), src + static_cast<std::size_t>(taken) * rb,
+                    static_cast<std::size_t>(n - taken) * rb);
+        Hdf5Lock lock;
+        write_slot_rows(slot, 0, spare_block_.data(), n - taken);
+        next_block = true;
+      }
     } else {
       // Still inside the unfinished block: after the committed rows of the same slot.
       Hdf5Lock lock;
-      journal_->write_slot(slot, static_cast<std::uint64_t>(t) * rb, in_file_order(src, n));
+      write_slot_rows(slot, t, src, n);
       std::memcpy(tail_block_.data() + static_cast<std::size_t>(t) * rb, src,
                   static_cast<std::size_t>(n) * rb);  // past the committed rows
     }
@@ -1400,7 +1396,21 @@ class Hdf5Dataset final : public Dataset {
     shape_ = shape_.with(0, c.rows);
     slot_ = c.slot;
     records_ = c.records;
-    if (next_tail.num_elements() > 0) tail_block_ = std::move(next_tail);
+    if (next_block) std::swap(tail_block_, spare_block_);
+  }
+
+  // Rows into a slot, starting at its row `first`, in the file's byte order.
+  void write_slot_rows(std::int64_t slot, std::int64_t first, const std::byte* rows,
+                       std::int64_t n) {
+    const std::size_t bytes = static_cast<std::size_t>(n) * row_bytes();
+    const std::uint64_t offset = static_cast<std::uint64_t>(first) * row_bytes();
+    if (dtype_.is_native()) {
+      journal_->write_slot(slot, offset, {rows, bytes});
+      return;
+    }
+    std::vector<std::byte> swapped(rows, rows + bytes);
+    byteswap(swapped.data(), bytes / dtype_.item_size(), dtype_);
+    journal_->write_slot(slot, offset, swapped);
   }
 
   std::vector<ResolvedAxis> resolve_rows(std::int64_t begin, std::int64_t end) const {
@@ -1519,7 +1529,8 @@ class Hdf5Dataset final : public Dataset {
   std::int64_t slot_ = 0;
   std::int64_t records_ = 0;
   std::int64_t extent_ = 0;  // libhdf5's extent along axis 0 (may lag behind)
-  Array tail_block_ = Array::empty(DType::uint8(), Shape{0});  // block_rows() rows, native
+  Array tail_block_ = Array::empty(DType::uint8(), Shape{0});   // block_rows() rows, native
+  Array spare_block_ = Array::empty(DType::uint8(), Shape{0});  // the next one, being filled
   // Chunks a killed writer's torn index lost, read from where the journal
   // says they are (a read-only open; a writable one repairs the index).
   std::unordered_map<std::int64_t, ChunkRecord> recovered_;
