@@ -21,28 +21,66 @@ ChunkPlan::ChunkPlan(const std::vector<ResolvedAxis>& axes, const Shape& shape,
     stride *= axes[a].count;
   }
   for (std::size_t a = 0; a < rank; ++a) {
-    const ResolvedAxis& axis = axes[a];
-    const std::int64_t cs = chunk_shape_[a];
-    struct Entry {
-      std::int64_t chunk, k, local;
-    };
-    std::vector<Entry> entries;
-    entries.reserve(static_cast<std::size_t>(axis.count));
-    for (std::int64_t k = 0; k < axis.count; ++k) {
-      const std::int64_t src = axis.source_index(k);
-      entries.push_back({src / cs, k, src % cs});
-    }
-    // Slices with a positive step arrive sorted; reverse slices and lists do not.
-    if (!std::is_sorted(entries.begin(), entries.end(),
-                        [](const Entry& x, const Entry& y) { return x.chunk < y.chunk; })) {
-      std::stable_sort(entries.begin(), entries.end(),
-                       [](const Entry& x, const Entry& y) { return x.chunk < y.chunk; });
-    }
-    for (const Entry& e : entries) {
-      if (axes_[a].empty() || axes_[a].back().chunk != e.chunk) axes_[a].push_back({e.chunk, {}});
-      axes_[a].back().pairs.push_back({e.k, e.local});
-    }
+    group_axis(axes[a], chunk_shape_[a], shape_[a], axes_[a]);
     chunk_count_ *= static_cast<std::int64_t>(axes_[a].size());
+  }
+}
+
+void ChunkPlan::group_axis(const ResolvedAxis& axis, std::int64_t cs, std::int64_t extent,
+                           std::vector<Group>& groups) {
+  if (!axis.is_list && axis.step > 0) {
+    // Ascending: chunk by chunk, as many positions as fall into each.
+    std::int64_t k = 0;
+    std::int64_t src = axis.start;
+    while (k < axis.count) {
+      const std::int64_t local = src % cs;
+      const std::int64_t n = std::min(axis.count - k, (cs - 1 - local) / axis.step + 1);
+      Group& g = groups.emplace_back(Group{src / cs, {}, axis.step == 1});
+      g.pairs.resize(static_cast<std::size_t>(n));
+      for (std::int64_t i = 0; i < n; ++i)
+        g.pairs[static_cast<std::size_t>(i)] = {k + i, local + i * axis.step};
+      k += n;
+      src += n * axis.step;
+    }
+    return;
+  }
+  // Any order: positions grouped by chunk, keeping their order inside each
+  // (a stable counting sort when the chunks along the axis are few enough).
+  struct Entry {
+    std::int64_t chunk, k, local;
+  };
+  std::vector<Entry> entries(static_cast<std::size_t>(axis.count));
+  for (std::int64_t k = 0; k < axis.count; ++k) {
+    const std::int64_t src = axis.source_index(k);
+    entries[static_cast<std::size_t>(k)] = {src / cs, k, src % cs};
+  }
+  const std::int64_t chunks = (extent + cs - 1) / cs;
+  if (chunks <= 4 * axis.count + 1024) {
+    std::vector<std::int64_t> starts(static_cast<std::size_t>(chunks) + 1, 0);
+    for (const Entry& e : entries)
+      ++starts[static_cast<std::size_t>(e.chunk) + 1];
+    std::size_t touched = 0;
+    for (std::size_t c = 1; c < starts.size(); ++c) {
+      touched += starts[c] > 0 ? 1 : 0;
+      starts[c] += starts[c - 1];
+    }
+    groups.reserve(touched);
+    std::vector<Entry> sorted(entries.size());
+    for (const Entry& e : entries)
+      sorted[static_cast<std::size_t>(starts[static_cast<std::size_t>(e.chunk)]++)] = e;
+    entries.swap(sorted);
+  } else {
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const Entry& x, const Entry& y) { return x.chunk < y.chunk; });
+  }
+  for (const Entry& e : entries) {
+    if (groups.empty() || groups.back().chunk != e.chunk) {
+      groups.push_back({e.chunk, {}});
+    } else {
+      const Pair& last = groups.back().pairs.back();
+      groups.back().consecutive &= e.k == last.k + 1 && e.local == last.local + 1;
+    }
+    groups.back().pairs.push_back({e.k, e.local});
   }
 }
 
@@ -71,41 +109,41 @@ void ChunkPlan::for_each_chunk(
   }
 }
 
+ChunkPlan::Folded ChunkPlan::fold(std::span<const Group* const> groups) const {
+  Folded f{groups.size(), 1, 0, 0};
+  while (f.inner > 0) {
+    const std::size_t a = f.inner - 1;
+    const std::vector<Pair>& pairs = groups[a]->pairs;
+    // One position only moves the block; several extend it when the block
+    // is exactly one step of this axis on both sides and they are
+    // consecutive on both sides.
+    if (pairs.size() > 1 &&
+        (chunk_strides_[a] != f.block || array_strides_[a] != f.block || !groups[a]->consecutive)) {
+      break;
+    }
+    f.chunk_base += pairs.front().local * chunk_strides_[a];
+    f.array_base += pairs.front().k * array_strides_[a];
+    f.block *= static_cast<std::int64_t>(pairs.size());
+    f.inner = a;
+  }
+  return f;
+}
+
+std::optional<ChunkPlan::Run> ChunkPlan::whole_chunk(std::span<const Group* const> groups) const {
+  const Folded f = fold(groups);
+  const std::int64_t elements = chunk_shape_.empty() ? 1 : chunk_strides_[0] * chunk_shape_[0];
+  if (f.inner != 0 || f.block != elements) return std::nullopt;
+  return Run{f.chunk_base, f.array_base, f.block};
+}
+
 void ChunkPlan::copy(std::span<const Group* const> groups, std::byte* chunk, std::byte* array,
                      std::size_t item_size, bool to_chunk) const {
-  const std::size_t rank = groups.size();
-  if (rank == 0) {
-    to_chunk ? std::memcpy(chunk, array, item_size) : std::memcpy(array, chunk, item_size);
-    return;
-  }
-  // Recursive over axes; the innermost axis copies runs that are consecutive
-  // on both sides in one memcpy.
-  auto recurse = [&](auto&& self, std::size_t a, std::int64_t chunk_off,
-                     std::int64_t array_off) -> void {
-    const auto& pairs = groups[a]->pairs;
-    if (a + 1 == rank) {
-      const std::int64_t as = array_strides_[a];
-      std::size_t i = 0;
-      while (i < pairs.size()) {
-        std::size_t j = i + 1;
-        while (j < pairs.size() && pairs[j].k == pairs[j - 1].k + 1 &&
-               pairs[j].local == pairs[j - 1].local + 1 && as == 1) {
-          ++j;
-        }
-        const auto n = static_cast<std::size_t>(j - i) * item_size;
-        std::byte* c = chunk + static_cast<std::size_t>(chunk_off + pairs[i].local) * item_size;
-        std::byte* x = array + static_cast<std::size_t>(array_off + pairs[i].k * as) * item_size;
-        to_chunk ? std::memcpy(c, x, n) : std::memcpy(x, c, n);
-        i = j;
-      }
-      return;
-    }
-    for (const Pair& p : pairs) {
-      self(self, a + 1, chunk_off + p.local * chunk_strides_[a],
-           array_off + p.k * array_strides_[a]);
-    }
-  };
-  recurse(recurse, 0, 0, 0);
+  for_each_run(groups, [&](const Run& r) {
+    std::byte* c = chunk + static_cast<std::size_t>(r.chunk) * item_size;
+    std::byte* x = array + static_cast<std::size_t>(r.array) * item_size;
+    const std::size_t n = static_cast<std::size_t>(r.count) * item_size;
+    to_chunk ? std::memcpy(c, x, n) : std::memcpy(x, c, n);
+  });
 }
 
 bool ChunkPlan::covers(std::span<const std::int64_t> coords,

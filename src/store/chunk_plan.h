@@ -4,12 +4,16 @@
 // Built once per read or write from the resolved selection: per axis, the
 // selected positions grouped by chunk, so that every chunk is visited once
 // however the positions are ordered (an unsorted gather with repeats reads
-// each chunk once). Driver-independent: the HDF5 and zarr drivers share it.
+// each chunk once). Per chunk, the elements move in runs that are
+// consecutive on both sides, each one memcpy or pread. Driver-independent:
+// the HDF5 and zarr drivers share it. Immutable once built: safe to use from
+// several threads.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -30,6 +34,7 @@ class ChunkPlan {
   struct Group {
     std::int64_t chunk;  // chunk coordinate along the axis
     std::vector<Pair> pairs;
+    bool consecutive = true;  // each pair is the previous one's next on both sides
   };
 
   ChunkPlan(const std::vector<ResolvedAxis>& axes, const Shape& shape,
@@ -40,6 +45,24 @@ class ChunkPlan {
                                                std::span<const Group* const> groups)>& visit) const;
   std::int64_t chunk_count() const noexcept { return chunk_count_; }
 
+  // Elements consecutive both in the chunk (C order, chunk_shape) and in the
+  // caller's C-ordered array of the selection's result shape; in elements.
+  struct Run {
+    std::int64_t chunk;  // offset in the chunk
+    std::int64_t array;  // offset in the caller's array
+    std::int64_t count;
+    bool operator==(const Run&) const = default;
+  };
+  // Calls `visit(Run)` for the elements `groups` select from one chunk, as
+  // few runs as both layouts allow: trailing axes selected whole fold into
+  // one block, and consecutive positions along the next axis join it. A
+  // chunk that lands whole on one stretch of the array is a single run.
+  template <class Visit>
+  void for_each_run(std::span<const Group* const> groups, Visit&& visit) const;
+  // The single run that is the whole chunk, when the selection maps every
+  // element of the chunk, in order, onto one stretch of the array.
+  std::optional<Run> whole_chunk(std::span<const Group* const> groups) const;
+
   // Copies between a decoded chunk (C order, chunk_shape) and the caller's
   // C-ordered array of the selection's result shape; `to_chunk` reverses it.
   void copy(std::span<const Group* const> groups, std::byte* chunk, std::byte* array,
@@ -48,6 +71,19 @@ class ChunkPlan {
   bool covers(std::span<const std::int64_t> coords, std::span<const Group* const> groups) const;
 
  private:
+  // Axes [inner, rank) of a chunk's selection folded into one block of
+  // `block` elements, consecutive in both layouts, at the given offsets.
+  struct Folded {
+    std::size_t inner;
+    std::int64_t block;
+    std::int64_t chunk_base;
+    std::int64_t array_base;
+  };
+  Folded fold(std::span<const Group* const> groups) const;
+  // The positions `axis` selects, grouped by chunk in chunk order.
+  static void group_axis(const ResolvedAxis& axis, std::int64_t chunk_extent, std::int64_t extent,
+                         std::vector<Group>& groups);
+
   std::vector<std::vector<Group>> axes_;
   std::vector<std::int64_t> array_strides_;  // elements; 0 for dropped axes
   std::vector<std::int64_t> chunk_strides_;  // elements
@@ -55,5 +91,46 @@ class ChunkPlan {
   std::vector<std::int64_t> shape_;
   std::int64_t chunk_count_ = 1;
 };
+
+template <class Visit>
+void ChunkPlan::for_each_run(std::span<const Group* const> groups, Visit&& visit) const {
+  const Folded f = fold(groups);
+  if (f.inner == 0) {
+    visit(Run{f.chunk_base, f.array_base, f.block});
+    return;
+  }
+  // Axis `last` is the innermost one left: its positions join into runs of
+  // blocks where they are consecutive on both sides; outer axes recurse.
+  const std::size_t last = f.inner - 1;
+  const bool joinable = chunk_strides_[last] == f.block && array_strides_[last] == f.block;
+  auto recurse = [&](auto&& self, std::size_t a, std::int64_t chunk_off,
+                     std::int64_t array_off) -> void {
+    const std::vector<Pair>& pairs = groups[a]->pairs;
+    const std::int64_t cs = chunk_strides_[a];
+    const std::int64_t as = array_strides_[a];
+    if (a < last) {
+      for (const Pair& p : pairs)
+        self(self, a + 1, chunk_off + p.local * cs, array_off + p.k * as);
+      return;
+    }
+    if (joinable && groups[a]->consecutive) {
+      visit(Run{chunk_off + pairs.front().local * cs, array_off + pairs.front().k * as,
+                static_cast<std::int64_t>(pairs.size()) * f.block});
+      return;
+    }
+    std::size_t i = 0;
+    while (i < pairs.size()) {
+      std::size_t j = i + 1;
+      while (joinable && j < pairs.size() && pairs[j].k == pairs[j - 1].k + 1 &&
+             pairs[j].local == pairs[j - 1].local + 1) {
+        ++j;
+      }
+      visit(Run{chunk_off + pairs[i].local * cs, array_off + pairs[i].k * as,
+                static_cast<std::int64_t>(j - i) * f.block});
+      i = j;
+    }
+  };
+  recurse(recurse, 0, f.chunk_base, f.array_base);
+}
 
 }  // namespace larder::store

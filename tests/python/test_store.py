@@ -236,10 +236,11 @@ os._exit(0)
     want = np.arange(3000).reshape(1000, 3)
     with larder.open(path) as s:  # read-only: the journal is the truth
         np.testing.assert_array_equal(s["x"][...], want)
-    with larder.open(path, "a") as s:  # writable: libhdf5's view repaired
-        assert s["x"].attrs["run"] == 7
+    with larder.open(path, "a"):  # a writable open repairs libhdf5's view
+        pass
     with h5py.File(path, "r") as f:
         np.testing.assert_array_equal(f["x"][...], want)
+        assert f["x"].attrs["run"] == 7
 
 
 def test_larder_reads_h5py_types_links_and_attributes(path, tmp_path):

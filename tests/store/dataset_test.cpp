@@ -3,6 +3,7 @@
 #include "larder/store/dataset.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <algorithm>
 #include <fstream>
@@ -342,6 +343,158 @@ TEST(Dataset, UntrustedOpenWalksTheFileInAChildFirst) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::corrupt);
     EXPECT_EQ(e.file(), file.string());
+  }
+}
+
+// The read paths by how a store is opened: for writing (chunk locations
+// looked up on each read), for reading (locations remembered), in memory
+// (raw chunks through libhdf5), and with a cache too small for a chunk or
+// none at all. Each selection is read twice: the second read finds what the
+// first left behind.
+TEST(Dataset, ReadsMatchTheReferenceHoweverTheStoreIsOpened) {
+  TempDir dir;
+  const auto file = dir / "r.h5";
+  const Shape shape{23, 17, 11};
+  const Array data = iota(DType::float32(), shape);
+  auto all = layouts(shape);
+  // Chunks of whole rows land whole on a row slice's output.
+  all.push_back({"rows", {.dtype = DType::float32(), .shape = shape, .chunks = {4, 17, 11}}});
+  all.push_back(
+      {"rows-lz4",
+       {.dtype = DType::float32(), .shape = shape, .chunks = {4, 17, 11}, .codec = {.id = "lz4"}}});
+  for (const char* id : {"none", "zstd"}) {
+    all.push_back({std::string("big-endian-") + id,
+                   {.dtype = DType::from_string(">f4"),
+                    .shape = shape,
+                    .chunks = {5, 3, 4},
+                    .codec = {.id = id}}});
+  }
+  {
+    auto store = Store::open(file, "w");
+    for (const auto& layout : all)
+      store->root()->create_dataset(layout.name, layout.options)->write(Selection(), data);
+  }
+  const std::vector<std::pair<std::string, StoreOptions>> opens{{"r", {}},
+                                                                {"r", {.chunk_cache_bytes = 0}},
+                                                                {"r", {.chunk_cache_bytes = 300}},
+                                                                {"r", {.in_memory = true}},
+                                                                {"r+", {}}};
+  std::mt19937_64 rng(11);
+  for (const auto& [mode, options] : opens) {
+    auto store = Store::open(file, mode, options);
+    for (const auto& layout : all) {
+      auto ds = store->root()->open_dataset(layout.name);
+      for (int trial = 0; trial < 60; ++trial) {
+        const Selection sel = random_selection(rng, shape);
+        const Array want = take(data, sel);
+        ASSERT_TRUE(same(ds->read(sel), want))
+            << mode << " " << layout.name << " " << sel.to_string();
+        ASSERT_TRUE(same(ds->read(sel), want))
+            << mode << " " << layout.name << " " << sel.to_string();
+      }
+    }
+  }
+}
+
+// Gathers of a few rows (read run by run) and of many (whole chunks), with
+// repeats, out of order, across an edge chunk, chunks split across the
+// columns, and chunks never written (the fill value).
+TEST(Dataset, GathersMatchTheReferenceOnEveryChunkedLayout) {
+  TempDir dir;
+  const Shape shape{5000, 6};  // 39 chunks of 128 rows and an edge chunk of 8
+  const Array data = iota(DType::float32(), shape);
+  Array half = iota(DType::float32(), shape);
+  auto h = half.values<float>();
+  std::fill(h.begin() + 2560 * 6, h.end(), 7.0f);
+  auto store = Store::open(dir / "g.h5", "w");
+  std::mt19937_64 rng(5);
+  for (const char* codec : {"none", "blosc-lz4", "lz4"}) {
+    for (const std::int64_t columns : {6, 4}) {
+      const std::string name = std::string(codec) + "-" + std::to_string(columns);
+      const DatasetOptions options{.dtype = DType::float32(),
+                                   .shape = shape,
+                                   .chunks = {128, columns},
+                                   .codec = {.id = codec},
+                                   .fill_value = 7.0};
+      auto full = store->root()->create_dataset(name, options);
+      full->write(Selection(), data);
+      auto sparse = store->root()->create_dataset(name + "-sparse", options);
+      sparse->write(Selection{AxisSelection::slice(0, 2560)},
+                    take(data, Selection{AxisSelection::slice(0, 2560)}));
+      for (const std::size_t n : {1, 7, 300, 20000}) {
+        std::vector<std::int64_t> rows(n);
+        for (auto& r : rows)
+          r = static_cast<std::int64_t>(rng() % 5000);
+        const Selection sel{AxisSelection::indices(rows)};
+        ASSERT_TRUE(same(full->gather(rows), take(data, sel))) << name << " " << n;
+        ASSERT_TRUE(same(sparse->gather(rows), take(half, sel))) << name << " sparse " << n;
+      }
+    }
+  }
+}
+
+// libhdf5 gives chunk addresses from the end of a user block; the data sit
+// after it in the file.
+TEST(Dataset, ChunksAfterAUserBlockReadBack) {
+  TempDir dir;
+  const auto file = (dir / "ub.h5").string();
+  const Array data = iota(DType::int64(), Shape{100, 3});
+  {
+    const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_userblock(fcpl, 512);
+    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    const hsize_t dims[2] = {100, 3};
+    const hsize_t chunk[2] = {16, 3};
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, chunk);
+    const hid_t d = H5Dcreate2(f, "x", H5T_STD_I64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Fclose(f);
+    H5Pclose(fcpl);
+  }
+  auto store = Store::open(file, "r");
+  auto ds = store->root()->open_dataset("x");
+  EXPECT_TRUE(same(ds->read(), data));
+  const std::vector<std::int64_t> rows{99, 3, 3, 50};
+  EXPECT_TRUE(same(ds->gather(rows), take(data, Selection{AxisSelection::indices(rows)})));
+}
+
+// A file a few bytes short still opens (see Store::open); its last chunk,
+// now past the end, is corrupt, named by file and path, whether read whole
+// or run by run.
+TEST(Dataset, AChunkPastTheEndOfAShortFileIsCorrupt) {
+  TempDir dir;
+  const Array data = iota(DType::float32(), Shape{4096, 16});
+  for (const char* codec : {"none", "blosc-lz4"}) {
+    const auto file = dir / (std::string(codec) + ".h5");
+    {
+      auto store = Store::open(file, "w");
+      store->root()
+          ->create_dataset("x", {.dtype = DType::float32(),
+                                 .shape = data.shape(),
+                                 .chunks = {256, 16},
+                                 .codec = {.id = codec}})
+          ->write(Selection(), data);
+    }
+    std::filesystem::resize_file(file, std::filesystem::file_size(file) - 100);
+    auto store = Store::open(file, "r");
+    auto ds = store->root()->open_dataset("x");
+    for (const Selection& sel : {Selection(), Selection{AxisSelection::indices({4090, 5})}}) {
+      try {
+        ds->read(sel);
+        ADD_FAILURE() << codec << " read past the end of the file";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::corrupt) << codec << " " << e.what();
+        EXPECT_EQ(e.file(), file.string());
+        EXPECT_EQ(e.path(), "/x");
+      }
+    }
+    EXPECT_TRUE(same(ds->read(Selection{AxisSelection::slice(0, 3840)}),
+                     take(data, Selection{AxisSelection::slice(0, 3840)})));
   }
 }
 

@@ -1,14 +1,17 @@
 // Hdf5Dataset: reading, writing, gathering and appending HDF5 datasets.
 //
 // Three read paths, fastest first:
-//   chunked, filters larder runs itself  -> H5Dread_chunk under the lock,
-//                                           decode + scatter on the TBB pool
+//   chunked, filters larder runs itself  -> chunk addresses looked up under
+//                                           the lock; pread, decode + scatter
+//                                           on the TBB pool without it
+//                                           (in-memory files: H5Dread_chunk)
 //   contiguous, unfiltered, on disk      -> pread straight from the file
 //   anything else (compact, fletcher32, strings, in-memory files)
 //                                        -> H5Dread with a hyperslab selection
 // Appends are crash-safe: see docs/formats/hdf5.md ("Appends").
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include <list>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 
 #include "../chunk_plan.h"
@@ -31,7 +35,12 @@ namespace larder::store::hdf5 {
 namespace {
 
 constexpr std::size_t kTargetChunkBytes = std::size_t{1} << 20;
-constexpr std::size_t kBatchBytes = std::size_t{64} << 20;  // raw chunks read per lock hold
+constexpr std::size_t kBatchBytes = std::size_t{64} << 20;   // raw chunks read per lock hold
+constexpr std::size_t kMaxLocations = std::size_t{1} << 20;  // chunk locations remembered
+// A pread call costs about as much as copying this many bytes from the page
+// cache: a chunk with more runs selected than its size in these is read whole.
+constexpr std::size_t kPreadCallBytes = std::size_t{8} << 10;
+constexpr std::size_t kStoredSlackBytes = std::size_t{64} << 10;  // codec headers, at most
 
 std::vector<hsize_t> to_hsize(std::span<const std::int64_t> v) {
   return {v.begin(), v.end()};
@@ -126,24 +135,39 @@ nlohmann::json json_from_element(const DType& dtype, const std::byte* p) {
   return nullptr;
 }
 
+// A decoded chunk in native byte order, shared by the cache and the reads
+// that use it.
+struct DecodedChunk {
+  std::shared_ptr<std::byte[]> bytes;
+  std::size_t size = 0;
+
+  explicit operator bool() const noexcept { return bytes != nullptr; }
+  std::byte* data() const noexcept { return bytes.get(); }
+  // Uninitialised: a decoder overwrites every byte.
+  static DecodedChunk allocate(std::size_t size) {
+    return {std::make_shared_for_overwrite<std::byte[]>(size), size};
+  }
+};
+
 // Decoded chunks, most recently used first, within a byte budget.
 class ChunkCache {
  public:
   explicit ChunkCache(std::size_t budget) : budget_(budget) {}
-  std::shared_ptr<const std::vector<std::byte>> get(std::int64_t key) {
+  std::size_t budget() const noexcept { return budget_; }
+  DecodedChunk get(std::int64_t key) {
     auto it = index_.find(key);
-    if (it == index_.end()) return nullptr;
+    if (it == index_.end()) return {};
     order_.splice(order_.begin(), order_, it->second);
     return it->second->second;
   }
-  void put(std::int64_t key, std::shared_ptr<const std::vector<std::byte>> chunk) {
-    if (chunk->size() > budget_) return;
+  void put(std::int64_t key, DecodedChunk chunk) {
+    if (chunk.size > budget_) return;
     erase(key);
-    used_ += chunk->size();
+    used_ += chunk.size;
     order_.emplace_front(key, std::move(chunk));
     index_[key] = order_.begin();
     while (used_ > budget_) {
-      used_ -= order_.back().second->size();
+      used_ -= order_.back().second.size;
       index_.erase(order_.back().first);
       order_.pop_back();
     }
@@ -151,7 +175,7 @@ class ChunkCache {
   void erase(std::int64_t key) {
     auto it = index_.find(key);
     if (it == index_.end()) return;
-    used_ -= it->second->second->size();
+    used_ -= it->second->second.size;
     order_.erase(it->second);
     index_.erase(it);
   }
@@ -162,11 +186,44 @@ class ChunkCache {
   }
 
  private:
-  using Entry = std::pair<std::int64_t, std::shared_ptr<const std::vector<std::byte>>>;
+  using Entry = std::pair<std::int64_t, DecodedChunk>;
   std::size_t budget_;
   std::size_t used_ = 0;
   std::list<Entry> order_;
   std::unordered_map<std::int64_t, std::list<Entry>::iterator> index_;
+};
+
+// Working memory for one chunk on the calling thread. Buffers up to
+// kKeptScratchBytes stay with the thread (one per `slot`) from chunk to chunk
+// and read to read, so a scan neither allocates nor has the kernel hand out
+// freshly zeroed pages per chunk; larger ones are the chunk's own.
+class Scratch {
+ public:
+  enum Slot { raw, decoded };
+  Scratch(Slot slot, std::size_t size) {
+    struct Kept {
+      std::unique_ptr<std::byte[]> bytes;
+      std::size_t size = 0;
+    };
+    thread_local Kept kept[2];
+    if (size > kKeptScratchBytes) {
+      own_.reset(new std::byte[size]);
+      bytes_ = {own_.get(), size};
+      return;
+    }
+    Kept& k = kept[slot];
+    if (k.size < size) {
+      k.bytes.reset(new std::byte[size]);
+      k.size = size;
+    }
+    bytes_ = {k.bytes.get(), size};
+  }
+  std::span<std::byte> bytes() const noexcept { return bytes_; }
+
+ private:
+  static constexpr std::size_t kKeptScratchBytes = std::size_t{16} << 20;
+  std::unique_ptr<std::byte[]> own_;
+  std::span<std::byte> bytes_;
 };
 
 // Per-axis sorted, unique positions of a resolved selection: what libhdf5
@@ -345,7 +402,7 @@ class Hdf5Dataset final : public Dataset {
     } else {
       read_through_library(axes, out.data(), memory_type_.get(), out.dtype().item_size());
     }
-    overlay_tail(axes, out);
+    if (may_touch_tail(axes)) overlay_tail(axes, out);
     return out;
   }
 
@@ -404,7 +461,12 @@ class Hdf5Dataset final : public Dataset {
     const ArrayView block(rows.is_contiguous() ? rows.data() : packed.data(), dtype_.native(),
                           Shape(dims));
     if (block.num_elements() == 0) return;
-    if (journaled()) {
+    bool journal;
+    {
+      Hdf5Lock lock;
+      journal = journaled();
+    }
+    if (journal) {
       append_committed(block);
     } else if (chunked_direct()) {
       append_chunks(block);
@@ -605,6 +667,17 @@ class Hdf5Dataset final : public Dataset {
 
   // ---- chunked path ---------------------------------------------------------
 
+  // False when the rows are a slice that ends before the unfinished block,
+  // which spares a scan's every read a look at each of its rows.
+  bool may_touch_tail(const std::vector<ResolvedAxis>& axes) const {
+    if (tail_count() == 0 || axes.empty()) return false;
+    const ResolvedAxis& rows = axes[0];
+    if (rows.is_list) return true;
+    const std::int64_t last =
+        rows.step > 0 ? rows.start + (rows.count - 1) * rows.step : rows.start;
+    return rows.count > 0 && last >= tail_base();
+  }
+
   std::int64_t chunk_key(std::span<const std::int64_t> coords) const {
     std::int64_t key = 0;
     for (std::size_t a = 0; a < coords.size(); ++a) {
@@ -624,16 +697,6 @@ class Hdf5Dataset final : public Dataset {
 
   Stored read_stored(std::span<const std::int64_t> coords) const {
     Stored s;
-    if (!recovered_.empty()) {
-      const auto it = recovered_.find(chunk_index(coords));
-      if (it != recovered_.end()) {
-        if (it->second.address == ChunkRecord::kNone) return s;
-        s.bytes = journal_->read_file(it->second.address, it->second.size);
-        s.mask = it->second.mask;
-        s.present = true;
-        return s;
-      }
-    }
     std::vector<hsize_t> offset(coords.size());
     for (std::size_t a = 0; a < coords.size(); ++a)
       offset[a] = static_cast<hsize_t>(coords[a] * chunks_[a]);
@@ -660,18 +723,26 @@ class Hdf5Dataset final : public Dataset {
   // Decodes a stored chunk into native byte order (fill value if absent).
   std::vector<std::byte> decode_chunk(const Stored& s) const {
     std::vector<std::byte> chunk(chunk_bytes());
-    if (!s.present) {
+    decode_into(s.present ? std::optional(std::span<const std::byte>(s.bytes)) : std::nullopt,
+                s.mask, chunk);
+    return chunk;
+  }
+
+  // Decodes `stored` (nullopt: a chunk never written) into `chunk`, in
+  // native byte order.
+  void decode_into(std::optional<std::span<const std::byte>> stored, unsigned mask,
+                   std::span<std::byte> chunk) const {
+    if (!stored) {
       fill_chunk(chunk);
     } else {
       try {
-        pipeline_.decode(s.bytes, s.mask, chunk);
+        pipeline_.decode(*stored, mask, chunk);
       } catch (const Error& e) {
         throw e.at(context_->name, path_);
       }
     }
     if (!dtype_.is_native())
       byteswap(chunk.data(), static_cast<std::size_t>(chunk_elements()), dtype_);
-    return chunk;
   }
 
   void fill_chunk(std::span<std::byte> chunk) const {
@@ -688,13 +759,150 @@ class Hdf5Dataset final : public Dataset {
     }
   }
 
+  // Where a chunk's stored bytes lie in the data file; size 0 for a chunk
+  // never written, which reads as the fill value.
+  struct Location {
+    std::uint64_t address = 0;
+    std::uint64_t size = 0;
+    unsigned mask = 0;
+  };
+
+  // The caller holds the lock. In a store opened for reading nothing in this
+  // process moves a chunk, so locations are remembered.
+  Location locate(std::span<const std::int64_t> coords) {
+    if (!recovered_.empty()) {  // lost by a killed writer's torn index: the journal knows
+      const auto it = recovered_.find(chunk_index(coords));
+      if (it != recovered_.end()) {
+        const ChunkRecord& r = it->second;
+        return r.address == ChunkRecord::kNone ? Location{} : Location{r.address, r.size, r.mask};
+      }
+    }
+    const std::int64_t key = chunk_key(coords);
+    const bool remember = !is_writable(context_->mode);
+    if (remember) {
+      if (auto it = locations_.find(key); it != locations_.end()) return it->second;
+    }
+    std::vector<hsize_t> offset(coords.size());
+    for (std::size_t a = 0; a < coords.size(); ++a)
+      offset[a] = static_cast<hsize_t>(coords[a] * chunks_[a]);
+    unsigned mask = 0;
+    haddr_t address = HADDR_UNDEF;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info_by_coord(id_.get(), offset.data(), &mask, &address, &size) < 0) {
+      // The chunk index cannot be followed (a B-tree node past the end of
+      // the file...): fill values would be zeros passed off as data.
+      throw Error(ErrorCode::corrupt,
+                  fmt::format("cannot locate the chunk at row {} ({})",
+                              offset.empty() ? 0 : offset[0], error_stack()),
+                  context_->name, path_);
+    }
+    Location where;
+    if (address != HADDR_UNDEF && size > 0) where = {address, size, mask};
+    if (remember) {
+      if (locations_.size() >= kMaxLocations) locations_.clear();
+      locations_.emplace(key, where);
+    }
+    return where;
+  }
+
+  // Whether chunk bytes can be read from the data file with pread, and the
+  // offset of libhdf5's chunk addresses in it (they do not count a user
+  // block). Not for an in-memory file, nor for a dataset an external link
+  // leads to (its file's user block is out of reach). The caller holds the
+  // lock.
+  std::optional<std::uint64_t> chunk_base() {
+    if (!chunk_base_) {
+      chunk_base_.emplace();
+      hsize_t user_block = 0;
+      Handle fcpl = plist_handle(H5Fget_create_plist(context_->file.get()));
+      if (!context_->options.in_memory && fcpl && H5Pget_userblock(fcpl.get(), &user_block) >= 0 &&
+          file_name(id_.get()) == file_name(context_->file.get())) {
+        *chunk_base_ = user_block;
+      }
+      H5Eclear2(H5E_DEFAULT);
+    }
+    return *chunk_base_;
+  }
+
+  static std::string file_name(hid_t id) {
+    std::string name;
+    const ssize_t length = H5Fget_name(id, nullptr, 0);
+    if (length > 0) {
+      name.resize(static_cast<std::size_t>(length) + 1);
+      H5Fget_name(id, name.data(), name.size());
+      name.resize(static_cast<std::size_t>(length));
+    }
+    return name;
+  }
+
+  // The file holding this dataset's bytes, opened once for pread. The
+  // caller holds the lock.
+  int data_fd() {
+    if (fd_ >= 0) return fd_;
+    // Not always this store's file: an external link leads elsewhere.
+    std::string data_file = file_name(id_.get());
+    H5Eclear2(H5E_DEFAULT);
+    if (data_file.empty()) data_file = context_->name;
+    fd_ = ::open(data_file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      throw Error(ErrorCode::io,
+                  fmt::format("cannot open {} for reading: {}", data_file, std::strerror(errno)),
+                  context_->name, path_);
+    }
+    return fd_;
+  }
+
+  // Reads exactly `into.size()` bytes at `offset` of the data file.
+  void pread_exact(std::span<std::byte> into, std::uint64_t offset) const {
+    std::size_t done = 0;
+    while (done < into.size()) {
+      const ssize_t n =
+          ::pread(fd_, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        throw Error(
+            ErrorCode::io,
+            fmt::format("cannot read at offset {}: {}", offset + done, std::strerror(errno)),
+            context_->name, path_);
+      }
+      if (n == 0) {
+        throw Error(
+            ErrorCode::corrupt,
+            fmt::format("the file ends before the dataset's data (offset {})", offset + done),
+            context_->name, path_);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+  std::uint64_t data_file_size() const {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) {
+      throw Error(ErrorCode::io, fmt::format("cannot stat the data file: {}", std::strerror(errno)),
+                  context_->name, path_);
+    }
+    return static_cast<std::uint64_t>(st.st_size);
+  }
+
+  // Reads the chunks a selection touches. On disk, chunk locations are
+  // looked up under the HDF5 lock and everything else runs on the TBB pool
+  // without it: pread of the stored bytes, decoding, scattering. Unfiltered
+  // chunks are read run by run straight into `out` (or whole, when the runs
+  // are many); a chunk that lands whole on one stretch of `out` is decoded
+  // straight into it. Other decoded chunks pass through per-thread scratch,
+  // or go to the cache. In-memory files read raw chunks through
+  // H5Dread_chunk, in batches under the lock.
   void read_chunks(const std::vector<ResolvedAxis>& axes, Array& out) {
     const ChunkPlan plan(axes, shape_, chunks_);
+    const std::size_t item = out.dtype().item_size();
+    const std::size_t bytes = chunk_bytes();
     struct Job {
       std::vector<std::int64_t> coords;
       std::vector<const ChunkPlan::Group*> groups;
-      std::shared_ptr<const std::vector<std::byte>> decoded;
-      Stored stored;
+      DecodedChunk decoded;  // from the cache, or to put in it
+      bool keep = false;     // decode into `decoded` and cache it
+      Location where;
+      Stored stored;  // through libhdf5
     };
     std::vector<Job> jobs;
     // The unfinished block's rows come from the tail slot (overlay_tail);
@@ -703,39 +911,135 @@ class Hdf5Dataset final : public Dataset {
     plan.for_each_chunk(
         [&](std::span<const std::int64_t> coords, std::span<const ChunkPlan::Group* const> groups) {
           if (coords[0] >= skip_from) return;
-          jobs.push_back({{coords.begin(), coords.end()},
-                          {groups.begin(), groups.end()},
-                          cache_.get(chunk_key(coords)),
-                          {}});
+          Job& job = jobs.emplace_back();
+          job.coords.assign(coords.begin(), coords.end());
+          job.groups.assign(groups.begin(), groups.end());
+          job.decoded = cache_.get(chunk_key(coords));
         });
-    // Batches: raw chunks are read under the HDF5 lock, then decoded and
-    // scattered on the TBB pool without it. Chunks write disjoint parts of
-    // the output (a repeated index writes the same value twice).
+    bool from_file = false;
+    std::uint64_t file_size = 0;
+    {
+      Hdf5Lock lock;
+      if (const auto base = chunk_base()) {
+        from_file = true;
+        data_fd();
+        flush_buffered_writes();
+        file_size = data_file_size();
+        for (Job& job : jobs) {
+          if (job.decoded) continue;
+          job.where = locate(job.coords);
+          job.where.address += *base;
+        }
+      }
+    }
+    // The cache keeps decoded chunks that a read used in part, for the next
+    // read of the same window. Unfiltered chunks on disk are read as fast as
+    // a cached copy, and chunks decoded whole into `out` are done with. A
+    // read whose chunks would overflow the cache is a scan or a scattered
+    // gather: it goes around the cache rather than evict the window.
+    if (!(from_file && pipeline_.empty())) {
+      std::size_t wanted = 0;
+      for (Job& job : jobs) {
+        job.keep = !job.decoded && !plan.whole_chunk(job.groups);
+        wanted += job.keep ? bytes : 0;
+      }
+      if (wanted > cache_.budget()) {
+        for (Job& job : jobs)
+          job.keep = false;
+      }
+    }
+
+    auto run_job = [&](Job& job) {
+      if (job.decoded) {  // from the cache
+        plan.copy(job.groups, job.decoded.data(), out.data(), item, false);
+        return;
+      }
+      std::optional<std::span<const std::byte>> stored;
+      std::optional<Scratch> raw;
+      if (!from_file) {
+        if (job.stored.present) stored = job.stored.bytes;
+      } else if (job.where.size > 0) {
+        if (job.where.address > file_size || job.where.size > file_size - job.where.address) {
+          throw Error(ErrorCode::corrupt,
+                      fmt::format("the chunk at row {} ({} bytes at offset {}) lies past the end "
+                                  "of the file",
+                                  job.coords[0] * chunks_[0], job.where.size, job.where.address),
+                      context_->name, path_);
+        }
+        // No codec grows a chunk this much: a size from a damaged index
+        // must not become an allocation.
+        if (job.where.size > 2 * bytes + kStoredSlackBytes) {
+          throw Error(ErrorCode::corrupt,
+                      fmt::format("the chunk at row {} is stored in {} bytes, too many for {}",
+                                  job.coords[0] * chunks_[0], job.where.size, bytes),
+                      context_->name, path_);
+        }
+        if (pipeline_.empty()) {
+          if (job.where.size != bytes) {
+            throw Error(ErrorCode::corrupt,
+                        fmt::format("unfiltered chunk at row {} of {} bytes, expected {}",
+                                    job.coords[0] * chunks_[0], job.where.size, bytes),
+                        context_->name, path_);
+          }
+          std::size_t runs = 0;
+          plan.for_each_run(job.groups, [&](const ChunkPlan::Run&) { ++runs; });
+          if (runs * kPreadCallBytes < bytes) {
+            plan.for_each_run(job.groups, [&](const ChunkPlan::Run& r) {
+              const std::span<std::byte> target(out.data() + r.array * item, r.count * item);
+              pread_exact(target, job.where.address + r.chunk * item);
+              if (!dtype_.is_native()) byteswap(target.data(), target.size() / item, dtype_);
+            });
+            return;
+          }
+          // Many scattered runs: one read of the whole chunk is cheaper.
+          const Scratch chunk(Scratch::decoded, bytes);
+          pread_exact(chunk.bytes(), job.where.address);
+          if (!dtype_.is_native())
+            byteswap(chunk.bytes().data(), static_cast<std::size_t>(chunk_elements()), dtype_);
+          plan.copy(job.groups, chunk.bytes().data(), out.data(), item, false);
+          return;
+        }
+        raw.emplace(Scratch::raw, job.where.size);
+        pread_exact(raw->bytes(), job.where.address);
+        stored = raw->bytes();
+      }
+      const unsigned mask = from_file ? job.where.mask : job.stored.mask;
+      if (job.keep) {
+        job.decoded = DecodedChunk::allocate(bytes);
+        decode_into(stored, mask, {job.decoded.data(), bytes});
+        plan.copy(job.groups, job.decoded.data(), out.data(), item, false);
+      } else if (const auto whole = plan.whole_chunk(job.groups)) {
+        decode_into(stored, mask, {out.data() + whole->array * item, bytes});
+      } else {
+        const Scratch decoded(Scratch::decoded, bytes);
+        decode_into(stored, mask, decoded.bytes());
+        plan.copy(job.groups, decoded.bytes().data(), out.data(), item, false);
+      }
+    };
+
+    // Chunks write disjoint parts of the output (a repeated index writes the
+    // same value twice).
     std::size_t begin = 0;
     while (begin < jobs.size()) {
-      std::size_t end = begin;
-      {
+      std::size_t end = jobs.size();
+      if (!from_file) {
         Hdf5Lock lock;
-        std::size_t bytes = 0;
-        for (; end < jobs.size() && bytes < kBatchBytes; ++end) {
+        std::size_t batch = 0;
+        for (end = begin; end < jobs.size() && batch < kBatchBytes; ++end) {
           if (jobs[end].decoded) continue;
           jobs[end].stored = read_stored(jobs[end].coords);
-          bytes += std::max(jobs[end].stored.bytes.size(), chunk_bytes());
+          batch += std::max(jobs[end].stored.bytes.size(), bytes);
         }
       }
       parallel_for(static_cast<std::int64_t>(end - begin), 1, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t i = b; i < e; ++i) {
-          Job& job = jobs[begin + static_cast<std::size_t>(i)];
-          if (!job.decoded)
-            job.decoded = std::make_shared<const std::vector<std::byte>>(decode_chunk(job.stored));
-          plan.copy(job.groups, const_cast<std::byte*>(job.decoded->data()), out.data(),
-                    out.dtype().item_size(), false);
-        }
+        for (std::int64_t i = b; i < e; ++i)
+          run_job(jobs[begin + static_cast<std::size_t>(i)]);
       });
       for (std::size_t i = begin; i < end; ++i) {
-        cache_.put(chunk_key(jobs[i].coords), jobs[i].decoded);
+        if (jobs[i].keep && jobs[i].decoded)
+          cache_.put(chunk_key(jobs[i].coords), std::move(jobs[i].decoded));
         jobs[i].stored = Stored();
-        jobs[i].decoded.reset();
+        jobs[i].decoded = {};
       }
       begin = end;
     }
@@ -796,7 +1100,7 @@ class Hdf5Dataset final : public Dataset {
             "cannot write a chunk", context_->name, path_);
       cache_.erase(chunk_key(job.coords));
       if (written != nullptr) {
-        const auto r = locate(offset);
+        const auto r = index_entry(offset);
         if (!r) throw Error(ErrorCode::io, "cannot locate a written chunk", context_->name, path_);
         written->emplace_back(chunk_index(job.coords), *r);
       }
@@ -807,31 +1111,16 @@ class Hdf5Dataset final : public Dataset {
 
   void read_contiguous(const std::vector<ResolvedAxis>& axes, Array& out) {
     haddr_t offset;
-    std::string data_file;  // not always this store's: an external link leads elsewhere
     {
       Hdf5Lock lock;
-      if (is_writable(context_->mode)) H5Dflush(id_.get());
+      flush_buffered_writes();
       offset = H5Dget_offset(id_.get());
-      const ssize_t length = H5Fget_name(id_.get(), nullptr, 0);
-      if (length > 0) {
-        data_file.resize(static_cast<std::size_t>(length) + 1);
-        H5Fget_name(id_.get(), data_file.data(), data_file.size());
-        data_file.resize(static_cast<std::size_t>(length));
-      }
       H5Eclear2(H5E_DEFAULT);
+      if (offset != HADDR_UNDEF) data_fd();
     }
-    if (data_file.empty()) data_file = context_->name;
     if (offset == HADDR_UNDEF) {  // never written: all fill
       fill_chunk(out.bytes());
       return;
-    }
-    if (fd_ < 0) {
-      fd_ = ::open(data_file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd_ < 0) {
-        throw Error(ErrorCode::io,
-                    fmt::format("cannot open {} for reading: {}", data_file, std::strerror(errno)),
-                    context_->name, path_);
-      }
     }
     // Rows of the whole dataset are consecutive: read each selected run of
     // elements with pread, straight into the output.
@@ -889,24 +1178,13 @@ class Hdf5Dataset final : public Dataset {
         merged.push_back(r);
       }
     }
-    parallel_for(
-        static_cast<std::int64_t>(merged.size()), 256, [&](std::int64_t b, std::int64_t e) {
-          for (std::int64_t i = b; i < e; ++i) {
-            const Run& r = merged[static_cast<std::size_t>(i)];
-            std::uint64_t done = 0;
-            while (done < r.bytes) {
-              const ssize_t n = ::pread(fd_, out.data() + r.out + done, r.bytes - done,
-                                        static_cast<off_t>(offset + r.file + done));
-              if (n <= 0) {
-                throw Error(ErrorCode::corrupt,
-                            fmt::format("the file ends before the dataset's data (offset {})",
-                                        offset + r.file + done),
-                            context_->name, path_);
-              }
-              done += static_cast<std::uint64_t>(n);
-            }
-          }
-        });
+    parallel_for(static_cast<std::int64_t>(merged.size()), 256,
+                 [&](std::int64_t b, std::int64_t e) {
+                   for (std::int64_t i = b; i < e; ++i) {
+                     const Run& r = merged[static_cast<std::size_t>(i)];
+                     pread_exact({out.data() + r.out, r.bytes}, offset + r.file);
+                   }
+                 });
     if (!dtype_.is_native())
       byteswap(out.data(), static_cast<std::size_t>(out.num_elements()), dtype_);
   }
@@ -944,6 +1222,15 @@ class Hdf5Dataset final : public Dataset {
                              hid_t memory_type, std::size_t item) {
     through_library(axes, const_cast<std::byte*>(values), memory_type, item, true);
     cache_.clear();
+    buffered_writes_ = true;
+  }
+
+  // Before reading the file with pread: what libhdf5 still buffers of
+  // writes through it goes to the file. The caller holds the lock.
+  void flush_buffered_writes() {
+    if (!buffered_writes_) return;
+    check(H5Dflush(id_.get()), "cannot flush", context_->name, path_);
+    buffered_writes_ = false;
   }
 
   // Moves the selected elements between `data` (C order, the selection's
@@ -1004,9 +1291,15 @@ class Hdf5Dataset final : public Dataset {
   // the store is flushed or closed ("settled"), and until then the journal
   // says the file is not clean. See docs/formats/hdf5.md, "Appends".
 
-  bool journaled() const {
-    return chunked_direct() && extendable_ && AppendJournal::supported(context_);
+  // Appends go through a journal for chunked, extendable datasets of an
+  // on-disk file (not one an external link leads to). The caller holds the lock.
+  bool journaled() {
+    return chunked_direct() && extendable_ && AppendJournal::supported(context_) &&
+           chunk_base().has_value();
   }
+  // The file offset of a chunk a record points to (records keep libhdf5's
+  // chunk addresses, which do not count a user block).
+  std::uint64_t file_offset(const ChunkRecord& r) { return r.address + chunk_base().value_or(0); }
   std::uint64_t row_bytes() const {
     return static_cast<std::uint64_t>(shape_.without_first().num_elements()) * dtype_.item_size();
   }
@@ -1044,7 +1337,7 @@ class Hdf5Dataset final : public Dataset {
   }
   // Where libhdf5's chunk index puts the chunk at `offset`; nothing when
   // the index cannot say (never written, past the extent, or torn).
-  std::optional<ChunkRecord> locate(const std::vector<hsize_t>& offset) const {
+  std::optional<ChunkRecord> index_entry(const std::vector<hsize_t>& offset) const {
     unsigned mask = 0;
     haddr_t address = HADDR_UNDEF;
     hsize_t size = 0;
@@ -1104,7 +1397,7 @@ class Hdf5Dataset final : public Dataset {
     std::vector<std::int64_t> lost;
     for (std::int64_t i = 0; i < c.records; ++i) {
       const ChunkRecord& want = records[static_cast<std::size_t>(i)];
-      const auto got = locate(chunk_offset(i));
+      const auto got = index_entry(chunk_offset(i));
       if (!got || (*got != want && want.address != ChunkRecord::kNone)) lost.push_back(i);
     }
     if (!is_writable(context_->mode)) {
@@ -1124,11 +1417,11 @@ class Hdf5Dataset final : public Dataset {
       for (std::int64_t i : lost) {
         const ChunkRecord& r = records[static_cast<std::size_t>(i)];
         const auto offset = chunk_offset(i);
-        const auto bytes = journal_->read_file(r.address, r.size);
+        const auto bytes = journal_->read_file(file_offset(r), r.size);
         check(H5Dwrite_chunk(id_.get(), H5P_DEFAULT, r.mask, offset.data(), bytes.size(),
                              bytes.data()),
               "cannot restore a chunk", context_->name, path_);
-        const auto now = locate(offset);
+        const auto now = index_entry(offset);
         if (!now || now->address == ChunkRecord::kNone) {
           throw Error(ErrorCode::corrupt, "a restored chunk cannot be found", context_->name,
                       path_);
@@ -1170,7 +1463,7 @@ class Hdf5Dataset final : public Dataset {
       const ChunkRecord& r = records[i];
       if (r.address == ChunkRecord::kNone) continue;
       const auto offset = chunk_offset(static_cast<std::int64_t>(i));
-      const auto bytes = journal_->read_file(r.address, r.size);
+      const auto bytes = journal_->read_file(file_offset(r), r.size);
       check(H5Dwrite_chunk(copy.get(), H5P_DEFAULT, r.mask, offset.data(), bytes.size(),
                            bytes.data()),
             "cannot rebuild the dataset", context_->name, path_);
@@ -1219,7 +1512,7 @@ class Hdf5Dataset final : public Dataset {
     std::vector<ChunkRecord> records;
     records.reserve(static_cast<std::size_t>(full));
     for (std::int64_t i = 0; i < full; ++i) {
-      const auto r = locate(chunk_offset(i));
+      const auto r = index_entry(chunk_offset(i));
       if (!r) {
         throw Error(ErrorCode::corrupt,
                     fmt::format("cannot locate the chunk at row {}", chunk_offset(i)[0]),
@@ -1331,7 +1624,7 @@ class Hdf5Dataset final : public Dataset {
       std::vector<std::int64_t> coords(shape_.rank(), 0);
       coords[0] = first_row / C + i;
       cache_.erase(chunk_key(coords));
-      const auto r = locate(offset);
+      const auto r = index_entry(offset);
       if (!r) throw Error(ErrorCode::io, "cannot locate a written chunk", context_->name, path_);
       out.push_back(*r);
     }
@@ -1522,6 +1815,9 @@ class Hdf5Dataset final : public Dataset {
   bool extendable_ = false;
   ChunkCache cache_;
   int fd_ = -1;
+  bool buffered_writes_ = false;  // written through H5Dwrite since the last H5Dflush
+  std::optional<std::optional<std::uint64_t>> chunk_base_;  // once known, see chunk_base()
+  std::unordered_map<std::int64_t, Location> locations_;    // by chunk_key, see locate()
   // Append state (see "crash-safe appends").
   std::unique_ptr<AppendJournal> journal_;
   bool active_ = false;  // the tail block is the truth for the unfinished block

@@ -14,6 +14,7 @@ namespace larder::store::hdf5 {
 namespace {
 
 constexpr char kTailGroup[] = "/.larder/tails";
+constexpr char kDatasetAttr[] = "dataset";               // on each journal: the path of its dataset
 constexpr std::uint64_t kMagic = 0x314c4e4a52445231ULL;  // "1RDRJNL1" read as little-endian text
 constexpr std::uint64_t kVersion = 1;
 constexpr std::uint64_t kCopySpacing = 2048;   // the two commit copies
@@ -100,6 +101,18 @@ std::unique_ptr<AppendJournal> AppendJournal::create(const Context& context,
   Handle id = create_raw(
       context, name,
       kHeaderBytes + 2 * slot_bytes + static_cast<std::uint64_t>(capacity) * kRecordBytes);
+  {  // which dataset it serves, for a writable open to find journals to recover
+    Handle type = type_handle(H5Tcopy(H5T_C_S1));
+    H5Tset_size(type.get(), H5T_VARIABLE);
+    H5Tset_cset(type.get(), H5T_CSET_UTF8);
+    Handle space = space_handle(H5Screate(H5S_SCALAR));
+    Handle attr = attribute_handle(check_id(
+        H5Acreate2(id.get(), kDatasetAttr, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+        "cannot create the append journal", context->name, name));
+    const char* text = path.c_str();
+    check(H5Awrite(attr.get(), type.get(), &text), "cannot create the append journal",
+          context->name, name);
+  }
   std::unique_ptr<AppendJournal> j(
       new AppendJournal(context, path, name, file_descriptor(context)));
   j->base_ = dataset_offset(id.get(), context->name, name);
@@ -181,6 +194,51 @@ std::unique_ptr<AppendJournal> AppendJournal::open(const Context& context, const
     j->segments_.push_back({address, last.first + last.capacity, last.capacity * 2});
   }
   return j;
+}
+
+std::vector<std::string> AppendJournal::unclean_datasets(const Context& context) {
+  std::vector<std::string> out;
+  if (!exists(context, kTailGroup)) return out;
+  std::vector<std::string> links;
+  Handle group = group_handle(H5Gopen2(context->file.get(), kTailGroup, H5P_DEFAULT));
+  if (!group) return out;
+  H5Literate(
+      group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr,
+      [](hid_t, const char* link, const H5L_info_t*, void* data) -> herr_t {
+        static_cast<std::vector<std::string>*>(data)->emplace_back(link);
+        return 0;
+      },
+      &links);
+  for (const std::string& link : links) {
+    if (link.find('.') != std::string::npos) continue;  // a segment
+    Handle id = dataset_handle(H5Dopen2(group.get(), link.c_str(), H5P_DEFAULT));
+    if (!id || H5Aexists(id.get(), kDatasetAttr) <= 0) continue;
+    Handle attr = attribute_handle(H5Aopen(id.get(), kDatasetAttr, H5P_DEFAULT));
+    Handle type = type_handle(H5Aget_type(attr.get()));
+    char* text = nullptr;
+    if (H5Aread(attr.get(), type.get(), &text) < 0 || text == nullptr) continue;
+    std::string path = text;
+    H5free_memory(text);
+    // Clean or not is the commit record's: read both copies' clean words.
+    std::array<std::byte, kHeaderBytes> header;
+    const haddr_t base = H5Dget_offset(id.get());
+    if (base == HADDR_UNDEF) continue;
+    AppendJournal probe(context, path, link, file_descriptor(context));
+    probe.pread_all(base, header, true);
+    std::uint64_t best = 0;
+    bool clean = true, found = false;
+    for (std::uint64_t c = 0; c < 2; ++c) {
+      const std::byte* p = header.data() + c * kCopySpacing;
+      if (load_le(p) != kMagic || load_le(p + 96) != xxh3_64(std::span(p, 96))) continue;
+      if (found && load_le(p + 16) < best) continue;
+      found = true;
+      best = load_le(p + 16);
+      clean = load_le(p + 48) != 0;
+    }
+    if (found && !clean) out.push_back(std::move(path));
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return out;
 }
 
 void AppendJournal::remove(const Context& context, const std::string& path) {

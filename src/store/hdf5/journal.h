@@ -64,6 +64,8 @@ class AppendJournal {
   // another dataset once stored at `path` is not this one's: null too.
   static std::unique_ptr<AppendJournal> open(const Context& context, const std::string& path,
                                              std::uint64_t object, std::uint64_t slot_bytes);
+  // Paths of the datasets whose journals are not clean (a writer was killed).
+  static std::vector<std::string> unclean_datasets(const Context& context);
   // Deletes the journal of the dataset at `path`, if any.
   static void remove(const Context& context, const std::string& path);
 

@@ -7,6 +7,7 @@
 
 #include "driver.h"
 #include "filters.h"
+#include "journal.h"
 #include "larder/core/error.h"
 
 namespace larder::store::hdf5 {
@@ -179,7 +180,17 @@ std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mo
     H5Eclear2(H5E_DEFAULT);
   }
   context->file = file_handle(file);
-  return std::make_unique<Hdf5Store>(std::move(context));
+  auto store = std::make_unique<Hdf5Store>(context);
+  if (is_writable(mode) && !options.in_memory) {
+    // Datasets a killed writer left unsettled are repaired now, so that
+    // other tools see every committed row (see formats/hdf5.md, "Recovery").
+    for (const std::string& dataset : AppendJournal::unclean_datasets(context)) {
+      if (H5Lexists(context->file.get(), dataset.c_str(), H5P_DEFAULT) > 0)
+        store->root()->open_dataset(dataset);
+      H5Eclear2(H5E_DEFAULT);
+    }
+  }
+  return store;
 }
 
 }  // namespace larder::store::hdf5
