@@ -450,6 +450,7 @@ struct Totals {
   std::map<std::string, int> failures_by_codec;
   std::map<std::string, int> failures_by_kind;
   int create_phase_unopenable = 0;
+  int create_phase_no_file = 0;
   int h5py_checked = 0, h5py_no_filter = 0, h5py_errors = 0;
   int h5py_clean = 0, h5py_tail_only = 0, h5py_full_damage = 0;
   std::int64_t h5py_damaged_rows = 0, h5py_damaged_full_rows = 0;
@@ -612,7 +613,9 @@ void run_worker(const Options& o, int worker, Totals& totals) {
     } else if (!check.error.empty()) {
       if (create_phase && check.error.starts_with("open ")) {
         std::lock_guard lock(totals.mutex);
-        ++totals.create_phase_unopenable;  // reported, not a failure: no append had begun
+        // Reported, not a failure: no append had begun. larder creates a file
+        // under a temporary name and renames it, so this should be "no file".
+        ++(fs::exists(file) ? totals.create_phase_unopenable : totals.create_phase_no_file);
       } else {
         failures.push_back(
             {check.error.starts_with("open ") ? "file does not open" : "larder error",
@@ -904,12 +907,12 @@ int main(int argc, char** argv) {
   std::printf(
       "crash-test: %d trials (%d fresh, %d reopened, %d of those rewrote the last row first), %d "
       "kills mid-append (%d committed the append in flight), %d mid-rewrite, %d between appends, "
-      "%d before the writer was ready (%d left an unopenable new file), %" PRId64
+      "%d before the writer was ready (%d left no file, %d an unopenable one), %" PRId64
       " acknowledged appends, %" PRId64 " rows checked, %d failures%s, %.1f s\n",
       totals.trials, totals.fresh, totals.reopened, totals.rewrites, totals.mid_append,
       totals.mid_append_committed, totals.mid_rewrite, totals.between_appends, totals.before_ready,
-      totals.create_phase_unopenable, totals.appends_acked, totals.rows_checked, totals.failures,
-      by_codec.c_str(), seconds);
+      totals.create_phase_no_file, totals.create_phase_unopenable, totals.appends_acked,
+      totals.rows_checked, totals.failures, by_codec.c_str(), seconds);
   if (totals.failures == 0 && !o.keep) {
     std::error_code ec;
     fs::remove_all(o.dir, ec);

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 
 #include "larder/core/error.h"
 #include "store/temp_dir.h"
@@ -38,6 +40,17 @@ TEST(Store, ModesCreateOpenAndRefuseAsH5pyDoes) {
   EXPECT_TRUE(Store::open(file, "r")->root()->contains("g"));
   EXPECT_FALSE(Store::open(file, "w")->root()->contains("g"));  // truncated
   EXPECT_EQ(code_of([&] { parse_open_mode("rw"); }), ErrorCode::invalid_argument);
+  // A new file is made under a temporary name and renamed into place:
+  // nothing else is left beside it.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+TEST(Store, ANewFileInADirectoryThatCannotHoldItIsAnIoError) {
+  TempDir dir;
+  EXPECT_EQ(code_of([&] { Store::open(dir / "missing" / "a.h5", "w"); }), ErrorCode::io);
+  EXPECT_EQ(code_of([&] { Store::open(dir / "missing" / "a.h5", "a"); }), ErrorCode::io);
 }
 
 TEST(Store, AFileThatIsNotHdf5IsCorruptAndUntouched) {

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "driver.h"
@@ -111,6 +113,36 @@ bool file_exists(const std::filesystem::path& path) {
 
 }  // namespace
 
+// A new file appears whole or not at all: it is written under a temporary
+// name beside `path` and renamed into place (with `exclusive`, linked, so
+// an existing file is never replaced). A writer killed while creating it
+// leaves at most the temporary file, never a `path` that does not open.
+void create_atomically(const std::filesystem::path& path, bool exclusive, hid_t fapl) {
+  const std::string name = path.string();
+  const std::string temp = fmt::format("{}.larder-new-{}", name, ::getpid());
+  const hid_t file = H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (file < 0 || H5Fclose(file) < 0) {
+    const std::string stack = error_stack();
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    throw Error(
+        ErrorCode::io,
+        fmt::format("cannot create the file ({})", stack.empty() ? "HDF5 gave no reason" : stack),
+        name);
+  }
+  const int status =
+      exclusive ? ::link(temp.c_str(), name.c_str()) : ::rename(temp.c_str(), name.c_str());
+  const int error = errno;
+  if (exclusive || status != 0) ::unlink(temp.c_str());
+  if (status != 0) {
+    throw Error(ErrorCode::io,
+                fmt::format("cannot create the file: {}",
+                            error == EEXIST ? "it exists and mode 'w-' does not overwrite"
+                                            : std::strerror(error)),
+                name);
+  }
+}
+
 std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mode,
                                   const StoreOptions& options) {
   register_filters();
@@ -146,7 +178,10 @@ std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mo
           "cannot set up an in-memory file", name);
   }
   hid_t file;
-  if (create) {
+  if (create && !options.in_memory) {
+    create_atomically(path, mode == OpenMode::create_new, fapl.get());
+    file = H5Fopen(name.c_str(), H5F_ACC_RDWR, fapl.get());
+  } else if (create) {
     file = H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
   } else {
     file = H5Fopen(name.c_str(), is_writable(mode) ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get());
