@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "../chunk_plan.h"
+#include "../file_io.h"
 #include "driver.h"
 #include "journal.h"
 #include "larder/core/error.h"
@@ -854,24 +855,10 @@ class Hdf5Dataset final : public Dataset {
 
   // Reads exactly `into.size()` bytes at `offset` of the data file.
   void pread_exact(std::span<std::byte> into, std::uint64_t offset) const {
-    std::size_t done = 0;
-    while (done < into.size()) {
-      const ssize_t n =
-          ::pread(fd_, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        throw Error(
-            ErrorCode::io,
-            fmt::format("cannot read at offset {}: {}", offset + done, std::strerror(errno)),
-            context_->name, path_);
-      }
-      if (n == 0) {
-        throw Error(
-            ErrorCode::corrupt,
-            fmt::format("the file ends before the dataset's data (offset {})", offset + done),
-            context_->name, path_);
-      }
-      done += static_cast<std::size_t>(n);
+    if (read_at(fd_, into, offset, context_->name, path_) < into.size()) {
+      throw Error(ErrorCode::corrupt,
+                  fmt::format("the file ends before the dataset's data (offset {})", offset),
+                  context_->name, path_);
     }
   }
 

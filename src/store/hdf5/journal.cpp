@@ -6,7 +6,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
+#include "../file_io.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
 
@@ -76,6 +78,44 @@ bool exists(const Context& context, const std::string& name) {
   return yes;
 }
 
+// The names of the links in the journals' group (none when it is missing).
+std::vector<std::string> tail_links(const Context& context) {
+  std::vector<std::string> links;
+  if (!exists(context, kTailGroup)) return links;
+  Handle group = group_handle(H5Gopen2(context->file.get(), kTailGroup, H5P_DEFAULT));
+  if (!group) return links;
+  H5Literate(
+      group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr,
+      [](hid_t, const char* link, const H5L_info_t*, void* data) -> herr_t {
+        static_cast<std::vector<std::string>*>(data)->emplace_back(link);
+        return 0;
+      },
+      &links);
+  H5Eclear2(H5E_DEFAULT);
+  return links;
+}
+
+using CommitWords = std::array<std::uint64_t, kCommitWords>;
+
+// The commit record that counts in a journal's header: the copy with the
+// higher sequence number among those whose checksum holds (a copy never
+// written, or torn by a kill, does not).
+std::optional<CommitWords> latest_commit(std::span<const std::byte, kHeaderBytes> header) {
+  std::optional<CommitWords> latest;
+  for (std::uint64_t c = 0; c < 2; ++c) {
+    const std::byte* p = header.data() + c * kCopySpacing;
+    CommitWords w;
+    for (std::size_t i = 0; i < kCommitWords; ++i)
+      w[i] = load_le(p + 8 * i);
+    if (w[0] != kMagic || w[1] != kVersion ||
+        w[12] != xxh3_64(std::span(p, 8 * (kCommitWords - 1)))) {
+      continue;
+    }
+    if (!latest || w[2] > (*latest)[2]) latest = w;
+  }
+  return latest;
+}
+
 int file_descriptor(const Context& context) {
   void* handle = nullptr;
   check(H5Fget_vfd_handle(context->file.get(), H5P_DEFAULT, &handle),
@@ -142,30 +182,20 @@ std::unique_ptr<AppendJournal> AppendJournal::open(const Context& context, const
   std::array<std::byte, kHeaderBytes> header;
   j->pread_all(j->base_, header, true);
 
-  bool found = false;
-  for (std::uint64_t c = 0; c < 2; ++c) {
-    const std::byte* p = header.data() + c * kCopySpacing;
-    std::array<std::uint64_t, kCommitWords> w;
-    for (std::size_t i = 0; i < kCommitWords; ++i)
-      w[i] = load_le(p + 8 * i);
-    if (w[0] != kMagic || w[1] != kVersion ||
-        w[12] != xxh3_64(std::span(p, 8 * (kCommitWords - 1)))) {
-      continue;  // never written, or torn by a kill
-    }
-    if (found && w[2] < j->sequence_) continue;
-    found = true;
-    j->sequence_ = w[2];
-    j->commit_ = {.rows = static_cast<std::int64_t>(w[3]),
-                  .slot = static_cast<std::int64_t>(w[4]),
-                  .records = static_cast<std::int64_t>(w[5]),
-                  .clean = w[6] != 0,
-                  .extent = static_cast<std::int64_t>(w[7]),
-                  .stored_bytes = w[8]};
-    j->object_ = w[9];
-    j->slot_bytes_ = w[10];
-    j->capacity0_ = static_cast<std::int64_t>(w[11]);
-  }
-  if (!found || j->object_ != object) return nullptr;  // none committed, or another dataset's
+  const auto latest = latest_commit(header);
+  if (!latest) return nullptr;  // a kill before the first commit: none committed
+  const CommitWords& w = *latest;
+  j->sequence_ = w[2];
+  j->commit_ = {.rows = static_cast<std::int64_t>(w[3]),
+                .slot = static_cast<std::int64_t>(w[4]),
+                .records = static_cast<std::int64_t>(w[5]),
+                .clean = w[6] != 0,
+                .extent = static_cast<std::int64_t>(w[7]),
+                .stored_bytes = w[8]};
+  j->object_ = w[9];
+  j->slot_bytes_ = w[10];
+  j->capacity0_ = static_cast<std::int64_t>(w[11]);
+  if (j->object_ != object) return nullptr;  // another dataset's, once at this path
   const JournalCommit& c = j->commit_;
   if (j->slot_bytes_ != slot_bytes || c.rows < 0 || (c.slot != 0 && c.slot != 1) || c.records < 0 ||
       j->capacity0_ <= 0 ||
@@ -198,20 +228,10 @@ std::unique_ptr<AppendJournal> AppendJournal::open(const Context& context, const
 
 std::vector<std::string> AppendJournal::unclean_datasets(const Context& context) {
   std::vector<std::string> out;
-  if (!exists(context, kTailGroup)) return out;
-  std::vector<std::string> links;
-  Handle group = group_handle(H5Gopen2(context->file.get(), kTailGroup, H5P_DEFAULT));
-  if (!group) return out;
-  H5Literate(
-      group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr,
-      [](hid_t, const char* link, const H5L_info_t*, void* data) -> herr_t {
-        static_cast<std::vector<std::string>*>(data)->emplace_back(link);
-        return 0;
-      },
-      &links);
-  for (const std::string& link : links) {
+  for (const std::string& link : tail_links(context)) {
     if (link.find('.') != std::string::npos) continue;  // a segment
-    Handle id = dataset_handle(H5Dopen2(group.get(), link.c_str(), H5P_DEFAULT));
+    const std::string name = fmt::format("{}/{}", kTailGroup, link);
+    Handle id = dataset_handle(H5Dopen2(context->file.get(), name.c_str(), H5P_DEFAULT));
     if (!id || H5Aexists(id.get(), kDatasetAttr) <= 0) continue;
     Handle attr = attribute_handle(H5Aopen(id.get(), kDatasetAttr, H5P_DEFAULT));
     Handle type = type_handle(H5Aget_type(attr.get()));
@@ -219,23 +239,12 @@ std::vector<std::string> AppendJournal::unclean_datasets(const Context& context)
     if (H5Aread(attr.get(), type.get(), &text) < 0 || text == nullptr) continue;
     std::string path = text;
     H5free_memory(text);
-    // Clean or not is the commit record's: read both copies' clean words.
-    std::array<std::byte, kHeaderBytes> header;
     const haddr_t base = H5Dget_offset(id.get());
     if (base == HADDR_UNDEF) continue;
-    AppendJournal probe(context, path, link, file_descriptor(context));
-    probe.pread_all(base, header, true);
-    std::uint64_t best = 0;
-    bool clean = true, found = false;
-    for (std::uint64_t c = 0; c < 2; ++c) {
-      const std::byte* p = header.data() + c * kCopySpacing;
-      if (load_le(p) != kMagic || load_le(p + 96) != xxh3_64(std::span(p, 96))) continue;
-      if (found && load_le(p + 16) < best) continue;
-      found = true;
-      best = load_le(p + 16);
-      clean = load_le(p + 48) != 0;
-    }
-    if (found && !clean) out.push_back(std::move(path));
+    std::array<std::byte, kHeaderBytes> header;
+    AppendJournal(context, path, name, file_descriptor(context)).pread_all(base, header, true);
+    const auto latest = latest_commit(header);
+    if (latest && (*latest)[6] == 0) out.push_back(std::move(path));
   }
   H5Eclear2(H5E_DEFAULT);
   return out;
@@ -246,16 +255,9 @@ void AppendJournal::remove(const Context& context, const std::string& path) {
   if (!exists(context, kTailGroup)) return;
   // The journal and its segments: every link named "<name>" or "<name>.*".
   const std::string leaf = name.substr(name.rfind('/') + 1);
-  std::vector<std::string> links;
+  const std::vector<std::string> links = tail_links(context);
   Handle group = group_handle(H5Gopen2(context->file.get(), kTailGroup, H5P_DEFAULT));
   if (!group) return;
-  H5Literate(
-      group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr,
-      [](hid_t, const char* link, const H5L_info_t*, void* data) -> herr_t {
-        static_cast<std::vector<std::string>*>(data)->emplace_back(link);
-        return 0;
-      },
-      &links);
   for (const std::string& link : links) {
     if (link == leaf || link.starts_with(leaf + "."))
       H5Ldelete(group.get(), link.c_str(), H5P_DEFAULT);  // a torn one may not go: harmless
@@ -373,46 +375,20 @@ std::vector<std::byte> AppendJournal::read_file(std::uint64_t address, std::uint
 }
 
 void AppendJournal::pwrite_all(std::uint64_t address, std::span<const std::byte> bytes) const {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n =
-        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(address + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      throw Error(ErrorCode::io,
-                  fmt::format("cannot write the append journal at byte {}: {}", address + done,
-                              std::strerror(errno)),
-                  context_->name, path_);
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  write_at(fd_, bytes, address, context_->name, path_);
 }
 
 void AppendJournal::pread_all(std::uint64_t address, std::span<std::byte> out,
                               bool zeros_past_end) const {
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n =
-        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(address + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      throw Error(ErrorCode::io,
-                  fmt::format("cannot read the append journal at byte {}: {}", address + done,
-                              std::strerror(errno)),
-                  context_->name, path_);
-    }
-    if (n == 0) {
-      if (!zeros_past_end) {
-        throw Error(ErrorCode::corrupt,
-                    fmt::format("the append journal points past the end of the file (byte {})",
-                                address + done),
-                    context_->name, path_);
-      }
-      std::memset(out.data() + done, 0, out.size() - done);  // allocated, never written
-      return;
-    }
-    done += static_cast<std::size_t>(n);
+  const std::size_t n = read_at(fd_, out, address, context_->name, path_);
+  if (n == out.size()) return;
+  if (!zeros_past_end) {
+    throw Error(
+        ErrorCode::corrupt,
+        fmt::format("the append journal points past the end of the file (byte {})", address + n),
+        context_->name, path_);
   }
+  std::memset(out.data() + n, 0, out.size() - n);  // allocated, never written
 }
 
 }  // namespace larder::store::hdf5
