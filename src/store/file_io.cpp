@@ -1,5 +1,6 @@
 #include "file_io.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,6 +10,18 @@
 #include "larder/core/error.h"
 
 namespace larder::store {
+
+ReadOnlyFile::ReadOnlyFile(const std::string& name)
+    : fd_(::open(name.c_str(), O_RDONLY | O_CLOEXEC)) {
+  if (fd_ < 0) {
+    throw Error(ErrorCode::io,
+                fmt::format("cannot open {} for reading: {}", name, std::strerror(errno)), name);
+  }
+}
+
+ReadOnlyFile::~ReadOnlyFile() {
+  ::close(fd_);
+}
 
 std::size_t read_at(int fd, std::span<std::byte> out, std::uint64_t offset, const std::string& file,
                     const std::string& path) {

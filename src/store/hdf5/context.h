@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "../file_io.h"
 #include "handle.h"
 #include "larder/store/store.h"
 
@@ -22,6 +23,9 @@ struct FileContext {
   // The open datasets, by path: one object per dataset, so that appends
   // through any handle share their state; flush and close settle them.
   std::unordered_map<std::string, std::weak_ptr<Dataset>> datasets;
+  // Files datasets read with pread, opened once per store (its own file,
+  // and those external links lead to), by name.
+  std::unordered_map<std::string, std::weak_ptr<ReadOnlyFile>> data_files;
 
   // Error(invalid_argument) once the store is closed.
   void check_open(const std::string& node_path) const;

@@ -360,7 +360,6 @@ class Hdf5Dataset final : public Dataset {
       } catch (...) {  // the journal keeps every committed row: the next open repairs
       }
     }
-    if (fd_ >= 0) ::close(fd_);
   }
 
   const std::string& path() const override { return path_; }
@@ -839,17 +838,22 @@ class Hdf5Dataset final : public Dataset {
   // The file holding this dataset's bytes, opened once for pread. The
   // caller holds the lock.
   int data_fd() {
-    if (fd_ >= 0) return fd_;
+    if (data_file_) return data_file_->fd();
     // Not always this store's file: an external link leads elsewhere.
-    std::string data_file = file_name(id_.get());
+    std::string name = file_name(id_.get());
     H5Eclear2(H5E_DEFAULT);
-    if (data_file.empty()) data_file = context_->name;
-    fd_ = ::open(data_file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      throw Error(ErrorCode::io,
-                  fmt::format("cannot open {} for reading: {}", data_file, std::strerror(errno)),
-                  context_->name, path_);
+    if (name.empty()) name = context_->name;
+    std::weak_ptr<ReadOnlyFile>& shared = context_->data_files[name];
+    data_file_ = shared.lock();
+    if (!data_file_) {
+      try {
+        data_file_ = std::make_shared<ReadOnlyFile>(name);
+      } catch (const Error& e) {
+        throw e.at(context_->name, path_);
+      }
+      shared = data_file_;
     }
+    fd_ = data_file_->fd();
     return fd_;
   }
 
@@ -1801,8 +1805,9 @@ class Hdf5Dataset final : public Dataset {
   std::vector<std::byte> fill_;  // one element, in the file's byte order
   bool extendable_ = false;
   ChunkCache cache_;
-  int fd_ = -1;
-  bool buffered_writes_ = false;  // written through H5Dwrite since the last H5Dflush
+  std::shared_ptr<ReadOnlyFile> data_file_;  // what data_fd() opened, shared in the store
+  int fd_ = -1;                              // its descriptor
+  bool buffered_writes_ = false;             // written through H5Dwrite since the last H5Dflush
   std::optional<std::optional<std::uint64_t>> chunk_base_;  // once known, see chunk_base()
   std::unordered_map<std::int64_t, Location> locations_;    // by chunk_key, see locate()
   // Append state (see "crash-safe appends").
