@@ -71,5 +71,13 @@ int main(int argc, char** argv) {
               {"<f4", ">i8", "|b1", "|S10", "|O", "float32", "S3", "c16"});
   write_texts(root / "fuzz_parse_selection",
               {"10:20, ::2", "[5, 1, 5]", "3, ...", "::-1", "-3:, 1", ":, [0, 2], 1:2"});
+  write_texts(
+      root / "fuzz_parse_mmap_sidecar",
+      {R"({"format":"larder-mmap","version":1,"kind":"array","dtype":"<f8","shape":[2,3],)"
+       R"("length":2,"extendable":true,"fill_value":null,"checksum":{"algorithm":"xxh3-64",)"
+       R"("block_bytes":4096,"blocks":["9b44816bdf8d0c0d"]},"attrs":{"u":"m"},"array_attrs":{}})",
+       R"({"format":"larder-mmap","version":1,"kind":"array","dtype":"|S4","shape":[],)"
+       R"("length":1,"extendable":false,"fill_value":"ab","checksum":{"algorithm":"xxh3-64",)"
+       R"("block_bytes":4194304,"blocks":["0000000000000000"]}})"});
   return 0;
 }

@@ -16,9 +16,12 @@ std::vector<py::ssize_t> strides_of(const Array& a) {
   return {s.begin(), s.end()};
 }
 
-// A numpy array over `a`'s memory whose base object is `owner`.
+// A numpy array over `a`'s memory whose base object is `owner`; read-only
+// when `a` is (a view of a memory-mapped file).
 py::array view_of(const Array& a, py::handle owner) {
-  return py::array(to_numpy_dtype(a.dtype()), dims_of(a.shape()), strides_of(a), a.data(), owner);
+  py::array view(to_numpy_dtype(a.dtype()), dims_of(a.shape()), strides_of(a), a.data(), owner);
+  if (a.read_only()) view.attr("setflags")(py::arg("write") = false);
+  return view;
 }
 
 }  // namespace

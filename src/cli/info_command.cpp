@@ -12,6 +12,15 @@
 namespace larder::cli {
 namespace {
 
+// A file's size, or the sum over a directory store's files (mmap, memmpy).
+std::uintmax_t bytes_on_disk(const std::filesystem::path& path) {
+  if (!std::filesystem::is_directory(path)) return std::filesystem::file_size(path);
+  std::uintmax_t total = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path))
+    if (entry.is_regular_file()) total += entry.file_size();
+  return total;
+}
+
 nlohmann::json describe(store::Dataset& ds) {
   const auto info = ds.storage_info();
   const Shape shape = ds.shape();
@@ -83,7 +92,7 @@ void print_info(const std::string& file, const std::string& path, bool json, boo
     return;
   }
   fmt::print("{} ({}, {} on disk)\n", where.file, st->driver(),
-             human_bytes(static_cast<double>(std::filesystem::file_size(where.file))));
+             human_bytes(static_cast<double>(bytes_on_disk(where.file))));
   for (auto& [p, node] : nodes) {
     const std::size_t depth =
         node == top ? 0 : static_cast<std::size_t>(std::count(p.begin(), p.end(), '/')) + 1;

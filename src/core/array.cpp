@@ -102,6 +102,21 @@ Array Array::adopt(DType dtype, Shape shape, std::shared_ptr<std::byte> data) {
   return Array(dtype, std::move(shape), std::move(data));
 }
 
+Array Array::adopt_read_only(DType dtype, Shape shape, std::shared_ptr<std::byte> data) {
+  Array a = adopt(dtype, std::move(shape), std::move(data));
+  a.read_only_ = true;
+  return a;
+}
+
+MutableArrayView Array::mutable_view() {
+  if (read_only_) {
+    throw Error(ErrorCode::invalid_argument,
+                "this array is a read-only view of a memory-mapped file: read it through a const "
+                "Array (std::as_const), or clone() it to write");
+  }
+  return MutableArrayView(data_.get(), dtype_, shape_);
+}
+
 Array Array::reshaped(Shape shape) && {
   if (shape.num_elements() != num_elements()) {
     throw Error(ErrorCode::invalid_argument,

@@ -29,7 +29,18 @@ void copy_dataset(Dataset& from, Group& target, std::string_view path, const Cop
                          .extendable = from.extendable(),
                          .fill_value = from.fill_value()};
   if (created.dtype.kind() == DTypeKind::vstring) created.codec = codec::CodecSpec{};
-  auto to = target.create_dataset(path, created);
+  std::shared_ptr<Dataset> to;
+  try {
+    to = target.create_dataset(path, created);
+  } catch (const Error& e) {
+    // A driver that stores no compression (mmap) takes the source's codec
+    // as unavailable, not as wrong: the copy is stored plain. A codec the
+    // caller named is never dropped.
+    if (e.code() != ErrorCode::unsupported || options.codec || created.codec.id == "none") throw;
+    created.codec = codec::CodecSpec{};
+    created.chunks.clear();
+    to = target.create_dataset(path, created);
+  }
   copy_attributes(from.attrs(), to->attrs());
   if (shape.rank() == 0) {
     if (from.dtype().is_fixed_size()) {

@@ -7,6 +7,7 @@
 
 #include "hdf5/driver.h"
 #include "larder/core/error.h"
+#include "mmap/driver.h"
 
 namespace larder::store {
 namespace {
@@ -17,9 +18,16 @@ std::string driver_for(const std::filesystem::path& path, const StoreOptions& op
   std::transform(suffix.begin(), suffix.end(), suffix.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (suffix == ".h5" || suffix == ".hdf5" || suffix == ".he5" || suffix == ".nc") return "hdf5";
+  if (suffix == ".lmm") return "mmap";
+  // A directory written by memmpy (or a .lmm store under another name).
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    if (std::filesystem::exists(path / mmap::kMemmpyFile, ec)) return "memmpy";
+    if (std::filesystem::exists(path / mmap::kGroupFile, ec)) return "mmap";
+  }
   throw Error(ErrorCode::invalid_argument,
               fmt::format("cannot tell the store format from the suffix '{}'; name it with "
-                          "driver= (known: hdf5)",
+                          "driver= (known: hdf5, mmap, memmpy)",
                           suffix),
               path.string());
 }
@@ -30,7 +38,9 @@ std::unique_ptr<Store> Store::open(const std::filesystem::path& path, OpenMode m
                                    const StoreOptions& options) {
   const std::string driver = driver_for(path, options);
   if (driver == "hdf5") return hdf5::open_store(path, mode, options);
-  throw Error(ErrorCode::not_found, fmt::format("no store driver '{}' (known: hdf5)", driver),
+  if (driver == "mmap" || driver == "memmpy") return mmap::open_store(path, mode, options);
+  throw Error(ErrorCode::not_found,
+              fmt::format("no store driver '{}' (known: hdf5, mmap, memmpy)", driver),
               path.string());
 }
 

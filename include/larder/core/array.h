@@ -4,8 +4,11 @@
 // by a shared_ptr so that a consumer — a numpy array in Python, a chunk in
 // flight — can keep the memory alive after the Array is gone (buffer()).
 // An Array may also adopt memory it did not allocate (adopt()), e.g. a numpy
-// array's, releasing it through the given deleter. Not thread-safe for
-// concurrent writes; concurrent reads are fine.
+// array's, releasing it through the given deleter. An Array adopted read-only
+// (a view of a read-only file mapping) refuses mutable_view() and values<T>()
+// on a non-const lvalue: read it through a const Array; writing through
+// data() there faults. Not thread-safe for concurrent writes; concurrent
+// reads are fine.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +32,8 @@ class Array {
   // Takes over a C-ordered buffer of dtype.item_size() * shape.num_elements()
   // bytes; `data`'s deleter runs when the last owner lets go.
   static Array adopt(DType dtype, Shape shape, std::shared_ptr<std::byte> data);
+  // As adopt(), for memory that must not be written: read_only() is true.
+  static Array adopt_read_only(DType dtype, Shape shape, std::shared_ptr<std::byte> data);
   // A 1-D array of the given values.
   template <class T>
   static Array from_values(std::span<const T> values);
@@ -38,7 +43,10 @@ class Array {
   Array(const Array&) = delete;
   Array& operator=(const Array&) = delete;
 
-  Array clone() const { return copy_of(view()); }
+  Array clone() const { return copy_of(view()); }  // writable
+
+  // The buffer must not be written (see adopt_read_only()).
+  bool read_only() const noexcept { return read_only_; }
 
   const DType& dtype() const noexcept { return dtype_; }
   const Shape& shape() const noexcept { return shape_; }
@@ -56,16 +64,24 @@ class Array {
   std::shared_ptr<std::byte> buffer() const noexcept { return data_; }
 
   ArrayView view() const { return ArrayView(data_.get(), dtype_, shape_); }
-  MutableArrayView mutable_view() { return MutableArrayView(data_.get(), dtype_, shape_); }
+  // Error(invalid_argument) for a read-only array.
+  MutableArrayView mutable_view();
   operator ArrayView() const { return view(); }  // NOLINT: implicit by design
 
   template <class T>
-  std::span<const T> values() const {
+  std::span<const T> values() const& {
     return view().values<T>();
   }
+  // Error(invalid_argument) for a read-only array.
   template <class T>
-  std::span<T> values() {
+  std::span<T> values() & {
     return mutable_view().values<T>();
+  }
+  // A temporary's values are for reading (ds->read().values<double>()[0]),
+  // whether or not it is read-only; valid until the end of the expression.
+  template <class T>
+  std::span<const T> values() && {
+    return view().values<T>();
   }
 
   // The same elements under a new shape with the same element count.
@@ -78,6 +94,7 @@ class Array {
   DType dtype_;
   Shape shape_;
   std::shared_ptr<std::byte> data_;
+  bool read_only_ = false;
 };
 
 template <class T>

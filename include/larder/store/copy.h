@@ -17,7 +17,8 @@ namespace larder::store {
 
 struct CopyOptions {
   // Re-encode every dataset with this codec; nullopt keeps each one's own
-  // (or none, where the source's filters are not one larder codec).
+  // (or none, where the source's filters are not one larder codec, or the
+  // target driver stores no compression, as mmap).
   std::optional<codec::CodecSpec> codec{};
   std::size_t block_bytes = std::size_t{64} << 20;
   Progress* progress = nullptr;  // advanced by bytes copied

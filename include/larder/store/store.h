@@ -1,8 +1,10 @@
 // Store — an open file or directory of groups and datasets.
 //
 // Store::open picks the driver from options.driver or from the suffix
-// (.h5, .hdf5 -> "hdf5"). The store owns the underlying file: close() (or
-// destruction) flushes and releases it, after which its nodes raise
+// (.h5, .hdf5 -> "hdf5"; .lmm -> "mmap"; a directory holding
+// metadata_memmpy.json -> "memmpy", read-only). The store owns the
+// underlying file: close() (or destruction) flushes and releases it, after
+// which its nodes raise
 // Error(invalid_argument). Opening a missing file for reading, an existing
 // one with "w-", or a file that is not of the driver's format raises Error
 // naming the file; nothing on disk changes.
@@ -28,7 +30,8 @@ struct StoreOptions {
   bool write_back = false;
   // A file of unknown origin: opened first in a child process that walks
   // it, so a file that crashes or hangs the HDF5 library is reported, not
-  // fatal; external links and external storage are not followed.
+  // fatal; external links and external storage are not followed. An mmap
+  // store checks every block checksum of an array when opening it.
   bool untrusted = false;
   bool follow_external = false;
 };

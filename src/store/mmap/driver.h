@@ -1,0 +1,72 @@
+// The memory-mapped driver's internal entry points, shared by its source
+// files (docs/formats/mmap.md). A store is a directory; a group a
+// subdirectory holding larder.json; an array NAME.bin + NAME.json. The same
+// code opens memmpy directories read-only.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "larder/store/store.h"
+
+namespace larder::store::mmap {
+
+constexpr const char* kGroupFile = "larder.json";
+constexpr const char* kMemmpyFile = "metadata_memmpy.json";
+
+struct ArrayState;
+
+// What every node of one open store shares.
+struct StoreContext {
+  std::filesystem::path fs_path;
+  std::string name;  // fs_path as text, for messages
+  OpenMode mode = OpenMode::read;
+  StoreOptions options;
+  bool open = true;
+  bool memmpy = false;
+  nlohmann::json memmpy_arrays;  // metadata_memmpy.json's "arrays"
+  // One ArrayState per array path, whichever Dataset objects use it.
+  std::mutex arrays_mutex;
+  std::map<std::string, std::weak_ptr<ArrayState>> arrays;
+
+  void check_open(const std::string& node_path) const;
+  void check_writable(const std::string& node_path) const;
+  // The directory of a group ("/" is the store's own).
+  std::filesystem::path directory(const std::string& group_path) const;
+};
+
+using Context = std::shared_ptr<StoreContext>;
+
+std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mode,
+                                  const StoreOptions& options);
+
+std::shared_ptr<Group> make_group(Context context, std::string path);
+// An existing array; Error(corrupt) naming the file for a bad sidecar or a
+// data file too short for it.
+std::shared_ptr<Dataset> open_dataset(Context context, const std::string& path);
+std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path,
+                                        const DatasetOptions& options);
+// Before an array (or a group holding arrays) is removed: open Dataset
+// objects there stop working.
+void forget_arrays(const Context& context, const std::string& path);
+
+// Attributes held in a JSON document: `load` gives its "attrs" and
+// "array_attrs" objects, `save` stores them.
+struct AttributeDocument {
+  std::function<std::pair<nlohmann::json, nlohmann::json>()> load;
+  std::function<void(const nlohmann::json& attrs, const nlohmann::json& array_attrs)> save;
+};
+std::unique_ptr<Attributes> make_attributes(Context context, std::string path,
+                                            AttributeDocument document);
+
+// Writes `text` to `file` atomically: a temporary beside it, then rename.
+void replace_file(const std::filesystem::path& file, std::string_view text);
+std::string read_text(const std::filesystem::path& file, const std::string& node_path);
+
+}  // namespace larder::store::mmap

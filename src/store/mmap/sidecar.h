@@ -1,0 +1,56 @@
+// The JSON sidecar of a memory-mapped array (NAME.json beside NAME.bin),
+// parsed from bytes and written back; docs/formats/mmap.md specifies it.
+//
+// parse_sidecar() is the one place untrusted sidecar bytes are read: every
+// field is checked (types, signs, overflow of rows x row bytes, checksum
+// count) and anything wrong is Error(corrupt) naming the file. Value types,
+// no shared state: thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "larder/core/dtype.h"
+#include "larder/core/shape.h"
+
+namespace larder::store::mmap {
+
+constexpr std::uint64_t kDefaultBlockBytes = std::uint64_t{4} << 20;
+
+struct Sidecar {
+  DType dtype = DType::float64();
+  Shape shape;  // shape[0] is the committed row count (rank >= 1)
+  bool extendable = false;
+  nlohmann::json fill_value{};  // null: zeros
+  std::uint64_t block_bytes = kDefaultBlockBytes;
+  // xxh3-64 of each block_bytes-long piece of the committed bytes (the last
+  // one shorter); ceil(committed_bytes() / block_bytes) of them.
+  std::vector<std::uint64_t> checksums;
+  nlohmann::json attrs = nlohmann::json::object();
+  nlohmann::json array_attrs = nlohmann::json::object();
+
+  // Bytes of one row (of the whole array for rank 0) and rows committed.
+  std::uint64_t row_bytes() const;
+  std::uint64_t rows() const;
+  std::uint64_t committed_bytes() const { return rows() * row_bytes(); }
+};
+
+// Error(corrupt) naming `file` for anything that is not a valid sidecar.
+Sidecar parse_sidecar(std::string_view text, const std::string& file);
+std::string format_sidecar(const Sidecar& sidecar);
+
+// One element's bytes (in `dtype`'s byte order) for a JSON fill value;
+// Error(invalid_argument) when it does not fit the dtype.
+std::vector<std::byte> fill_bytes(const DType& dtype, const nlohmann::json& value);
+
+// xxh3-64 checksums of `bytes` cut into blocks of `block_bytes`.
+std::vector<std::uint64_t> block_checksums(std::span<const std::byte> bytes,
+                                           std::uint64_t block_bytes);
+
+}  // namespace larder::store::mmap

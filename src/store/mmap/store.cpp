@@ -1,0 +1,197 @@
+// MmapStore: opening, creating and closing a memory-mapped directory store,
+// or a memmpy directory (read-only).
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "driver.h"
+#include "larder/core/error.h"
+
+namespace larder::store::mmap {
+namespace {
+
+class MmapStore final : public Store {
+ public:
+  explicit MmapStore(Context context)
+      : context_(std::move(context)), root_(make_group(context_, "/")) {}
+  ~MmapStore() override { close(); }
+
+  std::shared_ptr<Group> root() override {
+    context_->check_open("/");
+    return root_;
+  }
+  const std::filesystem::path& path() const override { return context_->fs_path; }
+  std::string_view driver() const override { return context_->memmpy ? "memmpy" : "mmap"; }
+  OpenMode mode() const override { return context_->mode; }
+  bool is_open() const override { return context_->open; }
+  // Every write is committed when it returns: nothing is left to flush.
+  void flush() override { context_->check_open("/"); }
+  void close() override {
+    context_->open = false;
+    root_.reset();
+  }
+
+ private:
+  Context context_;
+  std::shared_ptr<Group> root_;
+};
+
+const std::string kRootDocument = nlohmann::json{{"format", "larder-mmap"},
+                                                 {"version", 1},
+                                                 {"kind", "group"},
+                                                 {"attrs", nlohmann::json::object()},
+                                                 {"array_attrs", nlohmann::json::object()}}
+                                      .dump(1) +
+                                  "\n";
+
+// A new store appears whole: made under a temporary name, then renamed.
+void create_store(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  const std::filesystem::path temp = fmt::format("{}.larder-new-{}", name, ::getpid());
+  std::error_code ec;
+  std::filesystem::remove_all(temp, ec);
+  std::filesystem::create_directory(temp, ec);
+  if (ec)
+    throw Error(ErrorCode::io, fmt::format("cannot create the store: {}", ec.message()), name);
+  replace_file(temp / kGroupFile, kRootDocument);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::filesystem::remove_all(temp, ec);
+    throw Error(ErrorCode::io,
+                fmt::format("cannot create the store: {}",
+                            error == ENOTEMPTY || error == EEXIST
+                                ? "it exists and mode 'w-' does not overwrite"
+                                : std::strerror(error)),
+                name);
+  }
+}
+
+void open_memmpy(StoreContext& context) {
+  const auto file = context.fs_path / kMemmpyFile;
+  nlohmann::json doc = nlohmann::json::parse(read_text(file, "/"), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() ||
+      !doc.value("arrays", nlohmann::json()).is_object()) {
+    throw Error(ErrorCode::corrupt,
+                fmt::format("{} is not memmpy metadata (a JSON object with an \"arrays\" object)",
+                            file.string()),
+                context.name);
+  }
+  context.memmpy = true;
+  context.memmpy_arrays = std::move(doc["arrays"]);
+}
+
+}  // namespace
+
+void StoreContext::check_open(const std::string& node_path) const {
+  if (!open) throw Error(ErrorCode::invalid_argument, "the store is closed", name, node_path);
+}
+
+void StoreContext::check_writable(const std::string& node_path) const {
+  check_open(node_path);
+  if (memmpy) {
+    throw Error(
+        ErrorCode::unsupported,
+        "a memmpy directory is read-only in larder (copy it into a .lmm store to change it)", name,
+        node_path);
+  }
+  if (!is_writable(mode))
+    throw Error(ErrorCode::invalid_argument, "the store is open read-only", name, node_path);
+}
+
+std::filesystem::path StoreContext::directory(const std::string& group_path) const {
+  return group_path == "/" ? fs_path : fs_path / group_path.substr(1);
+}
+
+void replace_file(const std::filesystem::path& file, std::string_view text) {
+  const std::string temp = file.string() + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0;
+  for (std::size_t done = 0; ok && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  const int error = errno;
+  if (fd >= 0 && ::close(fd) != 0) ok = false;
+  if (!ok || ::rename(temp.c_str(), file.c_str()) != 0) {
+    const std::string reason = std::strerror(ok ? errno : error);
+    ::unlink(temp.c_str());
+    throw Error(ErrorCode::io, fmt::format("cannot write {}: {}", file.string(), reason),
+                file.string());
+  }
+}
+
+std::string read_text(const std::filesystem::path& file, const std::string& node_path) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw Error(ErrorCode::not_found, fmt::format("cannot read {}", file.string()), file.string(),
+                node_path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::move(text).str();
+}
+
+std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mode,
+                                  const StoreOptions& options) {
+  const std::string name = path.string();
+  std::error_code ec;
+  const bool present = std::filesystem::exists(path, ec);
+  auto context = std::make_shared<StoreContext>();
+  context->fs_path = path;
+  context->name = name;
+  context->mode = mode;
+  context->options = options;
+
+  const bool is_memmpy = present && std::filesystem::exists(path / kMemmpyFile, ec) &&
+                         !std::filesystem::exists(path / kGroupFile, ec);
+  if (is_memmpy || options.driver == "memmpy") {
+    if (!present) throw Error(ErrorCode::not_found, "no such memmpy directory", name);
+    if (mode != OpenMode::read) {
+      throw Error(ErrorCode::unsupported,
+                  fmt::format("a memmpy directory opens read-only in larder (mode 'r', not '{}')",
+                              to_string(mode)),
+                  name);
+    }
+    open_memmpy(*context);
+    return std::make_unique<MmapStore>(std::move(context));
+  }
+
+  if ((mode == OpenMode::read || mode == OpenMode::read_write) && !present)
+    throw Error(ErrorCode::not_found, "no such store directory", name);
+  if (mode == OpenMode::create_new && present)
+    throw Error(ErrorCode::io, "the store exists and mode 'w-' does not overwrite", name);
+  const bool is_store = present && std::filesystem::is_directory(path, ec) &&
+                        std::filesystem::exists(path / kGroupFile, ec);
+  if (mode == OpenMode::truncate && present) {
+    const bool empty_dir =
+        std::filesystem::is_directory(path, ec) && std::filesystem::is_empty(path, ec);
+    if (!is_store && !empty_dir) {
+      throw Error(ErrorCode::invalid_argument,
+                  "mode 'w' replaces only a larder mmap store or an empty directory; this is "
+                  "neither",
+                  name);
+    }
+    std::filesystem::remove_all(path, ec);
+    if (ec) throw Error(ErrorCode::io, fmt::format("cannot remove: {}", ec.message()), name);
+  }
+  const bool create = mode == OpenMode::truncate || mode == OpenMode::create_new ||
+                      (mode == OpenMode::append && !present);
+  if (create) {
+    create_store(path);
+  } else if (!is_store) {
+    throw Error(ErrorCode::corrupt,
+                fmt::format("not a larder mmap store (no {} in a directory)", kGroupFile), name);
+  }
+  auto store = std::make_unique<MmapStore>(std::move(context));
+  store->root()->attrs().names();  // a root document that does not parse fails the open
+  return store;
+}
+
+}  // namespace larder::store::mmap
