@@ -1,5 +1,8 @@
 #include "larder/store/attributes.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <complex>
 
 namespace larder::store {
@@ -84,6 +87,16 @@ nlohmann::json Attributes::get_json(std::string_view name) const {
   }
   const std::byte* cursor = native.data();
   return nested(native, 0, cursor);
+}
+
+Error Attributes::missing(std::string_view name, const std::string& file,
+                          const std::string& path) const {
+  const auto existing = names();
+  return Error(
+      ErrorCode::not_found,
+      fmt::format("no attribute '{}' (attributes: {})", name,
+                  existing.empty() ? "none" : fmt::format("{}", fmt::join(existing, ", "))),
+      file, path);
 }
 
 }  // namespace larder::store

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "larder/core/error.h"
+#include "larder/store/dataset.h"
 
 namespace larder::store {
 
@@ -26,6 +27,24 @@ std::string Node::name() const {
   const std::string& p = path();
   const auto slash = p.rfind('/');
   return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+std::shared_ptr<Group> Group::open_group(std::string_view path) {
+  auto node = open(path);
+  if (node->kind() != NodeKind::group) {
+    throw Error(ErrorCode::type_mismatch, "this is a dataset, not a group",
+                node->store_path().string(), node->path());
+  }
+  return std::static_pointer_cast<Group>(node);
+}
+
+std::shared_ptr<Dataset> Group::open_dataset(std::string_view path) {
+  auto node = open(path);
+  if (node->kind() != NodeKind::dataset) {
+    throw Error(ErrorCode::type_mismatch, "this is a group, not a dataset",
+                node->store_path().string(), node->path());
+  }
+  return std::static_pointer_cast<Dataset>(node);
 }
 
 void Group::visit(const std::function<void(const std::string&, NodeKind)>& visit) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "larder/core/array.h"
+#include "larder/core/error.h"
 
 namespace larder::store {
 
@@ -36,6 +37,11 @@ class Attributes {
 
   // get() as JSON; an Array becomes a (nested) JSON list.
   nlohmann::json get_json(std::string_view name) const;
+
+ protected:
+  // What get() raises for a name that is not there: Error(not_found)
+  // naming it and the attributes that exist.
+  Error missing(std::string_view name, const std::string& file, const std::string& path) const;
 };
 
 }  // namespace larder::store

@@ -29,10 +29,12 @@ class Group : public Node {
   virtual std::shared_ptr<Group> create_group(std::string_view path) = 0;
   // The group at `path`, created (with its parents) when missing.
   virtual std::shared_ptr<Group> require_group(std::string_view path) = 0;
-  virtual std::shared_ptr<Group> open_group(std::string_view path) = 0;
+  // open() of a group; Error(type_mismatch) for a dataset.
+  std::shared_ptr<Group> open_group(std::string_view path);
   virtual std::shared_ptr<Dataset> create_dataset(std::string_view path,
                                                   const DatasetOptions& options) = 0;
-  virtual std::shared_ptr<Dataset> open_dataset(std::string_view path) = 0;
+  // open() of a dataset; Error(type_mismatch) for a group.
+  std::shared_ptr<Dataset> open_dataset(std::string_view path);
   // A group or a dataset.
   virtual std::shared_ptr<Node> open(std::string_view path) = 0;
   virtual bool contains(std::string_view path) = 0;

@@ -63,12 +63,7 @@ class Hdf5Attributes final : public Attributes {
     Hdf5Lock lock;
     const std::string n(name);
     if (is_private(n) || H5Aexists(id_, n.c_str()) <= 0) {
-      const auto existing = names();
-      throw Error(
-          ErrorCode::not_found,
-          fmt::format("no attribute '{}' (attributes: {})", name,
-                      existing.empty() ? "none" : fmt::format("{}", fmt::join(existing, ", "))),
-          context_->name, path_);
+      throw missing(name, context_->name, path_);
     }
     Handle attr = attribute_handle(check_id(H5Aopen(id_, n.c_str(), H5P_DEFAULT),
                                             fmt::format("cannot open attribute '{}'", n),

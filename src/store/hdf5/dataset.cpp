@@ -24,6 +24,7 @@
 
 #include "../chunk_plan.h"
 #include "../file_io.h"
+#include "../fill_value.h"
 #include "driver.h"
 #include "journal.h"
 #include "larder/core/error.h"
@@ -45,95 +46,6 @@ constexpr std::size_t kStoredSlackBytes = std::size_t{64} << 10;  // codec heade
 
 std::vector<hsize_t> to_hsize(std::span<const std::int64_t> v) {
   return {v.begin(), v.end()};
-}
-
-// One element's bytes (in `dtype`'s order) from a JSON fill value.
-std::vector<std::byte> element_from_json(const DType& dtype, const nlohmann::json& value) {
-  std::vector<std::byte> out(dtype.item_size(), std::byte{0});
-  if (value.is_null()) return out;
-  auto store = [&]<class T>(T v) { std::memcpy(out.data(), &v, sizeof(T)); };
-  const auto bad = [&] {
-    return Error(ErrorCode::invalid_argument,
-                 fmt::format("fill value {} does not fit dtype {}", value.dump(), dtype.name()));
-  };
-  switch (dtype.kind()) {
-    case DTypeKind::boolean:
-      if (!value.is_boolean() && !value.is_number()) throw bad();
-      store(static_cast<std::uint8_t>(value.is_boolean() ? value.get<bool>()
-                                                         : value.get<double>() != 0));
-      break;
-    case DTypeKind::int_:
-    case DTypeKind::uint: {
-      if (!value.is_number_integer()) throw bad();
-      const std::int64_t v = value.get<std::int64_t>();
-      std::memcpy(out.data(), &v, dtype.item_size());  // little-endian: low bytes first
-      break;
-    }
-    case DTypeKind::float_:
-      if (!value.is_number()) throw bad();
-      if (dtype.item_size() == 4)
-        store(value.get<float>());
-      else if (dtype.item_size() == 8)
-        store(value.get<double>());
-      else if (value.get<double>() != 0)
-        throw bad();  // float16: only 0
-      break;
-    case DTypeKind::complex: {
-      if (!value.is_number()) throw bad();
-      if (dtype.item_size() == 8)
-        store(std::complex<float>(value.get<float>(), 0));
-      else
-        store(std::complex<double>(value.get<double>(), 0));
-      break;
-    }
-    case DTypeKind::string: {
-      if (!value.is_string()) throw bad();
-      const auto s = value.get<std::string>();
-      std::memcpy(out.data(), s.data(), std::min(s.size(), out.size()));
-      break;
-    }
-    case DTypeKind::vstring:
-      throw bad();
-  }
-  if (dtype.byte_order() == ByteOrder::big) byteswap(out.data(), 1, dtype);
-  return out;
-}
-
-nlohmann::json json_from_element(const DType& dtype, const std::byte* p) {
-  auto load = [p]<class T>(T) {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-  };
-  switch (dtype.kind()) {
-    case DTypeKind::boolean:
-      return load(std::uint8_t{}) != 0;
-    case DTypeKind::int_: {
-      std::int64_t v = 0;
-      std::memcpy(&v, p, dtype.item_size());
-      const int shift = 64 - 8 * static_cast<int>(dtype.item_size());
-      return shift > 0 ? (v << shift) >> shift : v;  // sign-extend
-    }
-    case DTypeKind::uint: {
-      std::uint64_t v = 0;
-      std::memcpy(&v, p, dtype.item_size());
-      return v;
-    }
-    case DTypeKind::float_:
-      if (dtype.item_size() == 4) return load(float{});
-      if (dtype.item_size() == 8) return load(double{});
-      return 0;
-    case DTypeKind::complex:
-      return dtype.item_size() == 8 ? static_cast<double>(load(float{})) : load(double{});
-    case DTypeKind::string: {
-      std::string s(reinterpret_cast<const char*>(p), dtype.item_size());
-      s.resize(std::min(s.find('\0'), s.size()));
-      return s;
-    }
-    case DTypeKind::vstring:
-      return nullptr;
-  }
-  return nullptr;
 }
 
 // A decoded chunk in native byte order, shared by the cache and the reads
@@ -374,7 +286,7 @@ class Hdf5Dataset final : public Dataset {
   std::vector<std::int64_t> chunks() const override { return chunks_; }
   std::optional<codec::CodecSpec> codec() const override { return pipeline_.codec(); }
   bool extendable() const override { return extendable_; }
-  nlohmann::json fill_value() const override { return json_from_element(dtype_, fill_.data()); }
+  nlohmann::json fill_value() const override { return fill_json(dtype_, fill_.data()); }
 
   StorageInfo storage_info() const override {
     context_->check_open(path_);
@@ -1903,7 +1815,7 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
     }
   }
   const auto fill =
-      element_from_json(options.dtype, options.fill_value);  // validates before touching the file
+      fill_element(options.dtype, options.fill_value);  // validates before touching the file
 
   Hdf5Lock lock;
   const auto dims = to_hsize(options.shape.dims());

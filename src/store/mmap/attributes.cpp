@@ -56,12 +56,7 @@ class JsonAttributes final : public Attributes {
     auto [attrs, arrays] = document_.load();
     if (auto it = attrs.find(name); it != attrs.end()) return *it;
     if (auto it = arrays.find(name); it != arrays.end()) return decode(std::string(name), *it);
-    const auto existing = names();
-    throw Error(
-        ErrorCode::not_found,
-        fmt::format("no attribute '{}' (attributes: {})", name,
-                    existing.empty() ? "none" : fmt::format("{}", fmt::join(existing, ", "))),
-        context_->name, path_);
+    throw missing(name, context_->name, path_);
   }
 
   void set(std::string_view name, const nlohmann::json& value) override {

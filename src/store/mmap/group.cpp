@@ -143,15 +143,6 @@ class MmapGroup final : public Group {
     return make_group(context_, full);
   }
 
-  std::shared_ptr<Group> open_group(std::string_view path) override {
-    auto node = open(path);
-    if (node->kind() != NodeKind::group) {
-      throw Error(ErrorCode::type_mismatch, "this is a dataset, not a group", context_->name,
-                  node->path());
-    }
-    return std::static_pointer_cast<Group>(node);
-  }
-
   std::shared_ptr<Dataset> create_dataset(std::string_view path,
                                           const DatasetOptions& options) override {
     const std::string full = new_member(path, "dataset");
@@ -162,15 +153,6 @@ class MmapGroup final : public Group {
                   context_->name, full);
     }
     return mmap::create_dataset(context_, full, options);
-  }
-
-  std::shared_ptr<Dataset> open_dataset(std::string_view path) override {
-    auto node = open(path);
-    if (node->kind() != NodeKind::dataset) {
-      throw Error(ErrorCode::type_mismatch, "this is a group, not a dataset", context_->name,
-                  node->path());
-    }
-    return std::static_pointer_cast<Dataset>(node);
   }
 
   std::shared_ptr<Node> open(std::string_view path) override {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "../fill_value.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
 
@@ -104,7 +105,7 @@ Sidecar parse_sidecar(std::string_view text, const std::string& file) {
   if (s.extendable && s.shape.rank() == 0) corrupt(file, "a scalar array cannot be extendable");
   s.fill_value = doc.value("fill_value", nlohmann::json());
   try {
-    fill_bytes(s.dtype, s.fill_value);
+    fill_element(s.dtype, s.fill_value);
   } catch (const Error& e) {
     corrupt(file, e.message());
   }
@@ -157,58 +158,6 @@ std::string format_sidecar(const Sidecar& s) {
       {"attrs", s.attrs},
       {"array_attrs", s.array_attrs}};
   return doc.dump(1) + "\n";
-}
-
-std::vector<std::byte> fill_bytes(const DType& dtype, const nlohmann::json& value) {
-  std::vector<std::byte> out(dtype.item_size(), std::byte{0});
-  if (value.is_null()) return out;
-  auto store = [&]<class T>(T v) { std::memcpy(out.data(), &v, sizeof(T)); };
-  const auto bad = [&] {
-    return Error(ErrorCode::invalid_argument,
-                 fmt::format("fill value {} does not fit dtype {}", value.dump(), dtype.name()));
-  };
-  switch (dtype.kind()) {
-    case DTypeKind::boolean:
-      if (!value.is_boolean() && !value.is_number()) throw bad();
-      store(static_cast<std::uint8_t>(value.is_boolean() ? value.get<bool>()
-                                                         : value.get<double>() != 0));
-      break;
-    case DTypeKind::int_:
-    case DTypeKind::uint: {
-      if (!value.is_number_integer()) throw bad();
-      const std::uint64_t v = value.is_number_unsigned()
-                                  ? value.get<std::uint64_t>()
-                                  : static_cast<std::uint64_t>(value.get<std::int64_t>());
-      std::memcpy(out.data(), &v, dtype.item_size());  // little-endian: low bytes first
-      break;
-    }
-    case DTypeKind::float_:
-      if (!value.is_number()) throw bad();
-      if (dtype.item_size() == 4)
-        store(value.get<float>());
-      else if (dtype.item_size() == 8)
-        store(value.get<double>());
-      else if (value.get<double>() != 0)
-        throw bad();  // float16: only 0
-      break;
-    case DTypeKind::complex:
-      if (!value.is_number()) throw bad();
-      if (dtype.item_size() == 8)
-        store(std::complex<float>(value.get<float>(), 0));
-      else
-        store(std::complex<double>(value.get<double>(), 0));
-      break;
-    case DTypeKind::string: {
-      if (!value.is_string()) throw bad();
-      const auto s = value.get<std::string>();
-      std::memcpy(out.data(), s.data(), std::min(s.size(), out.size()));
-      break;
-    }
-    case DTypeKind::vstring:
-      throw bad();
-  }
-  if (dtype.byte_order() == ByteOrder::big) byteswap(out.data(), 1, dtype);
-  return out;
 }
 
 std::vector<std::uint64_t> block_checksums(std::span<const std::byte> bytes,

@@ -45,10 +45,6 @@ struct Sidecar {
 Sidecar parse_sidecar(std::string_view text, const std::string& file);
 std::string format_sidecar(const Sidecar& sidecar);
 
-// One element's bytes (in `dtype`'s byte order) for a JSON fill value;
-// Error(invalid_argument) when it does not fit the dtype.
-std::vector<std::byte> fill_bytes(const DType& dtype, const nlohmann::json& value);
-
 // xxh3-64 checksums of `bytes` cut into blocks of `block_bytes`.
 std::vector<std::uint64_t> block_checksums(std::span<const std::byte> bytes,
                                            std::uint64_t block_bytes);
