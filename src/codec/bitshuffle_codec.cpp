@@ -38,6 +38,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builtin_codecs.h"
+#include "larder/core/endian.h"
 #include "larder/core/error.h"
 
 namespace larder::codec::detail {
@@ -55,20 +56,6 @@ enum class Inner { none, lz4, zstd };
 std::size_t default_block_elements(std::size_t typesize) {
   const std::size_t block = kTargetBlockBytes / typesize / kBlockMultiple * kBlockMultiple;
   return std::max(block, kMinDefaultBlock);
-}
-
-std::uint64_t load_be(const std::byte* p, int n) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i)
-    v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
-  return v;
-}
-
-void store_be(std::byte* p, std::uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    p[i] = static_cast<std::byte>(v & 0xff);
-    v >>= 8;
-  }
 }
 
 // memcpy without its null-pointer precondition: empty spans may have no data.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builtin_codecs.h"
+#include "larder/core/endian.h"
 #include "larder/core/error.h"
 
 namespace larder::codec::detail {
@@ -19,34 +20,6 @@ namespace {
 constexpr std::size_t kHdf5HeaderSize = 12;
 constexpr std::size_t kNumcodecsHeaderSize = 4;
 constexpr auto kLz4MaxInput = static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE);
-
-std::uint64_t load_be(const std::byte* p, int n) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i)
-    v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
-  return v;
-}
-
-void store_be(std::byte* p, std::uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    p[i] = static_cast<std::byte>(v & 0xff);
-    v >>= 8;
-  }
-}
-
-std::uint32_t load_le32(const std::byte* p) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i)
-    v = (v << 8) | std::to_integer<std::uint32_t>(p[i]);
-  return v;
-}
-
-void store_le32(std::byte* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) {
-    p[i] = static_cast<std::byte>(v & 0xff);
-    v >>= 8;
-  }
-}
 
 const char* chars(const std::byte* p) {
   return reinterpret_cast<const char*>(p);
@@ -96,7 +69,7 @@ class Lz4Codec final : public Codec {
                   fmt::format("{}: {}-byte input is shorter than its {}-byte header", name(),
                               in.size(), header));
     }
-    const std::uint64_t size = hdf5_ ? load_be(in.data(), 8) : load_le32(in.data());
+    const std::uint64_t size = hdf5_ ? load_be(in.data(), 8) : load_le(in.data(), 4);
     if (size > std::numeric_limits<std::size_t>::max()) {
       throw Error(ErrorCode::corrupt, fmt::format("{}: {}-byte input declares {} decoded bytes",
                                                   name(), in.size(), size));
@@ -138,7 +111,7 @@ class Lz4Codec final : public Codec {
 
   std::size_t encode_numcodecs(std::span<const std::byte> in, std::span<std::byte> out) const {
     check_block_input(in.size());
-    store_le32(out.data(), static_cast<std::uint32_t>(in.size()));
+    store_le(out.data(), in.size(), 4);
     const int capacity = static_cast<int>(
         std::min(out.size() - kNumcodecsHeaderSize, static_cast<std::size_t>(INT32_MAX)));
     const int n = LZ4_compress_fast(chars(in.data()), chars(out.data() + kNumcodecsHeaderSize),

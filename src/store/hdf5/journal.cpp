@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "../file_io.h"
+#include "larder/core/endian.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
 
@@ -25,17 +26,6 @@ constexpr std::size_t kMaxSegments = 128;
 constexpr std::uint64_t kHeaderBytes = 4096;
 constexpr std::size_t kCommitWords = 13;
 constexpr std::uint64_t kRecordBytes = 24;
-
-void store_le(std::byte* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i)
-    p[i] = static_cast<std::byte>(v >> (8 * i));
-}
-std::uint64_t load_le(const std::byte* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i)
-    v = (v << 8) | static_cast<std::uint64_t>(p[i]);
-  return v;
-}
 
 std::string journal_name(const std::string& path) {
   return fmt::format("{}/{:016x}", kTailGroup, xxh3_64(path));
@@ -106,7 +96,7 @@ std::optional<CommitWords> latest_commit(std::span<const std::byte, kHeaderBytes
     const std::byte* p = header.data() + c * kCopySpacing;
     CommitWords w;
     for (std::size_t i = 0; i < kCommitWords; ++i)
-      w[i] = load_le(p + 8 * i);
+      w[i] = load_le(p + 8 * i, 8);
     if (w[0] != kMagic || w[1] != kVersion ||
         w[12] != xxh3_64(std::span(p, 8 * (kCommitWords - 1)))) {
       continue;
@@ -213,7 +203,7 @@ std::unique_ptr<AppendJournal> AppendJournal::open(const Context& context, const
   while (j->segments_.back().first + j->segments_.back().capacity < c.records) {
     const std::size_t k = j->segments_.size();
     const std::uint64_t address =
-        k < kMaxSegments ? load_le(header.data() + kSegmentTable + 8 * k) : 0;
+        k < kMaxSegments ? load_le(header.data() + kSegmentTable + 8 * k, 8) : 0;
     if (address == 0) {
       throw Error(ErrorCode::corrupt,
                   fmt::format("the append journal {} has no segment {} for its {} records", name, k,
@@ -285,7 +275,7 @@ void AppendJournal::add_segment() {
   // Its storage must be allocated on disk before the table points at it.
   check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
   std::array<std::byte, 8> entry;
-  store_le(entry.data(), address);
+  store_le(entry.data(), address, 8);
   pwrite_all(base_ + kSegmentTable + 8 * k, entry);
   segments_.push_back({address, last.first + last.capacity, capacity});
 }
@@ -306,8 +296,8 @@ void AppendJournal::commit(const JournalCommit& c) {
                                                       slot_bytes_,
                                                       static_cast<std::uint64_t>(capacity0_)};
   for (std::size_t i = 0; i < w.size(); ++i)
-    store_le(p.data() + 8 * i, w[i]);
-  store_le(p.data() + 8 * w.size(), xxh3_64(std::span(p.data(), 8 * w.size())));
+    store_le(p.data() + 8 * i, w[i], 8);
+  store_le(p.data() + 8 * w.size(), xxh3_64(std::span(p.data(), 8 * w.size())), 8);
   pwrite_all(base_ + (sequence % 2) * kCopySpacing, p);
   sequence_ = sequence;
   commit_ = c;
@@ -336,7 +326,8 @@ std::vector<ChunkRecord> AppendJournal::read_records(std::int64_t count) const {
     pread_all(s.address, bytes);
     for (std::int64_t i = 0; i < n; ++i) {
       const std::byte* p = bytes.data() + i * kRecordBytes;
-      out.push_back({load_le(p), load_le(p + 8), static_cast<std::uint32_t>(load_le(p + 16))});
+      out.push_back(
+          {load_le(p, 8), load_le(p + 8, 8), static_cast<std::uint32_t>(load_le(p + 16, 8))});
     }
   }
   return out;
@@ -358,9 +349,9 @@ void AppendJournal::write_records(std::int64_t first, std::span<const ChunkRecor
     bytes.assign(n * kRecordBytes, std::byte{0});
     for (std::size_t k = 0; k < n; ++k) {
       const ChunkRecord& r = records[done + k];
-      store_le(bytes.data() + k * kRecordBytes, r.address);
-      store_le(bytes.data() + k * kRecordBytes + 8, r.size);
-      store_le(bytes.data() + k * kRecordBytes + 16, r.mask);
+      store_le(bytes.data() + k * kRecordBytes, r.address, 8);
+      store_le(bytes.data() + k * kRecordBytes + 8, r.size, 8);
+      store_le(bytes.data() + k * kRecordBytes + 16, r.mask, 8);
     }
     pwrite_all(s->address + static_cast<std::uint64_t>(i - s->first) * kRecordBytes, bytes);
     done += n;
