@@ -11,6 +11,7 @@
 #include <string>
 
 #include "codec/test_data.h"
+#include "error_of.h"
 #include "larder/codec/codec.h"
 #include "larder/codec/registry.h"
 #include "larder/core/error.h"
@@ -18,27 +19,11 @@
 namespace larder::codec {
 namespace {
 
+using larder::testing::error_of;
+using testing::bytes;
 using testing::constant_bytes;
 using testing::random_bytes;
 using testing::smooth_bytes;
-
-std::vector<std::byte> bytes(std::initializer_list<int> values) {
-  std::vector<std::byte> out;
-  for (int v : values)
-    out.push_back(static_cast<std::byte>(v));
-  return out;
-}
-
-ErrorCode error_of(const std::function<void()>& f, std::string* why = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (why) *why = e.what();
-    return e.code();
-  }
-  ADD_FAILURE() << "no error raised";
-  return ErrorCode::io;
-}
 
 std::unique_ptr<Codec> transpose_only(int typesize, std::size_t block_size = 0) {
   return make_codec(
@@ -81,25 +66,6 @@ std::vector<std::byte> reference_chunk(std::span<const std::byte> data, std::siz
   }
   out.insert(out.end(), data.begin() + static_cast<std::ptrdiff_t>(done * s), data.end());
   return out;
-}
-
-std::uint64_t load_be(std::span<const std::byte> p, std::size_t at, int n) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i)
-    v = v << 8 | std::to_integer<std::uint64_t>(p[at + static_cast<std::size_t>(i)]);
-  return v;
-}
-
-void store_be(std::vector<std::byte>& p, std::size_t at, std::uint64_t v, int n) {
-  for (int i = 0; i < n; ++i)
-    p[at + static_cast<std::size_t>(i)] = static_cast<std::byte>(v >> (8 * (n - 1 - i)));
-}
-
-std::uint32_t load_le32(std::span<const std::byte> p, std::size_t at) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i)
-    v = v << 8 | std::to_integer<std::uint32_t>(p[at + static_cast<std::size_t>(i)]);
-  return v;
 }
 
 TEST(Bitshuffle, TransposesHandComputedBlocks) {
@@ -159,16 +125,16 @@ TEST(Bitshuffle, TransposeFollowsTheDefinitionForEveryShape) {
 std::vector<std::vector<std::byte>> blosc_shuffled_blocks(std::span<const std::byte> frame) {
   const auto flags = std::to_integer<unsigned>(frame[2]);
   const auto typesize = std::to_integer<std::size_t>(frame[3]);
-  const std::size_t nbytes = load_le32(frame, 4);
-  const std::size_t blocksize = load_le32(frame, 8);
-  const std::size_t cbytes = load_le32(frame, 12);
+  const std::size_t nbytes = load_le(frame.data() + 4, 4);
+  const std::size_t blocksize = load_le(frame.data() + 8, 4);
+  const std::size_t cbytes = load_le(frame.data() + 12, 4);
   EXPECT_NE(flags & BLOSC_DOBITSHUFFLE, 0u);
   EXPECT_EQ(flags & BLOSC_MEMCPYED, 0u);
   const std::size_t nblocks = (nbytes + blocksize - 1) / blocksize;
   std::vector<std::vector<std::byte>> blocks;
   for (std::size_t b = 0; b < nblocks; ++b) {
-    const std::size_t start = load_le32(frame, 16 + 4 * b);
-    const std::size_t end = b + 1 < nblocks ? load_le32(frame, 16 + 4 * (b + 1)) : cbytes;
+    const std::size_t start = load_le(frame.data() + 16 + 4 * b, 4);
+    const std::size_t end = b + 1 < nblocks ? load_le(frame.data() + 16 + 4 * (b + 1), 4) : cbytes;
     const std::size_t size = std::min(blocksize, nbytes - b * blocksize);
     std::vector<std::byte> shuffled;
     for (std::size_t streams : {std::size_t{1}, typesize}) {
@@ -180,7 +146,7 @@ std::vector<std::vector<std::byte>> blosc_shuffled_blocks(std::span<const std::b
       for (std::size_t k = 0; ok && k < streams; ++k) {
         ok = end - pos >= 4;
         if (!ok) break;
-        const std::size_t stored = load_le32(frame, pos);
+        const std::size_t stored = load_le(frame.data() + pos, 4);
         pos += 4;
         ok = stored <= end - pos;
         if (!ok) break;
@@ -222,7 +188,7 @@ TEST(Bitshuffle, TransposeMatchesCBloscsBitshuffle) {
                                        frame.data(), frame.size(), "lz4", 0, 1);
       ASSERT_GT(n, 0);
       frame.resize(static_cast<std::size_t>(n));
-      const std::size_t blocksize = load_le32(frame, 8);
+      const std::size_t blocksize = load_le(frame.data() + 8, 4);
       const auto blocks = blosc_shuffled_blocks(frame);
       for (std::size_t b = 0; b < blocks.size(); ++b) {
         if (blocks[b].empty()) continue;
@@ -245,7 +211,7 @@ TEST(Bitshuffle, DefaultBlockFollowsBitshufflesRule) {
     const auto codec = make_codec({.id = "bitshuffle", .typesize = typesize});
     EXPECT_EQ(codec->spec().block_size, block);
     const auto encoded = codec->encode(std::vector<std::byte>(static_cast<std::size_t>(typesize)));
-    EXPECT_EQ(load_be(encoded, 8, 4), block * static_cast<std::size_t>(typesize));  // bytes
+    EXPECT_EQ(load_be(encoded.data() + 8, 4), block * static_cast<std::size_t>(typesize));  // bytes
   }
 }
 
@@ -270,13 +236,13 @@ TEST(Bitshuffle, EachBlockIsTheLz4OfItsTranspose) {
   // 868 elements: three blocks of 256, a short block of 96, 4 elements raw.
   const auto data = smooth_bytes(s * (3 * block + 100), 3);
   const auto encoded = codec->encode(data);
-  ASSERT_EQ(load_be(encoded, 0, 8), data.size());
-  ASSERT_EQ(load_be(encoded, 8, 4), block * s);
+  ASSERT_EQ(load_be(encoded.data(), 8), data.size());
+  ASSERT_EQ(load_be(encoded.data() + 8, 4), block * s);
   std::size_t pos = 12;
   std::size_t done = 0;
   for (std::size_t count : {block, block, block, std::size_t{96}}) {
     SCOPED_TRACE(done);
-    const std::size_t stored = load_be(encoded, pos, 4);
+    const std::size_t stored = load_be(encoded.data() + pos, 4);
     pos += 4;
     std::vector<std::byte> raw(count * s);
     const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(encoded.data() + pos),
@@ -403,7 +369,7 @@ TEST(Bitshuffle, HeadersThatLieAreCorrupt) {
   for (std::uint64_t claim : {4000ull, 4008ull, 1ull << 40, ~0ull}) {
     SCOPED_TRACE(claim);
     auto lying = encoded;
-    store_be(lying, 0, claim, 8);
+    store_be(lying.data(), claim, 8);
     expect_corrupt(*codec, lying, data.size());
   }
   // Not whole elements, not a multiple of 8 elements, larger or smaller
@@ -411,13 +377,13 @@ TEST(Bitshuffle, HeadersThatLieAreCorrupt) {
   for (std::uint32_t block : {6u, 4u, 36u, 128u, 512u, 0xfffffff0u}) {
     SCOPED_TRACE(block);
     auto lying = encoded;
-    store_be(lying, 8, block, 4);
+    store_be(lying.data() + 8, block, 4);
     expect_corrupt(*codec, lying, data.size());
   }
   for (std::uint32_t length : {0u, 10u, 0x7fffffffu, 0xffffffffu}) {
     SCOPED_TRACE(length);
     auto lying = encoded;
-    store_be(lying, 12, length, 4);  // the first block's stored length
+    store_be(lying.data() + 12, length, 4);  // the first block's stored length
     expect_corrupt(*codec, lying, data.size());
   }
   auto no_leftover = encoded;
@@ -430,7 +396,7 @@ TEST(Bitshuffle, AHeaderBlockSizeOfZeroIsTheDefault) {
   const auto codec = make_codec({.id = "bitshuffle", .typesize = 2});
   const auto data = smooth_bytes(2 * 10000, 10);
   auto encoded = codec->encode(data);
-  store_be(encoded, 8, 0, 4);
+  store_be(encoded.data() + 8, 0, 4);
   std::vector<std::byte> back(data.size());
   codec->decode(encoded, back);
   EXPECT_EQ(back, data);

@@ -109,16 +109,6 @@ INSTANTIATE_TEST_SUITE_P(AllCodecs, Corrupt, ::testing::ValuesIn(testing::one_of
                            return testing::test_name(param.param);
                          });
 
-void store_le32(std::vector<std::byte>& bytes, std::size_t at, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i)
-    bytes[at + i] = static_cast<std::byte>(v >> (8 * i));
-}
-
-void store_be(std::vector<std::byte>& bytes, std::size_t at, std::uint64_t v, int n) {
-  for (int i = 0; i < n; ++i)
-    bytes[at + i] = static_cast<std::byte>(v >> (8 * (n - 1 - i)));
-}
-
 TEST(CorruptHeader, BloscFrameClaimingOtherSizes) {
   const auto codec = make_codec({.id = "blosc-lz4", .typesize = 4});
   const auto input = smooth_bytes(10000, 1);
@@ -126,7 +116,7 @@ TEST(CorruptHeader, BloscFrameClaimingOtherSizes) {
   for (std::uint32_t claim : {9999u, 10001u, 1u << 30, 0x7fffffffu, 0xffffffffu}) {
     SCOPED_TRACE(claim);
     auto lying = encoded;
-    store_le32(lying, 4, claim);  // nbytes
+    store_le(lying.data() + 4, claim, 4);  // nbytes
     EXPECT_CORRUPT(*codec, lying, input.size());
     if (claim < 20000) EXPECT_CORRUPT(*codec, lying, claim);
   }
@@ -134,7 +124,7 @@ TEST(CorruptHeader, BloscFrameClaimingOtherSizes) {
        {0u, 15u, static_cast<std::uint32_t>(encoded.size() + 1), 0xffffffffu}) {
     SCOPED_TRACE(claim);
     auto lying = encoded;
-    store_le32(lying, 12, claim);  // cbytes
+    store_le(lying.data() + 12, claim, 4);  // cbytes
     EXPECT_CORRUPT(*codec, lying, input.size());
   }
 }
@@ -146,20 +136,20 @@ TEST(CorruptHeader, Lz4Hdf5ClaimingOtherSizes) {
   for (std::uint64_t claim : {9999ull, 10001ull, 1ull << 40, ~0ull}) {
     SCOPED_TRACE(claim);
     auto lying = encoded;
-    store_be(lying, 0, claim, 8);
+    store_be(lying.data(), claim, 8);
     EXPECT_CORRUPT(*codec, lying, input.size());
     if (claim < 20000) EXPECT_CORRUPT(*codec, lying, claim);
   }
   for (std::uint32_t block : {0u, 1u, 4095u, 4097u}) {
     SCOPED_TRACE(block);
     auto lying = encoded;
-    store_be(lying, 8, block, 4);
+    store_be(lying.data() + 8, block, 4);
     EXPECT_CORRUPT(*codec, lying, input.size());
   }
   for (std::uint32_t length : {0u, 4096u, 0x7fffffffu, 0xffffffffu}) {
     SCOPED_TRACE(length);
     auto lying = encoded;
-    store_be(lying, 12, length, 4);  // the first block's stored length
+    store_be(lying.data() + 12, length, 4);  // the first block's stored length
     EXPECT_CORRUPT(*codec, lying, input.size());
   }
 }
@@ -171,7 +161,7 @@ TEST(CorruptHeader, Lz4NumcodecsClaimingOtherSizes) {
   for (std::uint32_t claim : {0u, 9999u, 10001u, 0x7fffffffu, 0xffffffffu}) {
     SCOPED_TRACE(claim);
     auto lying = encoded;
-    store_le32(lying, 0, claim);
+    store_le(lying.data(), claim, 4);
     EXPECT_CORRUPT(*codec, lying, input.size());
     if (claim < 20000) EXPECT_CORRUPT(*codec, lying, claim);
   }
@@ -180,14 +170,9 @@ TEST(CorruptHeader, Lz4NumcodecsClaimingOtherSizes) {
 TEST(CorruptHeader, ZstdStreamedFrameLongerOrShorterThanExpected) {
   // A frame without a content size: only decoding tells how long it is.
   const auto input = smooth_bytes(300000, 4);
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
-  std::vector<std::byte> frame(ZSTD_compressBound(input.size()));
-  const std::size_t n =
-      ZSTD_compress2(cctx, frame.data(), frame.size(), input.data(), input.size());
-  ZSTD_freeCCtx(cctx);
-  ASSERT_FALSE(ZSTD_isError(n));
-  frame.resize(n);
+  const auto frame = testing::zstd_frame_without_size(input);
+  ASSERT_FALSE(frame.empty());
+  const std::size_t n = frame.size();
 
   const auto codec = make_codec({.id = "zstd"});
   EXPECT_EQ(codec->decoded_size(frame), std::nullopt);

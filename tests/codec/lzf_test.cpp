@@ -9,6 +9,7 @@
 #include <string>
 
 #include "codec/test_data.h"
+#include "error_of.h"
 #include "larder/codec/codec.h"
 #include "larder/codec/registry.h"
 #include "larder/core/error.h"
@@ -16,17 +17,12 @@
 namespace larder::codec {
 namespace {
 
+using larder::testing::error_of;
 using testing::as_bytes;
+using testing::bytes;
 using testing::constant_bytes;
 using testing::random_bytes;
 using testing::smooth_bytes;
-
-std::vector<std::byte> bytes(std::initializer_list<int> values) {
-  std::vector<std::byte> out;
-  for (int v : values)
-    out.push_back(static_cast<std::byte>(v));
-  return out;
-}
 
 std::vector<std::byte> text_bytes(const std::string& text) {
   const auto span = as_bytes(text);
@@ -42,18 +38,6 @@ std::vector<std::byte> decoded(std::span<const std::byte> in, std::size_t size) 
   std::vector<std::byte> out(size);
   lzf().decode(in, out);
   return out;
-}
-
-// The code of the error `f` throws, and its message in `why`.
-ErrorCode error_of(const std::function<void()>& f, std::string* why = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (why) *why = e.what();
-    return e.code();
-  }
-  ADD_FAILURE() << "no error raised";
-  return ErrorCode::io;
 }
 
 std::vector<std::byte> periodic(std::size_t period, std::size_t n) {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <random>
@@ -11,9 +12,35 @@
 #include <string>
 #include <vector>
 
+#include <zstd.h>
+
 #include "larder/codec/codec_spec.h"
+#include "larder/core/endian.h"
 
 namespace larder::codec::testing {
+
+// A buffer written out byte by byte: bytes({0x80, 0, 1}).
+inline std::vector<std::byte> bytes(std::initializer_list<int> values) {
+  std::vector<std::byte> out;
+  for (int v : values)
+    out.push_back(static_cast<std::byte>(v));
+  return out;
+}
+
+// A zstd frame as streaming compressors write it: without the content size
+// (only decoding tells how long it is), optionally with a checksum.
+inline std::vector<std::byte> zstd_frame_without_size(std::span<const std::byte> input,
+                                                      bool checksum = false) {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0);
+  std::vector<std::byte> frame(ZSTD_compressBound(input.size()));
+  const std::size_t n =
+      ZSTD_compress2(cctx, frame.data(), frame.size(), input.data(), input.size());
+  ZSTD_freeCCtx(cctx);
+  frame.resize(ZSTD_isError(n) ? 0 : n);  // empty: the callers' checks fail
+  return frame;
+}
 
 inline std::vector<std::byte> random_bytes(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

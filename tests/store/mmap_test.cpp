@@ -12,6 +12,7 @@
 
 #include "../../src/store/mmap/sha256.h"
 #include "../../src/store/mmap/sidecar.h"
+#include "error_of.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
 #include "larder/store/copy.h"
@@ -21,6 +22,7 @@
 namespace larder::store {
 namespace {
 
+using larder::testing::error_of;
 using larder::testing::TempDir;
 
 Array iota(DType dtype, Shape shape, double start = 0) {
@@ -42,16 +44,6 @@ std::string slurp(const std::filesystem::path& file) {
 
 void spit(const std::filesystem::path& file, const std::string& text) {
   std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
-}
-
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return ErrorCode::io;
 }
 
 TEST(MmapStore, RoundTripsGroupsArraysAndAttributes) {
@@ -83,8 +75,8 @@ TEST(MmapStore, RoundTripsGroupsArraysAndAttributes) {
   EXPECT_EQ(st->root()->open_dataset("b")->read().values<std::int64_t>()[2], 5);
   EXPECT_TRUE(st->root()->contains("g/h/a"));
   EXPECT_FALSE(st->root()->contains("g/a"));
-  EXPECT_EQ(code_of([&] { st->root()->open("g/nope"); }), ErrorCode::not_found);
-  EXPECT_EQ(code_of([&] {
+  EXPECT_EQ(error_of([&] { st->root()->open("g/nope"); }), ErrorCode::not_found);
+  EXPECT_EQ(error_of([&] {
               a->write(Selection(), iota(DType::float64(), Shape{4, 3}));
             }),
             ErrorCode::invalid_argument);  // read-only store
@@ -101,7 +93,7 @@ TEST(MmapStore, ContiguousRowsAreReadOnlyViewsOfTheMap) {
   EXPECT_TRUE(rows.read_only());
   EXPECT_EQ(rows.data(), same.data());  // both alias the mapping
   EXPECT_EQ(rows_c.values<double>()[0], 40.0);
-  EXPECT_EQ(code_of([&] { rows.mutable_view(); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { rows.mutable_view(); }), ErrorCode::invalid_argument);
   Array strided = a->read(Selection::parse("10:20:2, 1"));
   EXPECT_FALSE(strided.read_only());
   EXPECT_EQ(strided.values<double>()[1], 49.0);
@@ -151,8 +143,8 @@ TEST(MmapStore, ResizeFillsGrownRowsAndShrinks) {
       std::vector<std::int64_t>(v.values<std::int64_t>().begin(), v.values<std::int64_t>().end()),
       (std::vector<std::int64_t>{0, -1, -1, -1}));
   auto fixed = st->root()->create_dataset("f", {.dtype = DType::int64(), .shape = Shape{3, 2}});
-  EXPECT_EQ(code_of([&] { fixed->resize(Shape{4, 2}); }), ErrorCode::invalid_argument);
-  EXPECT_EQ(code_of([&] { a->resize(Shape{4, 1}); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { fixed->resize(Shape{4, 2}); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { a->resize(Shape{4, 1}); }), ErrorCode::invalid_argument);
 }
 
 TEST(MmapStore, RefusesCompressionAndVariableLengthStrings) {
@@ -165,7 +157,7 @@ TEST(MmapStore, RefusesCompressionAndVariableLengthStrings) {
     EXPECT_EQ(e.code(), ErrorCode::unsupported);
     EXPECT_NE(e.message().find("mmap"), std::string::npos);
   }
-  EXPECT_EQ(code_of([&] {
+  EXPECT_EQ(error_of([&] {
               st->root()->create_dataset("s", {.dtype = DType::vstring(), .shape = Shape{3}});
             }),
             ErrorCode::unsupported);
@@ -175,13 +167,13 @@ TEST(MmapStore, RefusesCompressionAndVariableLengthStrings) {
 TEST(MmapStore, OpenModesFollowH5py) {
   TempDir dir;
   const auto file = dir / "x.lmm";
-  EXPECT_EQ(code_of([&] { Store::open(file, "r"); }), ErrorCode::not_found);
+  EXPECT_EQ(error_of([&] { Store::open(file, "r"); }), ErrorCode::not_found);
   Store::open(file, "a")->root()->create_group("g");
-  EXPECT_EQ(code_of([&] { Store::open(file, "w-"); }), ErrorCode::io);
+  EXPECT_EQ(error_of([&] { Store::open(file, "w-"); }), ErrorCode::io);
   EXPECT_TRUE(Store::open(file, "r+")->root()->contains("g"));
   EXPECT_FALSE(Store::open(file, "w")->root()->contains("g"));
   std::filesystem::create_directories(dir / "other.lmm" / "stuff");
-  EXPECT_EQ(code_of([&] { Store::open(dir / "other.lmm", "w"); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { Store::open(dir / "other.lmm", "w"); }), ErrorCode::invalid_argument);
   EXPECT_TRUE(std::filesystem::exists(dir / "other.lmm" / "stuff"));
 }
 
@@ -335,9 +327,9 @@ TEST(Memmpy, DirectoriesOpenReadOnlyWithArraysByName) {
   auto ds = st->root()->open_dataset("x");
   EXPECT_EQ(ds->read(Selection::parse("10, 2")).values<double>()[0], 32.0);
   EXPECT_EQ(ds->attrs().get_json("check"), "c1");
-  EXPECT_EQ(code_of([&] { Store::open(path, "a"); }), ErrorCode::unsupported);
+  EXPECT_EQ(error_of([&] { Store::open(path, "a"); }), ErrorCode::unsupported);
   std::filesystem::resize_file(path / (hex64(mmap::memmpy_hash64("x")) + ".npy"), 100);
-  EXPECT_EQ(code_of([&] { Store::open(path, "r")->root()->open_dataset("x"); }),
+  EXPECT_EQ(error_of([&] { Store::open(path, "r")->root()->open_dataset("x"); }),
             ErrorCode::corrupt);
 }
 

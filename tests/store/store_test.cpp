@@ -8,38 +8,30 @@
 #include <functional>
 #include <iterator>
 
+#include "error_of.h"
 #include "larder/core/error.h"
 #include "store/temp_dir.h"
 
 namespace larder::store {
 namespace {
 
+using testing::error_of;
 using testing::TempDir;
-
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no error raised";
-  return ErrorCode::unsupported;
-}
 
 TEST(Store, ModesCreateOpenAndRefuseAsH5pyDoes) {
   TempDir dir;
   const auto file = dir / "a.h5";
-  EXPECT_EQ(code_of([&] { Store::open(file, "r"); }), ErrorCode::not_found);
-  EXPECT_EQ(code_of([&] { Store::open(file, "r+"); }), ErrorCode::not_found);
+  EXPECT_EQ(error_of([&] { Store::open(file, "r"); }), ErrorCode::not_found);
+  EXPECT_EQ(error_of([&] { Store::open(file, "r+"); }), ErrorCode::not_found);
   {
     auto store = Store::open(file, "w-");
     store->root()->create_group("g");
   }
-  EXPECT_EQ(code_of([&] { Store::open(file, "w-"); }), ErrorCode::io);
+  EXPECT_EQ(error_of([&] { Store::open(file, "w-"); }), ErrorCode::io);
   EXPECT_TRUE(Store::open(file, "a")->root()->contains("g"));
   EXPECT_TRUE(Store::open(file, "r")->root()->contains("g"));
   EXPECT_FALSE(Store::open(file, "w")->root()->contains("g"));  // truncated
-  EXPECT_EQ(code_of([&] { parse_open_mode("rw"); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { parse_open_mode("rw"); }), ErrorCode::invalid_argument);
   // A new file is made under a temporary name and renamed into place:
   // nothing else is left beside it.
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
@@ -49,8 +41,8 @@ TEST(Store, ModesCreateOpenAndRefuseAsH5pyDoes) {
 
 TEST(Store, ANewFileInADirectoryThatCannotHoldItIsAnIoError) {
   TempDir dir;
-  EXPECT_EQ(code_of([&] { Store::open(dir / "missing" / "a.h5", "w"); }), ErrorCode::io);
-  EXPECT_EQ(code_of([&] { Store::open(dir / "missing" / "a.h5", "a"); }), ErrorCode::io);
+  EXPECT_EQ(error_of([&] { Store::open(dir / "missing" / "a.h5", "w"); }), ErrorCode::io);
+  EXPECT_EQ(error_of([&] { Store::open(dir / "missing" / "a.h5", "a"); }), ErrorCode::io);
 }
 
 TEST(Store, AFileThatIsNotHdf5IsCorruptAndUntouched) {
@@ -77,7 +69,7 @@ TEST(Store, ATruncatedFileIsCorrupt) {
     store->root()->create_dataset("x", {.dtype = DType::float32(), .shape = Shape{1000}});
   }
   std::filesystem::resize_file(file, std::filesystem::file_size(file) / 3);
-  EXPECT_EQ(code_of([&] {
+  EXPECT_EQ(error_of([&] {
               auto s = Store::open(file, "r");
               s->root()->open_dataset("x")->read();
             }),
@@ -86,8 +78,8 @@ TEST(Store, ATruncatedFileIsCorrupt) {
 
 TEST(Store, UnknownSuffixNeedsADriver) {
   TempDir dir;
-  EXPECT_EQ(code_of([&] { Store::open(dir / "data.bin", "w"); }), ErrorCode::invalid_argument);
-  EXPECT_EQ(code_of([&] { Store::open(dir / "data.bin", "w", {.driver = "nosuch"}); }),
+  EXPECT_EQ(error_of([&] { Store::open(dir / "data.bin", "w"); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { Store::open(dir / "data.bin", "w", {.driver = "nosuch"}); }),
             ErrorCode::not_found);
   auto store = Store::open(dir / "data.bin", "w", {.driver = "hdf5"});
   EXPECT_EQ(store->driver(), "hdf5");
@@ -131,10 +123,10 @@ TEST(Group, MissingPathsNameWhatExists) {
     EXPECT_EQ(e.path(), "/runs/gamma");
     EXPECT_NE(std::string(e.what()).find("alpha, beta"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(code_of([&] { store->root()->open_dataset("runs"); }), ErrorCode::type_mismatch);
-  EXPECT_EQ(code_of([&] { store->root()->create_group("runs/alpha"); }),
+  EXPECT_EQ(error_of([&] { store->root()->open_dataset("runs"); }), ErrorCode::type_mismatch);
+  EXPECT_EQ(error_of([&] { store->root()->create_group("runs/alpha"); }),
             ErrorCode::invalid_argument);
-  EXPECT_EQ(code_of([&] { store->root()->open("runs/../x"); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { store->root()->open("runs/../x"); }), ErrorCode::invalid_argument);
 }
 
 TEST(Group, RemoveDeletesAndReadOnlyRefuses) {
@@ -146,11 +138,11 @@ TEST(Group, RemoveDeletesAndReadOnlyRefuses) {
     store->root()->create_group("drop/inner");
     store->root()->remove("drop");
     EXPECT_FALSE(store->root()->contains("drop"));
-    EXPECT_EQ(code_of([&] { store->root()->remove("drop"); }), ErrorCode::not_found);
+    EXPECT_EQ(error_of([&] { store->root()->remove("drop"); }), ErrorCode::not_found);
   }
   auto store = Store::open(file, "r");
-  EXPECT_EQ(code_of([&] { store->root()->create_group("x"); }), ErrorCode::invalid_argument);
-  EXPECT_EQ(code_of([&] { store->root()->remove("keep"); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { store->root()->create_group("x"); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { store->root()->remove("keep"); }), ErrorCode::invalid_argument);
   EXPECT_TRUE(store->root()->contains("keep"));
 }
 
@@ -160,7 +152,7 @@ TEST(Group, ClosedStoresRefuseTheirNodes) {
   auto group = store->root()->create_group("g");
   store->close();
   EXPECT_FALSE(store->is_open());
-  EXPECT_EQ(code_of([&] { group->members(); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { group->members(); }), ErrorCode::invalid_argument);
 }
 
 TEST(Attributes, JsonValuesRoundTripAndArraysKeepTheirShape) {
@@ -215,7 +207,7 @@ TEST(Attributes, OverwriteAndRemove) {
   EXPECT_EQ(attrs.get_json("x"), 3);
   attrs.remove("x");
   EXPECT_FALSE(attrs.contains("x"));
-  EXPECT_EQ(code_of([&] { attrs.remove("x"); }), ErrorCode::not_found);
+  EXPECT_EQ(error_of([&] { attrs.remove("x"); }), ErrorCode::not_found);
 }
 
 }  // namespace
