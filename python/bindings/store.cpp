@@ -197,8 +197,13 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
     options.codec.shuffle = codec::CodecSpec::parse("x:0:" + shuffle.cast<std::string>()).shuffle;
   }
   options.extendable = extendable;
-  if (!fill_value.is_none())
-    options.fill_value = to_json(np.attr("asarray")(fill_value).attr("item")());
+  if (!fill_value.is_none()) {
+    py::object item = np.attr("asarray")(fill_value).attr("item")();
+    // A complex fill value is [real, imag] in larder's JSON form.
+    if (py::isinstance(item, py::module_::import("builtins").attr("complex")))
+      item = py::make_tuple(item.attr("real"), item.attr("imag"));
+    options.fill_value = to_json(item);
+  }
   std::shared_ptr<Dataset> ds = group.create_dataset(path, options);
   if (!array.is_none() && options.shape.num_elements() > 0) write_python(*ds, Selection(), array);
   return ds;

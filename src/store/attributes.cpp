@@ -3,69 +3,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <complex>
+#include "element_json.h"
 
 namespace larder::store {
 namespace {
 
-// One element of a numeric array as JSON.
-nlohmann::json element(const std::byte* p, const DType& dtype) {
-  auto load = [p]<class T>(T) {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-  };
-  switch (dtype.kind()) {
-    case DTypeKind::boolean:
-      return load(std::uint8_t{}) != 0;
-    case DTypeKind::int_:
-      switch (dtype.item_size()) {
-        case 1:
-          return load(std::int8_t{});
-        case 2:
-          return load(std::int16_t{});
-        case 4:
-          return load(std::int32_t{});
-        default:
-          return load(std::int64_t{});
-      }
-    case DTypeKind::uint:
-      switch (dtype.item_size()) {
-        case 1:
-          return load(std::uint8_t{});
-        case 2:
-          return load(std::uint16_t{});
-        case 4:
-          return load(std::uint32_t{});
-        default:
-          return load(std::uint64_t{});
-      }
-    case DTypeKind::float_:
-      if (dtype.item_size() == 4) return load(float{});
-      if (dtype.item_size() == 8) return load(double{});
-      return nullptr;  // float16 has no JSON form here
-    case DTypeKind::complex:
-      if (dtype.item_size() == 8) {
-        const auto c = load(std::complex<float>{});
-        return nlohmann::json::array({c.real(), c.imag()});
-      } else {
-        const auto c = load(std::complex<double>{});
-        return nlohmann::json::array({c.real(), c.imag()});
-      }
-    case DTypeKind::string: {
-      std::string s(reinterpret_cast<const char*>(p), dtype.item_size());
-      s.resize(std::min(s.find('\0'), s.size()));
-      return s;
-    }
-    case DTypeKind::vstring:
-      return nullptr;
-  }
-  return nullptr;
-}
-
 nlohmann::json nested(const Array& a, std::size_t axis, const std::byte*& cursor) {
   if (axis == a.rank()) {
-    nlohmann::json v = element(cursor, a.dtype());
+    nlohmann::json v = element_to_json(a.dtype(), cursor);
     cursor += a.dtype().item_size();
     return v;
   }

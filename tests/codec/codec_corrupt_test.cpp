@@ -2,7 +2,6 @@
 // or decoded into the wrong size — gives Error(corrupt): never a crash, a
 // hang or another exception.
 #include <gtest/gtest.h>
-#include <zstd.h>
 
 #include <random>
 

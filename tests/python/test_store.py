@@ -340,3 +340,22 @@ def test_cli_info_cat_and_cp(path, tmp_path, larder_cli):
     import json
     nodes = {n["path"]: n for n in json.loads(out.stdout)["nodes"]}
     assert nodes["/g/x"]["shape"] == [1000, 3] and nodes["/g"]["attrs"] == {"note": "hi"}
+
+
+def test_fill_values_h5py_sets_read_back_exactly(path):
+    with h5py.File(path, "w") as f:
+        f.create_dataset("half", shape=(3,), dtype="f2", fillvalue=1.5)
+        f.create_dataset("pair", shape=(3,), dtype="c16", fillvalue=1 - 2j)
+    with larder.open(path) as s:
+        assert s["half"].fill_value == 1.5
+        assert s["pair"].fill_value == [1.0, -2.0]
+        np.testing.assert_array_equal(s["pair"][...], np.full(3, 1 - 2j))
+
+
+def test_complex_fill_values_from_python(path):
+    with larder.open(path, "w") as s:
+        a = s.create_array("c", shape=(3,), dtype="c8", fill_value=1 - 2j)
+        assert a.fill_value == [1.0, -2.0]
+        np.testing.assert_array_equal(a[...], np.full(3, 1 - 2j, dtype="c8"))
+    with h5py.File(path, "r") as f:
+        assert f["c"].fillvalue == 1 - 2j

@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <complex>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -254,6 +255,23 @@ TEST(Dataset, MetadataFillValuesAndStorageInfo) {
   EXPECT_EQ(info.logical_bytes, 8000u);
   EXPECT_LT(info.stored_bytes, 1000u);  // zeros compress
   EXPECT_EQ(info.layout, "chunked");
+}
+
+TEST(Dataset, ComplexAndBigEndianFillValuesRoundTripAsJson) {
+  TempDir dir;
+  for (const char* driver_file : {"f.h5", "f.lmm"}) {
+    SCOPED_TRACE(driver_file);
+    auto store = Store::open(dir / driver_file, "w");
+    auto c = store->root()->create_dataset(
+        "c", {.dtype = DType::from_string("<c8"), .shape = Shape{4}, .fill_value = {1.5, -2}});
+    EXPECT_EQ(c->fill_value(), nlohmann::json({1.5, -2}));  // [real, imag]
+    const Array values = c->read();
+    const auto* first = reinterpret_cast<const std::complex<float>*>(values.data());
+    EXPECT_EQ(first[3], std::complex<float>(1.5f, -2.0f));
+    auto big = store->root()->create_dataset(
+        "big", {.dtype = DType::from_string(">i4"), .shape = Shape{2}, .fill_value = -7});
+    EXPECT_EQ(big->fill_value(), -7);
+  }
 }
 
 TEST(Dataset, BadInputRaisesAndChangesNothing) {

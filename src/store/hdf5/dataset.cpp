@@ -23,8 +23,8 @@
 #include <unordered_map>
 
 #include "../chunk_plan.h"
+#include "../element_json.h"
 #include "../file_io.h"
-#include "../fill_value.h"
 #include "driver.h"
 #include "journal.h"
 #include "larder/core/error.h"
@@ -286,7 +286,7 @@ class Hdf5Dataset final : public Dataset {
   std::vector<std::int64_t> chunks() const override { return chunks_; }
   std::optional<codec::CodecSpec> codec() const override { return pipeline_.codec(); }
   bool extendable() const override { return extendable_; }
-  nlohmann::json fill_value() const override { return fill_json(dtype_, fill_.data()); }
+  nlohmann::json fill_value() const override { return element_to_json(dtype_, fill_.data()); }
 
   StorageInfo storage_info() const override {
     context_->check_open(path_);
@@ -1815,7 +1815,7 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
     }
   }
   const auto fill =
-      fill_element(options.dtype, options.fill_value);  // validates before touching the file
+      element_from_json(options.dtype, options.fill_value);  // validates before touching the file
 
   Hdf5Lock lock;
   const auto dims = to_hsize(options.shape.dims());

@@ -19,7 +19,7 @@
 #include <optional>
 #include <type_traits>
 
-#include "../fill_value.h"
+#include "../element_json.h"
 #include "driver.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
@@ -115,7 +115,7 @@ struct ArrayState {
     } catch (const Error& e) {
       throw e.at(json.string(), path);  // the array's path too
     }
-    fill = fill_element(meta.dtype, meta.fill_value);
+    fill = element_from_json(meta.dtype, meta.fill_value);
     ::stat(json.c_str(), &seen);
     check_file_holds_committed();
     tail.reset();
@@ -302,7 +302,7 @@ void load_memmpy(ArrayState& state, const std::string& name) {
   state.meta = std::move(meta);
   state.meta.attrs = nlohmann::json::object();
   if (entry.contains("check")) state.meta.attrs["check"] = entry["check"];
-  state.fill = fill_element(state.meta.dtype, nullptr);
+  state.fill = element_from_json(state.meta.dtype, nullptr);
   state.bin = state.context->fs_path / (hex64(memmpy_hash64(name)) + ".npy");
   state.open_file(false, false);
   state.check_file_holds_committed();
@@ -724,7 +724,8 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
   meta.dtype = options.dtype;
   meta.extendable = options.extendable;
   meta.fill_value = options.fill_value;
-  auto fill = fill_element(options.dtype, options.fill_value);  // Error for one that does not fit
+  auto fill =
+      element_from_json(options.dtype, options.fill_value);  // Error for one that does not fit
 
   bool fresh = false;
   auto state = shared_state(context, path, fresh);

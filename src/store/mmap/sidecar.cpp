@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-#include "../fill_value.h"
+#include "../element_json.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
 
@@ -105,7 +105,7 @@ Sidecar parse_sidecar(std::string_view text, const std::string& file) {
   if (s.extendable && s.shape.rank() == 0) corrupt(file, "a scalar array cannot be extendable");
   s.fill_value = doc.value("fill_value", nlohmann::json());
   try {
-    fill_element(s.dtype, s.fill_value);
+    element_from_json(s.dtype, s.fill_value);
   } catch (const Error& e) {
     corrupt(file, e.message());
   }

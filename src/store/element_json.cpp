@@ -1,16 +1,37 @@
-#include "fill_value.h"
+#include "element_json.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <complex>
 #include <cstring>
+#include <limits>
 
 #include "larder/core/error.h"
 
 namespace larder::store {
+namespace {
 
-std::vector<std::byte> fill_element(const DType& dtype, const nlohmann::json& value) {
+// IEEE 754 binary16 (numpy's float16) as a double.
+double half_to_double(std::uint16_t h) {
+  const int exponent = (h >> 10) & 0x1f;
+  const int fraction = h & 0x3ff;
+  double v;
+  if (exponent == 0) {
+    v = std::ldexp(fraction, -24);  // subnormal
+  } else if (exponent == 31) {
+    v = fraction != 0 ? std::numeric_limits<double>::quiet_NaN()
+                      : std::numeric_limits<double>::infinity();
+  } else {
+    v = std::ldexp(fraction + 1024, exponent - 25);
+  }
+  return (h & 0x8000) != 0 ? -v : v;
+}
+
+}  // namespace
+
+std::vector<std::byte> element_from_json(const DType& dtype, const nlohmann::json& value) {
   std::vector<std::byte> out(dtype.item_size(), std::byte{0});
   if (value.is_null()) return out;
   auto store = [&]<class T>(T v) { std::memcpy(out.data(), &v, sizeof(T)); };
@@ -42,13 +63,19 @@ std::vector<std::byte> fill_element(const DType& dtype, const nlohmann::json& va
       else if (value.get<double>() != 0)
         throw bad();  // float16: only 0
       break;
-    case DTypeKind::complex:
-      if (!value.is_number()) throw bad();
+    case DTypeKind::complex: {
+      // A number (imaginary part 0) or [real, imag].
+      const bool pair =
+          value.is_array() && value.size() == 2 && value[0].is_number() && value[1].is_number();
+      if (!value.is_number() && !pair) throw bad();
+      const double re = pair ? value[0].get<double>() : value.get<double>();
+      const double im = pair ? value[1].get<double>() : 0.0;
       if (dtype.item_size() == 8)
-        store(std::complex<float>(value.get<float>(), 0));
+        store(std::complex<float>(static_cast<float>(re), static_cast<float>(im)));
       else
-        store(std::complex<double>(value.get<double>(), 0));
+        store(std::complex<double>(re, im));
       break;
+    }
     case DTypeKind::string: {
       if (!value.is_string()) throw bad();
       const auto s = value.get<std::string>();
@@ -62,7 +89,7 @@ std::vector<std::byte> fill_element(const DType& dtype, const nlohmann::json& va
   return out;
 }
 
-nlohmann::json fill_json(const DType& dtype, const std::byte* element) {
+nlohmann::json element_to_json(const DType& dtype, const std::byte* element) {
   std::byte native[16] = {};
   std::memcpy(native, element, std::min<std::size_t>(dtype.item_size(), sizeof native));
   if (dtype.byte_order() == ByteOrder::big && dtype.kind() != DTypeKind::string)
@@ -90,9 +117,15 @@ nlohmann::json fill_json(const DType& dtype, const std::byte* element) {
     case DTypeKind::float_:
       if (dtype.item_size() == 4) return load(float{});
       if (dtype.item_size() == 8) return load(double{});
-      return 0;
+      return half_to_double(load(std::uint16_t{}));
     case DTypeKind::complex:
-      return dtype.item_size() == 8 ? static_cast<double>(load(float{})) : load(double{});
+      if (dtype.item_size() == 8) {
+        const auto c = load(std::complex<float>{});
+        return nlohmann::json::array({c.real(), c.imag()});
+      } else {
+        const auto c = load(std::complex<double>{});
+        return nlohmann::json::array({c.real(), c.imag()});
+      }
     case DTypeKind::string: {
       std::string s(reinterpret_cast<const char*>(p), dtype.item_size());
       s.resize(std::min(s.find('\0'), s.size()));
