@@ -96,12 +96,8 @@ class Hdf5Attributes final : public Attributes {
   }
 
   void set(std::string_view name, const nlohmann::json& value) override {
-    context_->check_writable(path_);
-    const std::string n(name);
-    refuse_private(n, context_->name, path_);
-    Hdf5Lock lock;
-    remove_if_present(n);
-    set_json_marker(n, false);
+    Hdf5Lock lock;  // held from the removal to the write
+    const std::string n = replace(name);
     if (value.is_boolean())
       return write_scalar(n, DType::boolean(), std::int8_t{value.get<bool>()});
     if (value.is_number_unsigned() && value.get<std::uint64_t>() > INT64_MAX) {
@@ -128,12 +124,8 @@ class Hdf5Attributes final : public Attributes {
   }
 
   void set(std::string_view name, ArrayView value) override {
-    context_->check_writable(path_);
-    const std::string n(name);
-    refuse_private(n, context_->name, path_);
-    Hdf5Lock lock;
-    remove_if_present(n);
-    set_json_marker(n, false);
+    Hdf5Lock lock;  // held from the removal to the write
+    const std::string n = replace(name);
     const Array packed = Array::copy_of(value);
     std::vector<hsize_t> dims(packed.shape().begin(), packed.shape().end());
     Handle space = space_handle(
@@ -297,6 +289,18 @@ class Hdf5Attributes final : public Attributes {
                  fmt::format("cannot create attribute '{}'", name), context_->name, path_));
     check(H5Awrite(attr.get(), type.get(), pointers.data()),
           fmt::format("cannot write attribute '{}'", name), context_->name, path_);
+  }
+
+  // Before set() writes attribute `name`: checks it may be written and
+  // removes what it held, JSON marker included.
+  std::string replace(std::string_view name) {
+    context_->check_writable(path_);
+    const std::string n(name);
+    refuse_private(n, context_->name, path_);
+    Hdf5Lock lock;
+    remove_if_present(n);
+    set_json_marker(n, false);
+    return n;
   }
 
   void remove_if_present(const std::string& name) {
