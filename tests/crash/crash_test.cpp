@@ -471,8 +471,7 @@ struct CheckResult {
   std::string error;   // "stage message" when larder threw
   bool no_dataset = false;
   std::int64_t rows = -1, bad_rows = 0, zero_rows = 0, unreadable_rows = 0;
-  bool unreadable_full_chunk = false;  // not just the chunk of the unfinished block
-  std::string report;                  // everything it printed
+  std::string report;  // everything it printed
 };
 
 CheckResult run_check(const Options& o, const std::string& file, std::uint64_t key,
@@ -496,9 +495,6 @@ CheckResult run_check(const Options& o, const std::string& file, std::uint64_t k
     if (word == "badrows") in >> r.bad_rows;
     if (word == "zerorows") in >> r.zero_rows;
     if (word == "unreadablerows") in >> r.unreadable_rows;
-    if (word == "unreadable" && line.find("a full chunk") != std::string::npos) {
-      r.unreadable_full_chunk = true;
-    }
     if (word == "nodataset") r.no_dataset = true;
     if (word == "error") r.error = line.substr(6);
   }

@@ -1003,9 +1003,7 @@ class Hdf5Dataset final : public Dataset {
             "cannot write a chunk", context_->name, path_);
       cache_.erase(chunk_key(job.coords));
       if (written != nullptr) {
-        const auto r = index_entry(offset);
-        if (!r) throw Error(ErrorCode::io, "cannot locate a written chunk", context_->name, path_);
-        written->emplace_back(chunk_index(job.coords), *r);
+        written->emplace_back(chunk_index(job.coords), written_chunk(offset));
       }
     }
   }
@@ -1251,6 +1249,16 @@ class Hdf5Dataset final : public Dataset {
     if (address == HADDR_UNDEF) return ChunkRecord{};
     return ChunkRecord{address, size, mask};
   }
+  // Where the chunk just written at `offset` went.
+  ChunkRecord written_chunk(const std::vector<hsize_t>& offset) const {
+    const auto r = index_entry(offset);
+    if (!r || r->address == ChunkRecord::kNone) {
+      throw Error(ErrorCode::io,
+                  fmt::format("libhdf5 cannot locate the chunk it just wrote at row {}", offset[0]),
+                  context_->name, path_);
+    }
+    return *r;
+  }
   std::int64_t hdf5_rows() const {
     Handle space = space_handle(H5Dget_space(id_.get()));
     std::vector<hsize_t> dims(shape_.rank());
@@ -1324,12 +1332,8 @@ class Hdf5Dataset final : public Dataset {
         check(H5Dwrite_chunk(id_.get(), H5P_DEFAULT, r.mask, offset.data(), bytes.size(),
                              bytes.data()),
               "cannot restore a chunk", context_->name, path_);
-        const auto now = index_entry(offset);
-        if (!now || now->address == ChunkRecord::kNone) {
-          throw Error(ErrorCode::corrupt, "a restored chunk cannot be found", context_->name,
-                      path_);
-        }
-        journal_->write_records(i, std::span(&*now, 1));
+        const ChunkRecord now = written_chunk(offset);
+        journal_->write_records(i, std::span(&now, 1));
       }
     } catch (const Error&) {
       rebuild(records);
@@ -1527,9 +1531,7 @@ class Hdf5Dataset final : public Dataset {
       std::vector<std::int64_t> coords(shape_.rank(), 0);
       coords[0] = first_row / C + i;
       cache_.erase(chunk_key(coords));
-      const auto r = index_entry(offset);
-      if (!r) throw Error(ErrorCode::io, "cannot locate a written chunk", context_->name, path_);
-      out.push_back(*r);
+      out.push_back(written_chunk(offset));
     }
   }
 

@@ -257,10 +257,13 @@ void AppendJournal::remove(const Context& context, const std::string& path) {
 
 void AppendJournal::add_segment() {
   const std::size_t k = segments_.size();
-  if (k >= kMaxSegments) {
-    throw Error(ErrorCode::unsupported, "the append journal is full", context_->name, path_);
-  }
   const Segment& last = segments_.back();
+  if (k >= kMaxSegments) {
+    throw Error(ErrorCode::unsupported,
+                fmt::format("the append journal is full: {} segments hold {} chunk records",
+                            kMaxSegments, last.first + last.capacity),
+                context_->name, path_);
+  }
   const std::int64_t capacity = last.capacity * 2;
   // A segment of this number left by a killed writer may still be there,
   // perhaps unreadable: take the next free name.
@@ -310,7 +313,10 @@ void AppendJournal::read_slot(std::int64_t slot, std::span<std::byte> out) const
 void AppendJournal::write_slot(std::int64_t slot, std::uint64_t offset,
                                std::span<const std::byte> bytes) {
   if (offset + bytes.size() > slot_bytes_) {
-    throw Error(ErrorCode::invalid_argument, "rows past the end of a slot", context_->name, path_);
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("{} bytes at byte {} of a slot of {} bytes", bytes.size(), offset, slot_bytes_),
+        context_->name, path_);
   }
   pwrite_all(base_ + kHeaderBytes + static_cast<std::uint64_t>(slot) * slot_bytes_ + offset, bytes);
 }
