@@ -49,8 +49,18 @@ py::object to_python(const nlohmann::json& json) {
 }
 
 nlohmann::json to_json(py::handle object) {
+  // larder's JSON form of a complex number is [real, imag].
+  static const py::object complex_type = py::module_::import("builtins").attr("complex");
+  const py::cpp_function as_json([](py::handle value) -> py::object {
+    if (py::isinstance(value, complex_type))
+      return py::make_tuple(value.attr("real"), value.attr("imag"));
+    throw py::type_error("Object of type " +
+                         py::str(py::type::of(value).attr("__name__")).cast<std::string>() +
+                         " is not JSON serializable");
+  });
   return nlohmann::json::parse(
-      py::str(py::module_::import("json").attr("dumps")(object)).cast<std::string>());
+      py::str(py::module_::import("json").attr("dumps")(object, py::arg("default") = as_json))
+          .cast<std::string>());
 }
 
 void bind_codec(py::module_& m) {

@@ -79,12 +79,17 @@ py::object attribute_to_python(store::AttributeValue value) {
 }
 
 void set_attribute(Attributes& attrs, const std::string& name, py::handle value) {
+  // A Python complex is stored as numpy's complex128 scalar would be.
+  if (py::isinstance(value, py::module_::import("builtins").attr("complex"))) {
+    set_attribute(attrs, name, py::module_::import("numpy").attr("asarray")(value));
+    return;
+  }
   if (py::isinstance<py::array>(value) ||
       (py::hasattr(value, "dtype") && py::hasattr(value, "shape") &&
        !py::isinstance<py::str>(value))) {
     py::array array = py::array::ensure(value);
     if (array && array.dtype().kind() != 'U' && array.dtype().kind() != 'O') {
-      if (array.ndim() == 0) {  // numpy scalars become plain numbers
+      if (array.ndim() == 0 && array.dtype().kind() != 'c') {  // numpy scalars: plain numbers
         attrs.set(name, to_json(array.attr("item")()));
         return;
       }
@@ -197,13 +202,8 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
     options.codec.shuffle = codec::CodecSpec::parse("x:0:" + shuffle.cast<std::string>()).shuffle;
   }
   options.extendable = extendable;
-  if (!fill_value.is_none()) {
-    py::object item = np.attr("asarray")(fill_value).attr("item")();
-    // A complex fill value is [real, imag] in larder's JSON form.
-    if (py::isinstance(item, py::module_::import("builtins").attr("complex")))
-      item = py::make_tuple(item.attr("real"), item.attr("imag"));
-    options.fill_value = to_json(item);
-  }
+  if (!fill_value.is_none())
+    options.fill_value = to_json(np.attr("asarray")(fill_value).attr("item")());
   std::shared_ptr<Dataset> ds = group.create_dataset(path, options);
   if (!array.is_none() && options.shape.num_elements() > 0) write_python(*ds, Selection(), array);
   return ds;

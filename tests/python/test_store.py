@@ -359,3 +359,13 @@ def test_complex_fill_values_from_python(path):
         np.testing.assert_array_equal(a[...], np.full(3, 1 - 2j, dtype="c8"))
     with h5py.File(path, "r") as f:
         assert f["c"].fillvalue == 1 - 2j
+
+
+def test_complex_attributes_stay_complex(path):
+    with larder.open(path, "w") as s:
+        g = s.create_group("g")
+        g.attrs["z"] = np.complex64(1 + 2j)
+        g.attrs["w"] = 3 - 4j
+        assert g.attrs["z"] == 1 + 2j and g.attrs["w"] == 3 - 4j
+    with h5py.File(path, "r") as f:
+        assert f["g"].attrs["w"] == 3 - 4j and f["g"].attrs["z"].dtype == np.complex64
