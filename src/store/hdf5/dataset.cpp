@@ -373,12 +373,7 @@ class Hdf5Dataset final : public Dataset {
     const ArrayView block(rows.is_contiguous() ? rows.data() : packed.data(), dtype_.native(),
                           Shape(dims));
     if (block.num_elements() == 0) return;
-    bool journal;
-    {
-      Hdf5Lock lock;
-      journal = journaled();
-    }
-    if (journal) {
+    if (journaled_) {
       append_committed(block);
     } else if (chunked_direct()) {
       append_chunks(block);
@@ -527,7 +522,11 @@ class Hdf5Dataset final : public Dataset {
     }
     H5Eclear2(H5E_DEFAULT);
 
-    if (journaled()) open_journal();
+    // Appends go through a journal for chunked, extendable datasets of an
+    // on-disk file (not one an external link leads to).
+    journaled_ = chunked_direct() && extendable_ && AppendJournal::supported(context_) &&
+                 chunk_base().has_value();
+    if (journaled_) open_journal();
   }
 
   bool chunked_direct() const {
@@ -1192,12 +1191,6 @@ class Hdf5Dataset final : public Dataset {
   // the store is flushed or closed ("settled"), and until then the journal
   // says the file is not clean. See docs/formats/hdf5.md, "Appends".
 
-  // Appends go through a journal for chunked, extendable datasets of an
-  // on-disk file (not one an external link leads to). The caller holds the lock.
-  bool journaled() {
-    return chunked_direct() && extendable_ && AppendJournal::supported(context_) &&
-           chunk_base().has_value();
-  }
   // The file offset of a chunk a record points to (records keep libhdf5's
   // chunk addresses, which do not count a user block).
   std::uint64_t file_offset(const ChunkRecord& r) { return r.address + chunk_base().value_or(0); }
@@ -1725,6 +1718,7 @@ class Hdf5Dataset final : public Dataset {
   std::optional<std::optional<std::uint64_t>> chunk_base_;  // once known, see chunk_base()
   std::unordered_map<std::int64_t, Location> locations_;    // by chunk_key, see locate()
   // Append state (see "crash-safe appends").
+  bool journaled_ = false;  // appends commit through journal_ (set on open)
   std::unique_ptr<AppendJournal> journal_;
   bool active_ = false;  // the tail block is the truth for the unfinished block
   bool dirty_ = false;   // the journal's last commit is not clean
