@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "../element_json.h"
+#include "../file_io.h"
 #include "driver.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
@@ -148,15 +149,7 @@ struct ArrayState {
   }
 
   void write_at(const std::byte* data, std::uint64_t size, std::uint64_t offset) {
-    while (size > 0) {
-      const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0)
-        fail(ErrorCode::io, fmt::format("cannot write {}: {}", bin.string(), errno_text()));
-      data += n;
-      size -= static_cast<std::uint64_t>(n);
-      offset += static_cast<std::uint64_t>(n);
-    }
+    store::write_at(fd, {data, size}, offset, bin.string(), path);
   }
 
   // An extendable array's file grows geometrically (n appends cost at most
