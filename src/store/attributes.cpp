@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "element_json.h"
+#include "larder/store/element_json.h"
 
 namespace larder::store {
 namespace {

@@ -1,4 +1,4 @@
-#include "element_json.h"
+#include "larder/store/element_json.h"
 
 #include <fmt/format.h>
 

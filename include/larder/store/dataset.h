@@ -43,6 +43,13 @@ struct StorageInfo {
   std::string filters;              // "blosc-lz4:5:byte", "shuffle+deflate(4)", "" for none
 };
 
+// The sequences of a variable-length dataset, back to back: sequence i is
+// values[offsets[i]:offsets[i+1]] along axis 0.
+struct Sequences {
+  Array values = Array::empty(DType::uint8(), Shape{0});  // (offsets.back(), *item shape)
+  std::vector<std::int64_t> offsets;                      // one more than the sequences, first 0
+};
+
 class Dataset : public Node {
  public:
   NodeKind kind() const final { return NodeKind::dataset; }
@@ -70,6 +77,16 @@ class Dataset : public Node {
   virtual std::vector<std::string> read_strings(const Selection& selection) = 0;
   virtual void write_strings(const Selection& selection,
                              const std::vector<std::string>& values) = 0;
+
+  // Variable-length datasets (an HDF5 vlen of numbers, as h5py's vlen_dtype
+  // and PyTables' VLArray write) hold a sequence of items per element:
+  // dtype() is the items' type and this the shape of one item ({} for
+  // numbers); nullopt for every other dataset. read() and write() refuse
+  // them with Error(type_mismatch); read_sequences reads them.
+  virtual std::optional<Shape> sequence_item_shape() const { return std::nullopt; }
+  // The sequences at `rows` of a 1-D variable-length dataset, in the order
+  // given, repeats allowed; Error(type_mismatch) for other datasets.
+  virtual Sequences read_sequences(std::span<const std::int64_t> rows);
 
   Array read() { return read(Selection()); }
   std::int64_t rows() const { return shape().rank() == 0 ? 1 : shape()[0]; }

@@ -23,13 +23,13 @@
 #include <unordered_map>
 
 #include "../chunk_plan.h"
-#include "../element_json.h"
 #include "../file_io.h"
 #include "driver.h"
 #include "journal.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
 #include "larder/core/parallel.h"
+#include "larder/store/element_json.h"
 #include "pipeline.h"
 #include "types.h"
 
@@ -409,6 +409,83 @@ class Hdf5Dataset final : public Dataset {
     check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
   }
 
+  std::optional<Shape> sequence_item_shape() const override { return item_shape_; }
+
+  Sequences read_sequences(std::span<const std::int64_t> rows) override {
+    context_->check_open(path_);
+    if (!item_shape_) return Dataset::read_sequences(rows);
+    if (shape_.rank() != 1) {
+      throw Error(ErrorCode::unsupported,
+                  fmt::format("variable-length dataset of shape {}: larder reads 1-D ones",
+                              shape_.to_string()),
+                  context_->name, path_);
+    }
+    for (const std::int64_t row : rows) {
+      if (row < 0 || row >= shape_[0]) {
+        throw Error(ErrorCode::out_of_range,
+                    fmt::format("row {} is out of range for {} sequences", row, shape_[0]),
+                    context_->name, path_);
+      }
+    }
+    std::vector<std::int64_t> unique(rows.begin(), rows.end());
+    std::sort(unique.begin(), unique.end());
+    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+
+    // The unique rows' items, back to back, read in blocks of rows.
+    const std::size_t item_bytes =
+        static_cast<std::size_t>(item_shape_->num_elements()) * dtype_.item_size();
+    std::vector<std::int64_t> starts{0};  // in items, per unique row (+1)
+    std::vector<std::byte> items;
+    constexpr std::size_t kBlock = 1 << 16;
+    for (std::size_t first = 0; first < unique.size(); first += kBlock) {
+      const std::span<const std::int64_t> block(unique.data() + first,
+                                                std::min(kBlock, unique.size() - first));
+      std::vector<hvl_t> sequences(block.size());
+      Hdf5Lock lock;
+      Handle file_space = space_handle(H5Dget_space(id_.get()));
+      if (block.back() - block.front() + 1 == static_cast<std::int64_t>(block.size())) {
+        const hsize_t start = static_cast<hsize_t>(block.front()), count = block.size();
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+      } else {
+        const auto coords = to_hsize(block);
+        H5Sselect_elements(file_space.get(), H5S_SELECT_SET, coords.size(), coords.data());
+      }
+      const hsize_t count = block.size();
+      Handle memory_space = space_handle(H5Screate_simple(1, &count, nullptr));
+      check(H5Dread(id_.get(), memory_type_.get(), memory_space.get(), file_space.get(),
+                    H5P_DEFAULT, sequences.data()),
+            "cannot read variable-length sequences", context_->name, path_);
+      for (const hvl_t& sequence : sequences) {
+        const auto* p = static_cast<const std::byte*>(sequence.p);
+        if (sequence.len > 0) items.insert(items.end(), p, p + sequence.len * item_bytes);
+        starts.push_back(starts.back() + static_cast<std::int64_t>(sequence.len));
+      }
+      H5Dvlen_reclaim(memory_type_.get(), memory_space.get(), H5P_DEFAULT, sequences.data());
+    }
+
+    // The rows asked for, in their order.
+    Sequences out;
+    out.offsets.reserve(rows.size() + 1);
+    out.offsets.push_back(0);
+    std::vector<std::size_t> at(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      at[i] = static_cast<std::size_t>(std::lower_bound(unique.begin(), unique.end(), rows[i]) -
+                                       unique.begin());
+      out.offsets.push_back(out.offsets.back() + starts[at[i] + 1] - starts[at[i]]);
+    }
+    std::vector<std::int64_t> dims{out.offsets.back()};
+    dims.insert(dims.end(), item_shape_->begin(), item_shape_->end());
+    out.values = Array::empty(dtype_.native(), Shape(std::move(dims)));
+    std::byte* to = out.values.data();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto begin = static_cast<std::size_t>(starts[at[i]]) * item_bytes;
+      const auto size = static_cast<std::size_t>(starts[at[i] + 1] - starts[at[i]]) * item_bytes;
+      if (size > 0) std::memcpy(to, items.data() + begin, size);
+      to += size;
+    }
+    return out;
+  }
+
   std::vector<std::string> read_strings(const Selection& selection) override {
     context_->check_open(path_);
     if (dtype_.kind() != DTypeKind::string && dtype_.kind() != DTypeKind::vstring) {
@@ -488,9 +565,12 @@ class Hdf5Dataset final : public Dataset {
 
   void load_metadata() {
     Handle type = type_handle(H5Dget_type(id_.get()));
-    dtype_ = dtype_of(type.get(), context_->name, path_);
-    memory_type_ = dtype_.kind() == DTypeKind::vstring ? type_handle(H5Tcopy(type.get()))
-                                                       : memory_type_for(dtype_);
+    if (H5Tget_class(type.get()) == H5T_VLEN) {
+      load_sequence_type(type.get());
+    } else {
+      dtype_ = dtype_of(type.get(), context_->name, path_);
+      memory_type_ = memory_type_for(dtype_);
+    }
     if (dtype_.kind() == DTypeKind::vstring) {
       memory_type_ = type_handle(H5Tcopy(H5T_C_S1));
       H5Tset_size(memory_type_.get(), H5T_VARIABLE);
@@ -515,7 +595,8 @@ class Hdf5Dataset final : public Dataset {
 
     fill_.assign(std::max<std::size_t>(dtype_.item_size(), 1), std::byte{0});
     H5D_fill_value_t defined;
-    if (dtype_.is_fixed_size() && H5Pfill_value_defined(dcpl.get(), &defined) >= 0 &&
+    if (dtype_.is_fixed_size() && !item_shape_ &&
+        H5Pfill_value_defined(dcpl.get(), &defined) >= 0 &&
         defined == H5D_FILL_VALUE_USER_DEFINED) {
       Handle file_type = type_for(dtype_);
       H5Pget_fill_value(dcpl.get(), file_type.get(), fill_.data());
@@ -529,12 +610,41 @@ class Hdf5Dataset final : public Dataset {
     if (journaled_) open_journal();
   }
 
+  // A variable-length type: the sequences' items are dtype_, each of shape
+  // item_shape_ (an HDF5 array type, as PyTables writes for shaped atoms).
+  void load_sequence_type(hid_t type) {
+    Handle item = type_handle(H5Tget_super(type));
+    Shape item_shape;
+    Handle element = type_handle(H5Tcopy(item.get()));
+    if (H5Tget_class(item.get()) == H5T_ARRAY) {
+      const int rank = H5Tget_array_ndims(item.get());
+      std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+      H5Tget_array_dims2(item.get(), dims.data());
+      item_shape = Shape(std::vector<std::int64_t>(dims.begin(), dims.end()));
+      element = type_handle(H5Tget_super(item.get()));
+    }
+    dtype_ = dtype_of(element.get(), context_->name, path_);
+    if (!dtype_.is_fixed_size()) {
+      throw Error(ErrorCode::unsupported,
+                  "variable-length sequences of variable-length strings are not read",
+                  context_->name, path_);
+    }
+    Handle memory_item = memory_type_for(dtype_);
+    if (item_shape.rank() > 0) {
+      const auto dims = to_hsize(item_shape.dims());
+      memory_item = type_handle(
+          H5Tarray_create2(memory_item.get(), static_cast<unsigned>(dims.size()), dims.data()));
+    }
+    memory_type_ = type_handle(H5Tvlen_create(memory_item.get()));
+    item_shape_ = std::move(item_shape);
+  }
+
   bool chunked_direct() const {
-    return layout_ == H5D_CHUNKED && pipeline_.direct() && dtype_.is_fixed_size();
+    return layout_ == H5D_CHUNKED && pipeline_.direct() && dtype_.is_fixed_size() && !item_shape_;
   }
   bool contiguous_direct() const {
     return layout_ == H5D_CONTIGUOUS && pipeline_.empty() && dtype_.is_fixed_size() &&
-           !context_->options.in_memory;
+           !item_shape_ && !context_->options.in_memory;
   }
   std::int64_t block_rows() const { return chunks_.empty() ? 1 : chunks_[0]; }
   std::int64_t chunk_elements() const {
@@ -553,6 +663,13 @@ class Hdf5Dataset final : public Dataset {
   }
 
   void require_fixed_size(std::string_view what) const {
+    if (item_shape_) {
+      throw Error(ErrorCode::type_mismatch,
+                  fmt::format("{} on a dataset of variable-length sequences of {}: open it as "
+                              "ragged records (read_sequences)",
+                              what, dtype_.name()),
+                  context_->name, path_);
+    }
     if (!dtype_.is_fixed_size()) {
       throw Error(ErrorCode::type_mismatch,
                   fmt::format("{} on a dataset of variable-length strings: use {}_strings", what,
@@ -1704,6 +1821,7 @@ class Hdf5Dataset final : public Dataset {
   std::unique_ptr<Attributes> attrs_;
   DType dtype_ = DType::uint8();
   Handle memory_type_;
+  std::optional<Shape> item_shape_;  // variable-length sequences: one item's shape
   Shape shape_;
   std::vector<hsize_t> max_;
   std::vector<std::int64_t> chunks_;

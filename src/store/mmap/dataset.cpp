@@ -19,11 +19,11 @@
 #include <optional>
 #include <type_traits>
 
-#include "../element_json.h"
 #include "../file_io.h"
 #include "driver.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
+#include "larder/store/element_json.h"
 #include "sha256.h"
 #include "sidecar.h"
 

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <limits>
 
-#include "../element_json.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
+#include "larder/store/element_json.h"
 
 namespace larder::store::mmap {
 namespace {
