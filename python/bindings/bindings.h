@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "larder/codec/codec_spec.h"
 #include "larder/core/array.h"
+#include "larder/store/group.h"
 
 namespace larder::python {
 
@@ -18,6 +20,7 @@ void bind_errors(py::module_& m);
 void bind_array(py::module_& m);
 void bind_codec(py::module_& m);
 void bind_store(py::module_& m);
+void bind_ragged(py::module_& m);
 
 // A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
 py::array to_numpy(Array array);
@@ -30,6 +33,18 @@ Array from_numpy(py::handle object);
 // A numpy dtype for a larder DType, and back.
 py::dtype to_numpy_dtype(const DType& dtype);
 DType from_numpy_dtype(const py::dtype& dtype);
+
+// A codec from Python: None ("none"), an id or "id:level:shuffle" string, or
+// a spec dict; level and shuffle (None: as given) override.
+codec::CodecSpec codec_from(py::object codec, py::object level, py::object shuffle);
+
+// What store[path] gives: a Ragged where ragged records are, else the
+// Group or Dataset.
+py::object open_member(store::Group& group, const std::string& path);
+// A new larder.Ragged (see Group.create_ragged).
+py::object create_ragged(store::Group& group, const std::string& path, py::object dtype,
+                         py::object inner_shape, bool shaped, py::object codec, py::object level,
+                         py::object chunk_items);
 
 py::object to_python(const nlohmann::json& json);
 nlohmann::json to_json(py::handle object);

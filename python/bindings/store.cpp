@@ -192,26 +192,13 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
     throw Error(ErrorCode::invalid_argument, "create_array needs shape= or data=");
   }
   if (!chunks.is_none()) options.chunks = chunks.cast<std::vector<std::int64_t>>();
-  if (!codec.is_none()) {
-    options.codec = py::isinstance<py::str>(codec)
-                        ? codec::CodecSpec::parse(codec.cast<std::string>())
-                        : codec::CodecSpec::from_json(to_json(codec));
-  }
-  if (!level.is_none()) options.codec.level = level.cast<int>();
-  if (!shuffle.is_none()) {
-    options.codec.shuffle = codec::CodecSpec::parse("x:0:" + shuffle.cast<std::string>()).shuffle;
-  }
+  options.codec = codec_from(codec, level, shuffle);
   options.extendable = extendable;
   if (!fill_value.is_none())
     options.fill_value = to_json(np.attr("asarray")(fill_value).attr("item")());
   std::shared_ptr<Dataset> ds = group.create_dataset(path, options);
   if (!array.is_none() && options.shape.num_elements() > 0) write_python(*ds, Selection(), array);
   return ds;
-}
-
-py::object wrap(std::shared_ptr<Node> node) {
-  if (node->kind() == NodeKind::group) return py::cast(std::static_pointer_cast<Group>(node));
-  return py::cast(std::static_pointer_cast<Dataset>(node));
 }
 
 // "name  Dataset (1000, 16) float32 chunks=(4096, 16) blosc-lz4:5:byte" lines.
@@ -236,9 +223,13 @@ std::string tree_text(Group& group) {
   return out;
 }
 
+constexpr const char* kCreateRaggedDoc =
+    R"(Creates ragged records: jagged ones of shape (n, *inner_shape), or shaped
+ones of any shape (shaped=True); values compressed with `codec`.)";
+
 template <class Class>
 void bind_group_api(Class& cls) {
-  cls.def("__getitem__", [](Group& g, const std::string& path) { return wrap(g.open(path)); })
+  cls.def("__getitem__", [](Group& g, const std::string& path) { return open_member(g, path); })
       .def("__contains__", [](Group& g, const std::string& path) { return g.contains(path); })
       .def("__delitem__", [](Group& g, const std::string& path) { g.remove(path); })
       .def("__iter__",
@@ -260,7 +251,7 @@ void bind_group_api(Class& cls) {
            [](Group& g) {
              py::list items;
              for (const auto& m : g.members())
-               items.append(py::make_tuple(m.name, wrap(g.open(m.name))));
+               items.append(py::make_tuple(m.name, open_member(g, m.name)));
              return items;
            })
       .def("create_group", &Group::create_group, py::arg("path"))
@@ -271,6 +262,10 @@ void bind_group_api(Class& cls) {
            py::arg("extendable") = false, py::arg("data") = py::none(),
            py::arg("fill_value") = py::none(), py::arg("shuffle") = py::none(),
            "Creates a dataset; codec is an id ('blosc-lz4'), 'id:level' or a spec dict.")
+      .def("create_ragged", &create_ragged, py::arg("path"), py::arg("dtype") = py::none(),
+           py::arg("inner_shape") = py::none(), py::arg("shaped") = false,
+           py::arg("codec") = py::none(), py::arg("level") = py::none(),
+           py::arg("chunk_items") = py::none(), kCreateRaggedDoc)
       .def("visit",
            [](Group& g, py::function f) {
              g.visit([&](const std::string& path, NodeKind) { f(path); });
@@ -286,6 +281,19 @@ void bind_group_api(Class& cls) {
 }
 
 }  // namespace
+
+codec::CodecSpec codec_from(py::object codec, py::object level, py::object shuffle) {
+  codec::CodecSpec spec;
+  if (!codec.is_none()) {
+    spec = py::isinstance<py::str>(codec) ? codec::CodecSpec::parse(codec.cast<std::string>())
+                                          : codec::CodecSpec::from_json(to_json(codec));
+  }
+  if (!level.is_none()) spec.level = level.cast<int>();
+  if (!shuffle.is_none()) {
+    spec.shuffle = codec::CodecSpec::parse("x:0:" + shuffle.cast<std::string>()).shuffle;
+  }
+  return spec;
+}
 
 void bind_store(py::module_& m) {
   py::class_<Attributes>(m, "Attributes", "A node's attributes, dict-like.")
@@ -424,7 +432,7 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
                           R"(An open store. Use larder.open(path, mode) as a context manager.)");
   store
       .def("__getitem__",
-           [](Store& s, const std::string& path) { return wrap(s.root()->open(path)); })
+           [](Store& s, const std::string& path) { return open_member(*s.root(), path); })
       .def("__contains__",
            [](Store& s, const std::string& path) { return s.root()->contains(path); })
       .def("__delitem__", [](Store& s, const std::string& path) { s.root()->remove(path); })
@@ -463,6 +471,16 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
           py::arg("level") = py::none(), py::arg("extendable") = false,
           py::arg("data") = py::none(), py::arg("fill_value") = py::none(),
           py::arg("shuffle") = py::none())
+      .def(
+          "create_ragged",
+          [](Store& s, const std::string& path, py::object dtype, py::object inner_shape,
+             bool shaped, py::object codec, py::object level, py::object chunk_items) {
+            return create_ragged(*s.root(), path, dtype, inner_shape, shaped, codec, level,
+                                 chunk_items);
+          },
+          py::arg("path"), py::arg("dtype") = py::none(), py::arg("inner_shape") = py::none(),
+          py::arg("shaped") = false, py::arg("codec") = py::none(), py::arg("level") = py::none(),
+          py::arg("chunk_items") = py::none(), kCreateRaggedDoc)
       .def("tree", [](Store& s) { return tree_text(*s.root()); })
       .def("visit",
            [](Store& s, py::function f) {

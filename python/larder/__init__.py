@@ -12,6 +12,8 @@ from ._larder import (
     Codec,
     Dataset,
     Group,
+    Ragged,
+    Records,
     Store,
     __version__,
     codecs,
@@ -31,6 +33,15 @@ from .errors import (
 
 IOError = errors.IOError  # noqa: A001 - larder.IOError
 
+
+def _iterate_records(ragged, block=4096):
+    """Every record in order, read a block of records at a time."""
+    for start in range(0, len(ragged), block):
+        yield from ragged.read(start, min(start + block, len(ragged)))
+
+
+Ragged.__iter__ = _iterate_records
+
 # larder.open and larder.IOError are left out of __all__ so that
 # `from larder import *` never shadows the builtins of the same name.
 
@@ -40,6 +51,8 @@ __all__ = [
     "Codec",
     "Dataset",
     "Group",
+    "Ragged",
+    "Records",
     "Store",
     "CorruptError",
     "Error",

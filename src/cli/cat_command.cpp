@@ -1,5 +1,5 @@
 // `larder cat FILE:PATH` — print a dataset (or a slice of it) as text, CSV
-// or a .npy file on stdout.
+// or a .npy file on stdout; ragged records one per line.
 #include <fmt/format.h>
 
 #include <complex>
@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "larder/core/error.h"
+#include "larder/ragged/ragged.h"
 #include "larder/store/store.h"
 #include "location.h"
 
@@ -55,6 +56,56 @@ std::string element_text(const DType& dtype, const std::byte* p) {
   return "";
 }
 
+// An array as nested lists: "[[1, 2], [3, 4]]".
+std::string nested_text(ArrayView a, std::size_t axis, const std::byte*& p) {
+  if (axis == a.rank()) {
+    std::string out = element_text(a.dtype(), p);
+    p += a.dtype().item_size();
+    return out;
+  }
+  std::string out = "[";
+  for (std::int64_t i = 0; i < a.shape()[axis]; ++i) {
+    if (i > 0) out += ", ";
+    out += nested_text(a, axis + 1, p);
+  }
+  return out + "]";
+}
+
+// Records chosen by a one-axis selection ("5", "10:20", "[3, 1, 3]"), a
+// line each: text as nested lists, CSV as flat values.
+void print_records(ragged::Ragged& r, const Selection& selection, const std::string& format) {
+  if (format == "npy") {
+    throw Error(ErrorCode::unsupported,
+                "ragged records have no .npy form; use --format text or csv", r.file(), r.path());
+  }
+  std::vector<ResolvedAxis> axes;
+  try {
+    axes = selection.resolve(Shape{r.size()});
+  } catch (const Error& e) {
+    throw e.at(r.file(), r.path());
+  }
+  std::vector<std::int64_t> rows;
+  for (std::int64_t k = 0; k < axes[0].count; ++k)
+    rows.push_back(axes[0].source_index(k));
+  constexpr std::size_t kBlock = 4096;  // records read at a time
+  for (std::size_t first = 0; first < rows.size(); first += kBlock) {
+    const auto block = std::span(rows).subspan(first, std::min(kBlock, rows.size() - first));
+    const ragged::Records records = r.gather(block);
+    for (std::int64_t i = 0; i < records.size(); ++i) {
+      const ArrayView record = records[i];
+      const std::byte* p = record.data();
+      if (format == "csv") {
+        std::string line;
+        for (std::int64_t k = 0; k < record.num_elements(); ++k, p += record.dtype().item_size())
+          line += (k > 0 ? "," : "") + element_text(record.dtype(), p);
+        fmt::print("{}\n", line);
+      } else {
+        fmt::print("{}\n", nested_text(record, 0, p));
+      }
+    }
+  }
+}
+
 void write_npy(const Array& a) {
   std::string shape;
   for (std::int64_t d : a.shape())
@@ -87,8 +138,12 @@ void add_cat_command(CLI::App& app) {
   cmd->callback([where, slice, format] {
     const Location loc = parse_location(*where);
     auto st = store::Store::open(loc.file, "r");
-    auto ds = st->root()->open_dataset(loc.path);
     const Selection selection = Selection::parse(*slice);
+    if (ragged::Ragged::is_ragged(*st->root(), loc.path)) {
+      print_records(*ragged::Ragged::open(*st->root(), loc.path), selection, *format);
+      return;
+    }
+    auto ds = st->root()->open_dataset(loc.path);
     if (!ds->dtype().is_fixed_size()) {
       if (*format == "npy") {
         throw Error(ErrorCode::unsupported,

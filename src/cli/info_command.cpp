@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "larder/ragged/ragged.h"
 #include "larder/store/store.h"
 #include "location.h"
 
@@ -19,6 +20,31 @@ std::uintmax_t bytes_on_disk(const std::filesystem::path& path) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(path))
     if (entry.is_regular_file()) total += entry.file_size();
   return total;
+}
+
+nlohmann::json describe(ragged::Ragged& r) {
+  const auto info = r.storage_info();
+  const auto codec = r.codec();
+  return {{"kind", "ragged"},
+          {"records", r.size()},
+          {"dtype", r.dtype().numpy_str()},
+          {"record_shape", r.record_shape()},
+          {"format", r.format()},
+          {"filters", info.filters},
+          {"codec", codec ? codec->to_json() : nlohmann::json(nullptr)},
+          {"logical_bytes", info.logical_bytes},
+          {"stored_bytes", info.stored_bytes}};
+}
+
+// "12 B -> 350 B (0.03x)"
+std::string sizes_text(const store::StorageInfo& info) {
+  std::string out = fmt::format("{} -> {}", human_bytes(static_cast<double>(info.logical_bytes)),
+                                human_bytes(static_cast<double>(info.stored_bytes)));
+  if (info.stored_bytes > 0) {
+    out += fmt::format(" ({:.2f}x)", static_cast<double>(info.logical_bytes) /
+                                         static_cast<double>(info.stored_bytes));
+  }
+  return out;
 }
 
 nlohmann::json describe(store::Dataset& ds) {
@@ -67,18 +93,38 @@ void print_info(const std::string& file, const std::string& path, bool json, boo
   const Location where{file, path};
   auto st = store::Store::open(where.file, "r");
   auto top = st->root()->open(where.path);
-  std::vector<std::pair<std::string, std::shared_ptr<store::Node>>> nodes{{top->path(), top}};
-  if (top->kind() == store::NodeKind::group) {
+  // Each node with its ragged view, where it holds ragged records (whose
+  // own members are not listed).
+  struct Entry {
+    std::string path;
+    std::shared_ptr<store::Node> node;
+    std::unique_ptr<ragged::Ragged> records;
+  };
+  std::vector<Entry> nodes;
+  nodes.push_back({top->path(), top,
+                   ragged::Ragged::is_ragged(*st->root(), where.path)
+                       ? ragged::Ragged::open(*st->root(), where.path)
+                       : nullptr});
+  if (top->kind() == store::NodeKind::group && !nodes[0].records) {
     auto group = std::static_pointer_cast<store::Group>(top);
-    group->visit(
-        [&](const std::string& p, store::NodeKind) { nodes.emplace_back(p, group->open(p)); });
+    std::string skip;  // the ragged group being passed over
+    group->visit([&](const std::string& p, store::NodeKind) {
+      if (!skip.empty() && p.starts_with(skip)) return;
+      Entry entry{p, group->open(p), nullptr};
+      if (ragged::Ragged::is_ragged(*group, p)) {
+        entry.records = ragged::Ragged::open(*group, p);
+        if (entry.node->kind() == store::NodeKind::group) skip = p + "/";
+      }
+      nodes.push_back(std::move(entry));
+    });
   }
   std::uint64_t logical = 0, stored = 0;
   if (json) {
     nlohmann::json out{
         {"file", where.file}, {"driver", st->driver()}, {"nodes", nlohmann::json::array()}};
-    for (auto& [p, node] : nodes) {
-      nlohmann::json d = node->kind() == store::NodeKind::dataset
+    for (auto& [p, node, records] : nodes) {
+      nlohmann::json d = records ? describe(*records)
+                         : node->kind() == store::NodeKind::dataset
                              ? describe(static_cast<store::Dataset&>(*node))
                              : nlohmann::json{{"kind", "group"}};
       d["path"] = node->path();
@@ -93,12 +139,19 @@ void print_info(const std::string& file, const std::string& path, bool json, boo
   }
   fmt::print("{} ({}, {} on disk)\n", where.file, st->driver(),
              human_bytes(static_cast<double>(bytes_on_disk(where.file))));
-  for (auto& [p, node] : nodes) {
+  for (auto& [p, node, records] : nodes) {
     const std::size_t depth =
         node == top ? 0 : static_cast<std::size_t>(std::count(p.begin(), p.end(), '/')) + 1;
     const std::string indent(2 * depth, ' ');
     const std::string name = node == top ? node->path() : node->name();
-    if (node->kind() == store::NodeKind::group) {
+    if (records) {
+      const auto info = records->storage_info();
+      logical += info.logical_bytes;
+      stored += info.stored_bytes;
+      fmt::print("{}{:<16} ragged, {} records of {} {} {}  {}\n", indent, name, records->size(),
+                 records->dtype().name(), records->record_shape(),
+                 info.filters.empty() ? "uncompressed" : info.filters, sizes_text(info));
+    } else if (node->kind() == store::NodeKind::group) {
       fmt::print("{}{}{}\n", indent, name, name.ends_with('/') ? "" : "/");
     } else {
       auto& ds = static_cast<store::Dataset&>(*node);
@@ -109,13 +162,7 @@ void print_info(const std::string& file, const std::string& path, bool json, boo
                                      ds.dtype().name());
       if (!ds.chunks().empty()) line += fmt::format(" chunks=({})", fmt::join(ds.chunks(), ", "));
       line += fmt::format(" {}", info.filters.empty() ? "uncompressed" : info.filters);
-      line += fmt::format("  {} -> {}", human_bytes(static_cast<double>(info.logical_bytes)),
-                          human_bytes(static_cast<double>(info.stored_bytes)));
-      if (info.stored_bytes > 0) {
-        line += fmt::format(" ({:.2f}x)", static_cast<double>(info.logical_bytes) /
-                                              static_cast<double>(info.stored_bytes));
-      }
-      fmt::print("{}\n", line);
+      fmt::print("{}  {}\n", line, sizes_text(info));
     }
     if (attrs) print_attrs(node->attrs(), 2 * depth + 4);
   }

@@ -20,6 +20,15 @@ bool is_larder_ragged(store::Node& node) {
 
 }  // namespace
 
+std::string Ragged::record_shape() const {
+  if (shaped_) return "any";
+  std::string out = "(n,";
+  for (const std::int64_t d : inner_shape_)
+    out += fmt::format(" {},", d);
+  if (inner_shape_.rank() > 0) out.pop_back();
+  return out + ")";
+}
+
 ArrayView Records::operator[](std::int64_t i) const {
   const auto at = static_cast<std::size_t>(i);
   const std::int64_t begin = offsets.at(at), end = offsets.at(at + 1);
@@ -175,8 +184,8 @@ void Ragged::append(ArrayView record) {
   const std::int64_t length = record.rank() == 0 ? 1 : record.shape()[0];
   if (record.rank() != inner_shape_.rank() + 1) {
     throw Error(ErrorCode::invalid_argument,
-                fmt::format("a record of shape {} for records of shape (n, {})",
-                            record.shape().to_string(), inner_shape_.to_string()),
+                fmt::format("a record of shape {} for records of shape {}",
+                            record.shape().to_string(), record_shape()),
                 file_, path_);
   }
   extend(record, std::span<const std::int64_t>(&length, 1));
@@ -212,8 +221,8 @@ void Ragged::extend(ArrayView values, std::span<const std::int64_t> lengths) {
   }
   if (values.rank() != inner_shape_.rank() + 1 || values.shape().without_first() != inner_shape_) {
     throw Error(ErrorCode::invalid_argument,
-                fmt::format("values of shape {} for records of shape (n, {})",
-                            values.shape().to_string(), inner_shape_.to_string()),
+                fmt::format("values of shape {} for records of shape {}",
+                            values.shape().to_string(), record_shape()),
                 file_, path_);
   }
   std::int64_t total = 0;

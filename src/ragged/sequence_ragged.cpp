@@ -30,6 +30,11 @@ class SequenceRagged final : public Ragged {
   std::optional<codec::CodecSpec> codec() const override { return dataset_->codec(); }
   store::Node& node() override { return *dataset_; }
   std::int64_t size() const override { return dataset_->rows(); }
+  store::StorageInfo storage_info() const override {
+    store::StorageInfo info = dataset_->storage_info();
+    info.layout = "ragged (HDF5 variable-length)";
+    return info;
+  }
 
  protected:
   std::vector<std::int64_t> read_lengths(std::int64_t begin, std::int64_t end) override {

@@ -71,6 +71,22 @@ class StoredRagged final : public Ragged {
   std::optional<codec::CodecSpec> codec() const override { return parts_.values->codec(); }
   store::Node& node() override { return *parts_.node; }
   std::int64_t size() const override { return size_; }
+  store::StorageInfo storage_info() const override {
+    store::StorageInfo info = parts_.values->storage_info();
+    info.layout = "ragged";
+    for (const auto* part : {parts_.offsets.get(), parts_.shapes.get()}) {
+      if (part == nullptr) continue;
+      const store::StorageInfo more = part->storage_info();
+      info.logical_bytes += more.logical_bytes;
+      info.stored_bytes += more.stored_bytes;
+    }
+    if (parts_.shape_records) {
+      const store::StorageInfo more = parts_.shape_records->storage_info();
+      info.logical_bytes += more.logical_bytes;
+      info.stored_bytes += more.stored_bytes;
+    }
+    return info;
+  }
 
  protected:
   std::vector<std::int64_t> read_lengths(std::int64_t begin, std::int64_t end) override {

@@ -83,6 +83,9 @@ class Ragged {
   DType dtype() const { return dtype_; }
   bool shaped() const { return shaped_; }
   const Shape& inner_shape() const { return inner_shape_; }
+  // A record's shape as text: "(n, 3)" for jagged records of inner shape
+  // (3,), "(n,)" for jagged numbers, "any" for shaped records.
+  std::string record_shape() const;
   // "larder", "hdf5-vlen" or "memmpy".
   virtual std::string_view format() const = 0;
   virtual bool writable() const = 0;
@@ -93,6 +96,9 @@ class Ragged {
   store::Attributes& attrs() { return node().attrs(); }
 
   virtual std::int64_t size() const = 0;
+  // Bytes of values (and offsets and shapes) in memory and on disk; the
+  // layout is "ragged" and the filters those of the values.
+  virtual store::StorageInfo storage_info() const = 0;
   // Items per record for records [begin, end): first-axis lengths of jagged
   // records, element counts of shaped ones.
   std::vector<std::int64_t> lengths(std::int64_t begin, std::int64_t end);
