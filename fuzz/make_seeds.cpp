@@ -2,6 +2,7 @@
 // for the decoders, real encodings of a few buffers; for the parsers, a few
 // valid texts. Usage: fuzz_make_seeds <dir>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -79,5 +80,19 @@ int main(int argc, char** argv) {
        R"({"format":"larder-mmap","version":1,"kind":"array","dtype":"|S4","shape":[],)"
        R"("length":1,"extendable":false,"fill_value":"ab","checksum":{"algorithm":"xxh3-64",)"
        R"("block_bytes":4194304,"blocks":["0000000000000000"]}})"});
+  // Ragged offsets: the starting record, the values' length, the offsets.
+  const auto offsets_seed = [](std::uint8_t first, std::int64_t items,
+                               std::vector<std::int64_t> offsets) {
+    std::vector<std::uint8_t> bytes{first};
+    bytes.resize(9 + offsets.size() * 8);
+    std::memcpy(bytes.data() + 1, &items, 8);
+    std::memcpy(bytes.data() + 9, offsets.data(), offsets.size() * 8);
+    return bytes;
+  };
+  int k = 0;
+  for (const auto& seed : {offsets_seed(0, 10, {0, 3, 3, 7, 10}), offsets_seed(3, 40, {12, 20, 39}),
+                           offsets_seed(0, 5, {0, 6})}) {
+    write(root / "fuzz_check_ragged_offsets", k++, seed.data(), seed.size());
+  }
   return 0;
 }
