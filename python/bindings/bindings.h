@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "larder/codec/codec_spec.h"
 #include "larder/core/array.h"
 
 namespace larder::python {
@@ -18,6 +19,7 @@ void bind_errors(py::module_& m);
 void bind_array(py::module_& m);
 void bind_codec(py::module_& m);
 void bind_store(py::module_& m);
+void bind_copy(py::module_& m);
 
 // A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
 py::array to_numpy(Array array);
@@ -33,5 +35,8 @@ DType from_numpy_dtype(const py::dtype& dtype);
 
 py::object to_python(const nlohmann::json& json);
 nlohmann::json to_json(py::handle object);
+
+// A codec spec from 'id[:level[:shuffle]]', JSON text or a dict.
+codec::CodecSpec spec_from_python(py::handle spec);
 
 }  // namespace larder::python

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_array(m);
   lp::bind_codec(m);
   lp::bind_store(m);
+  lp::bind_copy(m);
 }

@@ -15,6 +15,7 @@ from ._larder import (
     Store,
     __version__,
     codecs,
+    copy,
     open,  # noqa: A004 - larder.open, like h5py.File / zarr.open
     xxh3_64,
     xxh3_128,
@@ -50,6 +51,7 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "codecs",
+    "copy",
     "errors",
     "xxh3_64",
     "xxh3_128",
