@@ -21,6 +21,7 @@ void bind_array(py::module_& m);
 void bind_codec(py::module_& m);
 void bind_store(py::module_& m);
 void bind_ragged(py::module_& m);
+void bind_copy(py::module_& m);
 
 // A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
 py::array to_numpy(Array array);
@@ -48,5 +49,8 @@ py::object create_ragged(store::Group& group, const std::string& path, py::objec
 
 py::object to_python(const nlohmann::json& json);
 nlohmann::json to_json(py::handle object);
+
+// A codec spec from 'id[:level[:shuffle]]', JSON text or a dict.
+codec::CodecSpec spec_from_python(py::handle spec);
 
 }  // namespace larder::python

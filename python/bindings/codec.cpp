@@ -33,16 +33,16 @@ py::buffer_info request_contiguous(py::buffer& buffer) {
   return info;
 }
 
-CodecSpec spec_from_python(py::handle spec) {
-  if (py::isinstance<py::str>(spec)) return CodecSpec::parse(spec.cast<std::string>());
-  return CodecSpec::from_json(to_json(spec));
-}
-
 py::object make_codec_object(const CodecSpec& spec) {
   return py::cast(std::shared_ptr<Codec>(codec::make_codec(spec)));
 }
 
 }  // namespace
+
+CodecSpec spec_from_python(py::handle spec) {
+  if (py::isinstance<py::str>(spec)) return CodecSpec::parse(spec.cast<std::string>());
+  return CodecSpec::from_json(to_json(spec));
+}
 
 py::object to_python(const nlohmann::json& json) {
   return py::module_::import("json").attr("loads")(json.dump());

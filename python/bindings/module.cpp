@@ -11,4 +11,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_codec(m);
   lp::bind_store(m);
   lp::bind_ragged(m);
+  lp::bind_copy(m);
 }

@@ -283,11 +283,7 @@ void bind_group_api(Class& cls) {
 }  // namespace
 
 codec::CodecSpec codec_from(py::object codec, py::object level, py::object shuffle) {
-  codec::CodecSpec spec;
-  if (!codec.is_none()) {
-    spec = py::isinstance<py::str>(codec) ? codec::CodecSpec::parse(codec.cast<std::string>())
-                                          : codec::CodecSpec::from_json(to_json(codec));
-  }
+  codec::CodecSpec spec = codec.is_none() ? codec::CodecSpec{} : spec_from_python(codec);
   if (!level.is_none()) spec.level = level.cast<int>();
   if (!shuffle.is_none()) {
     spec.shuffle = codec::CodecSpec::parse("x:0:" + shuffle.cast<std::string>()).shuffle;
@@ -505,7 +501,7 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
 
   m.def(
       "open",
-      [](const std::string& path, const std::string& mode, const std::string& driver,
+      [](const std::string& path, std::optional<std::string> mode, const std::string& driver,
          std::size_t chunk_cache, bool in_memory, bool write_back, bool untrusted,
          bool follow_external) {
         store::StoreOptions options{.driver = driver,
@@ -514,14 +510,20 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
                                     .write_back = write_back,
                                     .untrusted = untrusted,
                                     .follow_external = follow_external};
+        // A memory store has nothing to read: without a mode, it is made.
+        if (!mode) mode = Store::driver_for(path, options) == "memory" ? "w" : "r";
         py::gil_scoped_release release;
-        return Store::open(path, mode, options);
+        return Store::open(path, *mode, options);
       },
-      py::arg("path"), py::arg("mode") = "r", py::arg("driver") = "",
+      py::arg("path"), py::arg("mode") = py::none(), py::arg("driver") = "",
       py::arg("chunk_cache") = std::size_t{64} << 20, py::arg("in_memory") = false,
       py::arg("write_back") = false, py::arg("untrusted") = false,
       py::arg("follow_external") = false,
-      R"(Opens a store: mode r, r+, w, w- (or x), a, as in h5py.
+      R"(Opens a store: mode r, r+, w, w- (or x), a, as in h5py (default r).
+
+larder.open(":memory:") (or any name with driver="memory") makes a new,
+empty store in RAM that lives as long as the Store; its default mode is w,
+and r is an error (there is never one to read). larder.copy() saves it.
 
 untrusted=True first walks the file in a child process, so a file that
 crashes or hangs the HDF5 library raises larder.CorruptError instead.)");

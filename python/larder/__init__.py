@@ -17,6 +17,7 @@ from ._larder import (
     Store,
     __version__,
     codecs,
+    copy,
     open,  # noqa: A004 - larder.open, like h5py.File / zarr.open
     xxh3_64,
     xxh3_128,
@@ -63,6 +64,7 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "codecs",
+    "copy",
     "errors",
     "xxh3_64",
     "xxh3_128",

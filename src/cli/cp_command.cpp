@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "larder/core/error.h"
 #include "larder/store/copy.h"
 #include "larder/store/store.h"
 #include "location.h"
@@ -23,6 +24,14 @@ void add_cp_command(CLI::App& app) {
   cmd->callback([from, to, codec] {
     const Location source = parse_location(*from);
     const Location target = parse_location(*to, false);
+    for (const Location* at : {&source, &target}) {
+      if (store::Store::driver_for(at->file) == "memory") {
+        throw Error(ErrorCode::invalid_argument,
+                    "a memory store lives only inside the process that made it, so larder cp "
+                    "cannot copy from or into one (larder.copy() can, in that process)",
+                    at->file);
+      }
+    }
     store::CopyOptions options;
     if (!codec->empty()) options.codec = codec::CodecSpec::parse(*codec);
     auto src = store::Store::open(source.file, "r");

@@ -157,7 +157,8 @@ void put(MutableArrayView target, const Selection& selection, ArrayView values) 
                 fmt::format("cannot write values of dtype {} into an array of dtype {}",
                             values.dtype().numpy_str(), target.dtype().numpy_str()));
   }
-  const bool broadcast = values.num_elements() == 1 && wanted.num_elements() != 1;
+  // One value fills the selection, whatever its shape (as numpy's a[i] = [x]).
+  const bool broadcast = values.num_elements() == 1;
   if (!broadcast && values.shape() != wanted) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("cannot write values of shape {} into a selection of shape {}",

@@ -29,16 +29,21 @@ void copy_dataset(Dataset& from, Group& target, std::string_view path, const Cop
                          .extendable = from.extendable(),
                          .fill_value = from.fill_value()};
   if (created.dtype.kind() == DTypeKind::vstring) created.codec = codec::CodecSpec{};
+  // A chunk may be larger than a fixed axis in some formats (an HDF5 axis
+  // with an unlimited maximum); no chunk needs to be.
+  for (std::size_t a = 0; a < created.chunks.size() && a < shape.rank(); ++a) {
+    if (a > 0 || !created.extendable)
+      created.chunks[a] = std::min(created.chunks[a], std::max<std::int64_t>(shape[a], 1));
+  }
   std::shared_ptr<Dataset> to;
   try {
     to = target.create_dataset(path, created);
   } catch (const Error& e) {
-    // A driver that stores no compression (mmap) takes the source's codec
-    // as unavailable, not as wrong: the copy is stored plain. A codec the
-    // caller named is never dropped.
+    // A driver that stores no compression (mmap, memory) takes the source's
+    // codec as unavailable, not as wrong: the copy is stored plain. A codec
+    // the caller named is never dropped.
     if (e.code() != ErrorCode::unsupported || options.codec || created.codec.id == "none") throw;
     created.codec = codec::CodecSpec{};
-    created.chunks.clear();
     to = target.create_dataset(path, created);
   }
   copy_attributes(from.attrs(), to->attrs());
@@ -67,6 +72,8 @@ void copy_dataset(Dataset& from, Group& target, std::string_view path, const Cop
   }
 }
 
+// Copies the node at `source_path` to `target_path` below `target` ("":
+// a group's attributes and members into `target` itself).
 void copy_node(Group& source, std::string_view source_path, Group& target,
                std::string_view target_path, const CopyOptions& options) {
   auto node = source.open(source_path);
@@ -75,23 +82,56 @@ void copy_node(Group& source, std::string_view source_path, Group& target,
     return;
   }
   auto& group = static_cast<Group&>(*node);
+  // Listed before the target is made: a group copied below itself in the
+  // same store does not copy its own copy.
+  const auto members = group.members();
   auto made = target_path.empty() ? std::shared_ptr<Group>() : target.create_group(target_path);
   Group& into = made ? *made : target;
   copy_attributes(group.attrs(), into.attrs());
-  for (const auto& member : group.members())
+  for (const auto& member : members)
     copy_node(group, member.name, into, member.name, options);
+}
+
+[[noreturn]] void exists(const Group& target, const std::string& path) {
+  throw Error(ErrorCode::invalid_argument, fmt::format("the copy target '{}' exists already", path),
+              target.store_path().string(), path);
 }
 
 }  // namespace
 
 void copy(Group& source, std::string_view source_path, Group& target, std::string_view target_path,
           const CopyOptions& options) {
-  if (!target_path.empty() && !split_path(target_path).empty() && target.contains(target_path)) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("the copy target '{}' exists already", target_path),
-                target.store_path().string(), std::string(target_path));
+  // What the copy makes below `target`, none of which may exist yet: the
+  // target path, or (copying a group into `target` itself) its members.
+  std::vector<std::string> made;
+  if (!split_path(target_path).empty()) {
+    made.emplace_back(target_path);
+    if (target.contains(target_path)) exists(target, made.back());
+  } else {
+    target_path = "";
+    auto node = source.open(source_path);
+    if (node->kind() == NodeKind::dataset) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("copying the dataset '{}' needs a target path for it", node->path()),
+                  target.store_path().string(), target.path());
+    }
+    for (const auto& member : static_cast<Group&>(*node).members()) {
+      made.push_back(member.name);
+      if (target.contains(member.name)) exists(target, member.name);
+    }
   }
-  copy_node(source, source_path, target, target_path, options);
+  try {
+    copy_node(source, source_path, target, target_path, options);
+  } catch (...) {
+    // A copy that fails leaves nothing of itself behind.
+    for (const auto& path : made) {
+      try {
+        if (target.contains(path)) target.remove(path);
+      } catch (const Error&) {  // the original error is the one to report
+      }
+    }
+    throw;
+  }
 }
 
 }  // namespace larder::store

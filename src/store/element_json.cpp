@@ -29,6 +29,31 @@ double half_to_double(std::uint16_t h) {
   return (h & 0x8000) != 0 ? -v : v;
 }
 
+// A double as IEEE 754 binary16, rounded to nearest, ties to even.
+std::uint16_t double_to_half(double d) {
+  std::uint64_t x;
+  std::memcpy(&x, &d, sizeof x);
+  const auto sign = static_cast<std::uint16_t>((x >> 48) & 0x8000);
+  const std::uint64_t biased = (x >> 52) & 0x7ff;
+  std::uint64_t mantissa = x & ((std::uint64_t{1} << 52) - 1);
+  if (biased == 0x7ff) return sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0);  // inf, NaN
+  const int exponent = static_cast<int>(biased) - 1023 + 15;
+  if (exponent >= 31) return sign | 0x7c00;  // too large: infinity
+  const auto round = [](std::uint64_t value, int shift) {
+    const std::uint64_t kept = value >> shift;
+    const std::uint64_t rest = value & ((std::uint64_t{1} << shift) - 1);
+    const std::uint64_t half = std::uint64_t{1} << (shift - 1);
+    return static_cast<std::uint16_t>(kept +
+                                      ((rest > half || (rest == half && (kept & 1) != 0)) ? 1 : 0));
+  };
+  if (exponent <= 0) {  // a subnormal, or zero
+    if (exponent < -10) return sign;
+    return sign | round(mantissa | (std::uint64_t{1} << 52), 43 - exponent);
+  }
+  // A carry out of the mantissa moves into the exponent, as it should.
+  return sign | round((static_cast<std::uint64_t>(exponent) << 52) | mantissa, 42);
+}
+
 }  // namespace
 
 std::vector<std::byte> element_from_json(const DType& dtype, const nlohmann::json& value) {
@@ -60,8 +85,8 @@ std::vector<std::byte> element_from_json(const DType& dtype, const nlohmann::jso
         store(value.get<float>());
       else if (dtype.item_size() == 8)
         store(value.get<double>());
-      else if (value.get<double>() != 0)
-        throw bad();  // float16: only 0
+      else
+        store(double_to_half(value.get<double>()));
       break;
     case DTypeKind::complex: {
       // A number (imaginary part 0) or [real, imag].

@@ -7,13 +7,14 @@
 
 #include "hdf5/driver.h"
 #include "larder/core/error.h"
+#include "memory/driver.h"
 #include "mmap/driver.h"
 
 namespace larder::store {
-namespace {
 
-std::string driver_for(const std::filesystem::path& path, const StoreOptions& options) {
+std::string Store::driver_for(const std::filesystem::path& path, const StoreOptions& options) {
   if (!options.driver.empty()) return options.driver;
+  if (path == ":memory:") return "memory";
   std::string suffix = path.extension().string();
   std::transform(suffix.begin(), suffix.end(), suffix.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -27,21 +28,24 @@ std::string driver_for(const std::filesystem::path& path, const StoreOptions& op
   }
   throw Error(ErrorCode::invalid_argument,
               fmt::format("cannot tell the store format from the suffix '{}'; name it with "
-                          "driver= (known: hdf5, mmap, memmpy)",
+                          "driver= (known: hdf5, mmap, memmpy, memory)",
                           suffix),
               path.string());
 }
-
-}  // namespace
 
 std::unique_ptr<Store> Store::open(const std::filesystem::path& path, OpenMode mode,
                                    const StoreOptions& options) {
   const std::string driver = driver_for(path, options);
   if (driver == "hdf5") return hdf5::open_store(path, mode, options);
   if (driver == "mmap" || driver == "memmpy") return mmap::open_store(path, mode, options);
+  if (driver == "memory") return memory::open_store(path, mode, options);
   throw Error(ErrorCode::not_found,
-              fmt::format("no store driver '{}' (known: hdf5, mmap, memmpy)", driver),
+              fmt::format("no store driver '{}' (known: hdf5, mmap, memmpy, memory)", driver),
               path.string());
+}
+
+std::unique_ptr<Store> Store::memory(std::string_view name) {
+  return open(std::filesystem::path(name), OpenMode::truncate, {.driver = "memory"});
 }
 
 }  // namespace larder::store

@@ -9,6 +9,7 @@
 #include "error_of.h"
 #include "larder/core/error.h"
 #include "larder/store/store.h"
+#include "store/drivers.h"
 #include "store/temp_dir.h"
 
 namespace larder::ragged {
@@ -16,18 +17,8 @@ namespace {
 
 using larder::testing::error_of;
 
-// A driver the ragged records run on, and what it can do.
-struct Driver {
-  std::string name;
-  std::string file;  // inside a fresh directory
-  store::StoreOptions options{};
-  bool compression = true;
-  bool persistent = true;
-};
+using larder::testing::Driver;
 
-void PrintTo(const Driver& driver, std::ostream* out) {
-  *out << driver.name;
-}
 std::string driver_name(const ::testing::TestParamInfo<Driver>& info) {
   return info.param.name;
 }
@@ -38,12 +29,12 @@ class RaggedTest : public ::testing::TestWithParam<Driver> {
 
   void open(std::string_view mode) {
     store_.reset();
-    store_ = store::Store::open(dir_ / GetParam().file, mode, GetParam().options);
+    store_ = store::Store::open(GetParam().where(dir_.path()), mode, GetParam().options);
   }
   store::Group& root() { return *store_->root(); }
   codec::CodecSpec codec() const {
-    return GetParam().compression ? codec::CodecSpec{.id = "blosc-lz4", .level = 5}
-                                  : codec::CodecSpec{};
+    return GetParam().can.compression ? codec::CodecSpec{.id = "blosc-lz4", .level = 5}
+                                      : codec::CodecSpec{};
   }
 
   testing::TempDir dir_;
@@ -178,7 +169,7 @@ TEST_P(RaggedTest, ShapedRecordsKeepEachShape) {
 }
 
 TEST_P(RaggedTest, RecordsSurviveReopening) {
-  if (!GetParam().persistent) GTEST_SKIP() << "the store lives in memory";
+  if (!GetParam().can.persistent) GTEST_SKIP() << "the store lives in memory";
   counted(root(), 1000, {.dtype = DType::float32(), .codec = codec(), .chunk_items = 50});
   open("r");
   auto r = Ragged::open(root(), "events/jets");
@@ -308,11 +299,8 @@ TEST_P(RaggedTest, ValuesNoOffsetReachesAreTrimmedByTheNextAppend) {
   EXPECT_EQ(root().open_dataset("events/jets/values")->rows(), 24 + 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Drivers, RaggedTest,
-    ::testing::Values(Driver{.name = "hdf5", .file = "r.h5"},
-                      Driver{.name = "mmap", .file = "r.lmm", .compression = false}),
-    driver_name);
+INSTANTIATE_TEST_SUITE_P(Drivers, RaggedTest, ::testing::ValuesIn(larder::testing::drivers()),
+                         driver_name);
 
 }  // namespace
 }  // namespace larder::ragged

@@ -319,6 +319,19 @@ TEST(Dataset, StringsFixedAndVariableLength) {
             (std::vector<std::string>{"a much longer string", "x"}));
 }
 
+// A read of variable-length strings that repeats a position got the same
+// string from libhdf5 once per repeat, and freed it as often (a double free).
+TEST(Dataset, RepeatedPositionsOfVariableLengthStringsAreFreedOnce) {
+  TempDir dir;
+  auto store = Store::open(dir / "v.h5", "w");
+  auto v = store->root()->create_dataset("v", {.dtype = DType::vstring(), .shape = Shape{3}});
+  v->write_strings(Selection(), {"a", "bc", "def"});
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(v->read_strings(Selection::parse("[2, 0, 2, 2]")),
+              (std::vector<std::string>{"def", "a", "def", "def"}));
+  }
+}
+
 TEST(Dataset, InMemoryFilesWriteBackOnClose) {
   TempDir dir;
   const auto file = dir / "mem.h5";

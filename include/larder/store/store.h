@@ -1,13 +1,14 @@
 // Store — an open file or directory of groups and datasets.
 //
-// Store::open picks the driver from options.driver or from the suffix
+// Store::open picks the driver from options.driver or from the path
 // (.h5, .hdf5 -> "hdf5"; .lmm -> "mmap"; a directory holding
-// metadata_memmpy.json -> "memmpy", read-only). The store owns the
-// underlying file: close() (or destruction) flushes and releases it, after
-// which its nodes raise
-// Error(invalid_argument). Opening a missing file for reading, an existing
-// one with "w-", or a file that is not of the driver's format raises Error
-// naming the file; nothing on disk changes.
+// metadata_memmpy.json -> "memmpy", read-only; ":memory:" -> "memory", a
+// store held in RAM whose path is only a name). The store owns the
+// underlying file (or memory): close() (or destruction) flushes and
+// releases it, after which its nodes raise Error(invalid_argument). Opening
+// a missing file for reading, an existing one with "w-", or a file that is
+// not of the driver's format raises Error naming the file; nothing on disk
+// changes.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +45,13 @@ class Store {
                                      const StoreOptions& options = {}) {
     return open(path, parse_open_mode(mode), options);
   }
+  // A new, empty store in RAM (driver "memory"): it lives as long as the
+  // returned object; copy() saves what it holds into a file.
+  static std::unique_ptr<Store> memory(std::string_view name = ":memory:");
+  // The driver Store::open would use for `path`: options.driver, else what
+  // the path says; Error(invalid_argument) when it says nothing.
+  static std::string driver_for(const std::filesystem::path& path,
+                                const StoreOptions& options = {});
 
   virtual ~Store() = default;
   Store() = default;

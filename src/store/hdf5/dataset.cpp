@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "../chunk_plan.h"
+#include "../driver_common.h"
 #include "../file_io.h"
 #include "driver.h"
 #include "journal.h"
@@ -281,12 +282,32 @@ class Hdf5Dataset final : public Dataset {
     return *attrs_;
   }
 
-  DType dtype() const override { return dtype_; }
-  Shape shape() const override { return shape_; }
-  std::vector<std::int64_t> chunks() const override { return chunks_; }
-  std::optional<codec::CodecSpec> codec() const override { return pipeline_.codec(); }
-  bool extendable() const override { return extendable_; }
-  nlohmann::json fill_value() const override { return element_to_json(dtype_, fill_.data()); }
+  // Known since the dataset was opened; like everything else, refused once
+  // the store is closed.
+  DType dtype() const override {
+    context_->check_open(path_);
+    return dtype_;
+  }
+  Shape shape() const override {
+    context_->check_open(path_);
+    return shape_;
+  }
+  std::vector<std::int64_t> chunks() const override {
+    context_->check_open(path_);
+    return chunks_;
+  }
+  std::optional<codec::CodecSpec> codec() const override {
+    context_->check_open(path_);
+    return pipeline_.codec();
+  }
+  bool extendable() const override {
+    context_->check_open(path_);
+    return extendable_;
+  }
+  nlohmann::json fill_value() const override {
+    context_->check_open(path_);
+    return element_to_json(dtype_, fill_.data());
+  }
 
   StorageInfo storage_info() const override {
     context_->check_open(path_);
@@ -332,7 +353,7 @@ class Hdf5Dataset final : public Dataset {
     const auto axes = resolve(selection);
     check_values(values, result_shape(axes));
     // Packed values in native order: the caller's memory when it already is.
-    Array packed = values.is_contiguous() ? borrow(values) : Array::copy_of(values);
+    Array packed = packed_as(values, dtype_.native());
     if (packed.num_elements() != result_shape(axes).num_elements()) {  // one value, broadcast
       Array full = Array::empty(dtype_.native(), result_shape(axes));
       put(full.mutable_view(), Selection(), packed);
@@ -356,22 +377,12 @@ class Hdf5Dataset final : public Dataset {
                   "None along axis 0)",
                   context_->name, path_);
     }
-    const Shape row_shape = shape_.without_first();
-    std::vector<std::int64_t> dims(rows.shape().begin(), rows.shape().end());
-    if (rows.shape() == row_shape) {
-      dims.insert(dims.begin(), 1);  // one row
-    } else if (rows.rank() != shape_.rank() || rows.shape().without_first() != row_shape) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("cannot append rows of shape {} to a dataset of shape {}",
-                              rows.shape().to_string(), shape_.to_string()),
-                  context_->name, path_);
-    }
+    const std::int64_t count = rows_to_append(rows, shape_, context_->name, path_);
+    const Shape dims = shape_.with(0, count);
     check_values(rows, rows.shape());
-    // Packed rows: the caller's memory when it already is, else a copy.
-    Array packed = Array::empty(dtype_.native(), Shape{0});
-    if (!rows.is_contiguous()) packed = Array::copy_of(rows);
-    const ArrayView block(rows.is_contiguous() ? rows.data() : packed.data(), dtype_.native(),
-                          Shape(dims));
+    // Packed rows in native order: the caller's memory when it already is.
+    const Array packed = packed_as(rows, dtype_.native());
+    const ArrayView block(packed.data(), dtype_.native(), dims);
     if (block.num_elements() == 0) return;
     if (journaled_) {
       append_committed(block);
@@ -385,23 +396,15 @@ class Hdf5Dataset final : public Dataset {
 
   void resize(const Shape& shape) override {
     context_->check_writable(path_);
-    if (shape.rank() != shape_.rank()) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("cannot resize a dataset of shape {} to {}: ranks differ",
-                              shape_.to_string(), shape.to_string()),
-                  context_->name, path_);
-    }
+    check_resize(
+        shape_, shape,
+        [&](std::size_t a) {
+          return layout_ == H5D_CHUNKED && (a == 0 ? extendable_ : max_[a] == H5S_UNLIMITED);
+        },
+        context_->name, path_);
+    if (shape == shape_) return;  // libhdf5 refuses even this on a contiguous dataset
     release_journal();
     Hdf5Lock lock;
-    for (std::size_t a = 0; a < shape.rank(); ++a) {
-      if (shape[a] != shape_[a] &&
-          (layout_ != H5D_CHUNKED || (a == 0 ? !extendable_ : max_[a] != H5S_UNLIMITED))) {
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("axis {} of this dataset cannot change size (from {} to {})", a,
-                                shape_[a], shape[a]),
-                    context_->name, path_);
-      }
-    }
     const auto dims = to_hsize(shape.dims());
     check(H5Dset_extent(id_.get(), dims.data()), "cannot resize", context_->name, path_);
     shape_ = shape;
@@ -495,28 +498,26 @@ class Hdf5Dataset final : public Dataset {
     }
     const auto axes = resolve(selection);
     const auto n = static_cast<std::size_t>(result_shape(axes).num_elements());
-    std::vector<std::string> out;
-    out.reserve(n);
     if (dtype_.kind() == DTypeKind::string) {
       Array fixed = Array::empty(dtype_, result_shape(axes));
       if (n > 0) read_through_library(axes, fixed.data(), memory_type_.get(), dtype_.item_size());
-      for (std::size_t i = 0; i < n; ++i) {
-        std::string s(reinterpret_cast<const char*>(fixed.data()) + i * dtype_.item_size(),
-                      dtype_.item_size());
-        s.resize(std::min(s.find('\0'), s.size()));
-        out.push_back(std::move(s));
-      }
-      return out;
+      return unpack_fixed_strings(fixed);
     }
+    std::vector<std::string> out;
+    out.reserve(n);
     std::vector<char*> pointers(n, nullptr);
     if (n > 0)
       read_through_library(axes, reinterpret_cast<std::byte*>(pointers.data()), memory_type_.get(),
                            sizeof(char*));
     for (char* p : pointers)
       out.emplace_back(p == nullptr ? "" : p);
-    {
+    // A selection that repeats a position hands out its string once per
+    // repeat, all the same pointer: each string libhdf5 allocated is freed once.
+    std::sort(pointers.begin(), pointers.end());
+    pointers.erase(std::unique(pointers.begin(), pointers.end()), pointers.end());
+    if (!pointers.empty()) {
       Hdf5Lock lock;
-      const hsize_t count = n;
+      const hsize_t count = pointers.size();
       Handle space = space_handle(H5Screate_simple(1, &count, nullptr));
       H5Dvlen_reclaim(memory_type_.get(), space.get(), H5P_DEFAULT, pointers.data());
     }
@@ -531,25 +532,10 @@ class Hdf5Dataset final : public Dataset {
                   context_->name, path_);
     }
     const auto axes = resolve(selection);
-    const auto n = static_cast<std::size_t>(result_shape(axes).num_elements());
-    if (values.size() != n) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("{} strings given for a selection of {} elements", values.size(), n),
-                  context_->name, path_);
-    }
+    check_string_count(values.size(), result_shape(axes).num_elements(), context_->name, path_);
     if (dtype_.kind() == DTypeKind::string) {
-      std::vector<char> fixed(n * dtype_.item_size(), '\0');
-      for (std::size_t i = 0; i < n; ++i) {
-        if (values[i].size() > dtype_.item_size()) {
-          throw Error(ErrorCode::invalid_argument,
-                      fmt::format("string of {} bytes does not fit dtype {}", values[i].size(),
-                                  dtype_.name()),
-                      context_->name, path_);
-        }
-        std::memcpy(fixed.data() + i * dtype_.item_size(), values[i].data(), values[i].size());
-      }
-      write_through_library(axes, reinterpret_cast<std::byte*>(fixed.data()), memory_type_.get(),
-                            dtype_.item_size());
+      const Array fixed = pack_fixed_strings(dtype_, values, context_->name, path_);
+      write_through_library(axes, fixed.data(), memory_type_.get(), dtype_.item_size());
     } else {
       std::vector<const char*> pointers;
       for (const auto& v : values)
@@ -655,11 +641,7 @@ class Hdf5Dataset final : public Dataset {
   }
 
   std::vector<ResolvedAxis> resolve(const Selection& selection) const {
-    try {
-      return selection.resolve(shape_);
-    } catch (const Error& e) {
-      throw e.at(context_->name, path_);
-    }
+    return resolve_selection(selection, shape_, context_->name, path_);
   }
 
   void require_fixed_size(std::string_view what) const {
@@ -670,27 +652,11 @@ class Hdf5Dataset final : public Dataset {
                               what, dtype_.name()),
                   context_->name, path_);
     }
-    if (!dtype_.is_fixed_size()) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("{} on a dataset of variable-length strings: use {}_strings", what,
-                              what == "read" ? "read" : "write"),
-                  context_->name, path_);
-    }
+    store::require_fixed_size(dtype_, what, context_->name, path_);
   }
 
   void check_values(ArrayView values, const Shape& wanted) const {
-    if (values.dtype().native() != dtype_.native()) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("values of dtype {} for a dataset of dtype {}", values.dtype().name(),
-                              dtype_.name()),
-                  context_->name, path_);
-    }
-    if (values.shape() != wanted && values.num_elements() != 1) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("values of shape {} for a selection of shape {}",
-                              values.shape().to_string(), wanted.to_string()),
-                  context_->name, path_);
-    }
+    store::check_values(values, dtype_, wanted, context_->name, path_);
   }
 
   // ---- chunked path ---------------------------------------------------------
@@ -1910,24 +1876,7 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
   const bool chunked = options.extendable || !pipeline.empty() || !options.chunks.empty();
   std::vector<std::int64_t> chunks =
       options.chunks.empty() ? default_chunks(options) : options.chunks;
-  if (chunked) {
-    if (chunks.size() != options.shape.rank()) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("chunk shape ({}) does not match the rank of shape {}",
-                              fmt::join(chunks, ", "), options.shape.to_string()),
-                  context->name, path);
-    }
-    for (std::size_t a = 0; a < chunks.size(); ++a) {
-      const bool too_big = !(a == 0 && options.extendable) &&
-                           chunks[a] > std::max<std::int64_t>(options.shape[a], 1);
-      if (chunks[a] <= 0 || too_big) {
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("chunk shape ({}) has extent {} on axis {} (shape {})",
-                                fmt::join(chunks, ", "), chunks[a], a, options.shape.to_string()),
-                    context->name, path);
-      }
-    }
-  }
+  if (chunked) check_chunks(chunks, options, context->name, path);
   const auto fill =
       element_from_json(options.dtype, options.fill_value);  // validates before touching the file
 

@@ -1,6 +1,7 @@
 // Hdf5Group: groups, and the path walk every lookup goes through.
 #include <fmt/format.h>
 
+#include "../driver_common.h"
 #include "driver.h"
 #include "larder/core/error.h"
 
@@ -9,10 +10,6 @@ namespace {
 
 // larder's own conventions live here; listings do not show it.
 constexpr const char* kPrivateGroup = ".larder";
-
-std::string join(const std::string& base, const std::string& name) {
-  return base == "/" ? "/" + name : base + "/" + name;
-}
 
 class Hdf5Group final : public Group {
  public:
@@ -63,7 +60,7 @@ class Hdf5Group final : public Group {
       return make_group(context_, std::move(self), self_path);
     }
     auto [parent, parent_path] = walk(parts, parts.size() - 1, false, path.starts_with('/'));
-    const std::string full = join(parent_path, parts.back());
+    const std::string full = join_path(parent_path, parts.back());
     check_link(parent.get(), parts.back(), parent_path);
     Handle object = object_handle(check_id(H5Oopen(parent.get(), parts.back().c_str(), H5P_DEFAULT),
                                            "cannot open", context_->name, full));
@@ -122,7 +119,7 @@ class Hdf5Group final : public Group {
     }
     Hdf5Lock lock;
     auto [parent, parent_path] = walk(parts, parts.size() - 1, false, path.starts_with('/'));
-    const std::string full = join(parent_path, parts.back());
+    const std::string full = join_path(parent_path, parts.back());
     if (H5Lexists(parent.get(), parts.back().c_str(), H5P_DEFAULT) <= 0)
       not_found(parent.get(), parent_path, parts.back());
     remove_dataset_side_data(context_, full);
@@ -154,7 +151,7 @@ class Hdf5Group final : public Group {
                   path_);
     }
     auto [parent, parent_path] = walk(parts, parts.size() - 1, true, path.starts_with('/'));
-    const std::string full = join(parent_path, parts.back());
+    const std::string full = join_path(parent_path, parts.back());
     if (H5Lexists(parent.get(), parts.back().c_str(), H5P_DEFAULT) > 0) {
       throw Error(ErrorCode::invalid_argument, "a member with this name already exists",
                   context_->name, full);
@@ -168,7 +165,7 @@ class Hdf5Group final : public Group {
                                       bool create, bool absolute) {
     auto [current, current_path] = origin(absolute);
     for (std::size_t i = 0; i < count; ++i) {
-      const std::string next_path = join(current_path, parts[i]);
+      const std::string next_path = join_path(current_path, parts[i]);
       if (H5Lexists(current.get(), parts[i].c_str(), H5P_DEFAULT) <= 0) {
         if (!create) not_found(current.get(), current_path, parts[i]);
         current = new_group(current.get(), parts[i], next_path);
@@ -220,12 +217,12 @@ class Hdf5Group final : public Group {
       throw Error(ErrorCode::unsupported,
                   "an external link into another file; opened as untrusted, it is not followed "
                   "(set follow_external to follow it)",
-                  context_->name, join(parent_path, name));
+                  context_->name, join_path(parent_path, name));
     }
     if (H5Oexists_by_name(parent, name.c_str(), H5P_DEFAULT) <= 0) {
       H5Eclear2(H5E_DEFAULT);
       throw Error(ErrorCode::not_found, "a link whose target does not exist", context_->name,
-                  join(parent_path, name));
+                  join_path(parent_path, name));
     }
   }
 
@@ -234,10 +231,7 @@ class Hdf5Group final : public Group {
     std::vector<std::string> names;
     for (const auto& m : list(parent, parent_path))
       names.push_back(m.name);
-    throw Error(ErrorCode::not_found,
-                fmt::format("no member '{}' in group {} (members: {})", name, parent_path,
-                            names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))),
-                context_->name, join(parent_path, name));
+    throw missing_member(parent_path, name, names, context_->name);
   }
 
   std::vector<MemberInfo> list(hid_t group, const std::string& group_path) {

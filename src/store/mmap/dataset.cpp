@@ -19,6 +19,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "../driver_common.h"
 #include "../file_io.h"
 #include "driver.h"
 #include "larder/core/error.h"
@@ -474,28 +475,12 @@ class MmapDataset final : public Dataset {
                   "append needs an extendable dataset (created with extendable=true)",
                   state_->context->name, path());
     }
-    const Shape row_shape = meta.shape.without_first();
-    std::int64_t count = 0;
-    if (rows.shape() == row_shape) {
-      count = 1;
-    } else if (rows.rank() == meta.shape.rank() && rows.shape().without_first() == row_shape) {
-      count = rows.shape()[0];
-    } else {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("cannot append rows of shape {} to a dataset of shape {}",
-                              rows.shape().to_string(), meta.shape.to_string()),
-                  state_->context->name, path());
-    }
+    const std::int64_t count = rows_to_append(rows, meta.shape, state_->context->name, path());
     check_values(rows, rows.shape());
     if (count == 0) return;
-    Array packed = Array::empty(DType::uint8(), Shape{0});
-    const std::byte* data = rows.data();
-    if (!rows.is_contiguous() || !meta.dtype.is_native()) {
-      packed = Array::copy_of(rows);
-      if (!meta.dtype.is_native())
-        byteswap(packed.data(), static_cast<std::size_t>(packed.num_elements()), meta.dtype);
-      data = packed.data();
-    }
+    // The rows as the file holds them: the caller's memory when it already is.
+    const Array packed = packed_as(rows, meta.dtype);
+    const std::byte* data = packed.data();
     const Sidecar before = meta;
     try {
       state_->append_bytes(data, static_cast<std::uint64_t>(count) * meta.row_bytes());
@@ -513,29 +498,10 @@ class MmapDataset final : public Dataset {
     state_->check_usable();
     state_->context->check_writable(path());
     Sidecar& meta = state_->meta;
-    if (shape.rank() != meta.shape.rank()) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("cannot resize a dataset of shape {} to {}: ranks differ",
-                              meta.shape.to_string(), shape.to_string()),
-                  state_->context->name, path());
-    }
-    for (std::size_t a = 0; a < shape.rank(); ++a) {
-      if (shape[a] == meta.shape[a]) continue;
-      if (a > 0) {
-        throw Error(ErrorCode::unsupported,
-                    fmt::format("the mmap driver stores rows contiguously: only axis 0 can change "
-                                "size (axis {} from {} to {})",
-                                a, meta.shape[a], shape[a]),
-                    state_->context->name, path());
-      }
-      if (!meta.extendable) {
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("axis 0 of this dataset cannot change size (from {} to {}): it "
-                                "is not extendable",
-                                meta.shape[0], shape[0]),
-                    state_->context->name, path());
-      }
-    }
+    // Only axis 0 of an extendable array: its rows are stored contiguously.
+    check_resize(
+        meta.shape, shape, [&](std::size_t axis) { return axis == 0 && meta.extendable; },
+        state_->context->name, path());
     if (shape == meta.shape) return;
     const Sidecar before = meta;
     try {
@@ -565,16 +531,7 @@ class MmapDataset final : public Dataset {
                   fmt::format("read_strings on a dataset of dtype {}", dtype.name()),
                   state_->context->name, path());
     }
-    const Array values = read(selection);
-    std::vector<std::string> out;
-    const std::size_t item = dtype.item_size();
-    for (std::int64_t i = 0; i < values.num_elements(); ++i) {
-      std::string s(
-          reinterpret_cast<const char*>(values.data()) + i * static_cast<std::int64_t>(item), item);
-      s.resize(std::min(s.find('\0'), s.size()));
-      out.push_back(std::move(s));
-    }
-    return out;
+    return unpack_fixed_strings(read(selection));
   }
 
   void write_strings(const Selection& selection, const std::vector<std::string>& values) override {
@@ -584,15 +541,10 @@ class MmapDataset final : public Dataset {
                   fmt::format("write_strings on a dataset of dtype {}", dtype.name()),
                   state_->context->name, path());
     }
-    const Shape wanted = selection.result_shape(shape());
-    const Shape given =
-        values.size() == 1 ? Shape{} : Shape{static_cast<std::int64_t>(values.size())};
-    Array packed = Array::zeros(dtype, given);
-    for (std::size_t i = 0; i < values.size(); ++i)
-      std::memcpy(packed.data() + i * dtype.item_size(), values[i].data(),
-                  std::min(values[i].size(), dtype.item_size()));
-    if (values.size() != 1) packed = std::move(packed).reshaped(wanted);
-    write(selection, packed);
+    const Shape wanted = result_shape(resolve(selection, shape()));
+    check_string_count(values.size(), wanted.num_elements(), state_->context->name, path());
+    write(selection,
+          pack_fixed_strings(dtype, values, state_->context->name, path()).reshaped(wanted));
   }
 
  private:
@@ -606,26 +558,11 @@ class MmapDataset final : public Dataset {
   }
 
   std::vector<ResolvedAxis> resolve(const Selection& selection, const Shape& shape) const {
-    try {
-      return selection.resolve(shape);
-    } catch (const Error& e) {
-      throw e.at(state_->context->name, path());
-    }
+    return resolve_selection(selection, shape, state_->context->name, path());
   }
 
   void check_values(ArrayView values, const Shape& wanted) const {
-    if (values.dtype().native() != state_->meta.dtype.native()) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("values of dtype {} for a dataset of dtype {}", values.dtype().name(),
-                              state_->meta.dtype.name()),
-                  state_->context->name, path());
-    }
-    if (values.shape() != wanted && values.num_elements() != 1) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("values of shape {} for a selection of shape {}",
-                              values.shape().to_string(), wanted.to_string()),
-                  state_->context->name, path());
-    }
+    store::check_values(values, state_->meta.dtype, wanted, state_->context->name, path());
   }
 
   // Whether a selection is one run of whole rows (so its bytes are one

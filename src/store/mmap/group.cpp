@@ -5,15 +5,12 @@
 
 #include <optional>
 
+#include "../driver_common.h"
 #include "driver.h"
 #include "larder/core/error.h"
 
 namespace larder::store::mmap {
 namespace {
-
-std::string join(const std::string& base, const std::string& name) {
-  return base == "/" ? "/" + name : base + "/" + name;
-}
 
 nlohmann::json group_document(const std::filesystem::path& file, const Context& context,
                               const std::string& path) {
@@ -161,7 +158,7 @@ class MmapGroup final : public Group {
     const bool absolute = path.starts_with('/');
     if (parts.empty()) return make_group(context_, absolute ? "/" : path_);
     const std::string parent = walk(parts, parts.size() - 1, false, absolute);
-    const std::string full = join(parent, parts.back());
+    const std::string full = join_path(parent, parts.back());
     const auto kind = kind_of(context_, parent, parts.back());
     if (!kind) not_found(parent, parts.back());
     if (*kind == NodeKind::group) return make_group(context_, full);
@@ -177,7 +174,7 @@ class MmapGroup final : public Group {
       if (!kind) return false;
       if (i + 1 == parts.size()) return true;
       if (*kind != NodeKind::group) return false;
-      current = join(current, parts[i]);
+      current = join_path(current, parts[i]);
     }
     return true;
   }
@@ -190,7 +187,7 @@ class MmapGroup final : public Group {
                   path_);
     }
     const std::string parent = walk(parts, parts.size() - 1, false, path.starts_with('/'));
-    const std::string full = join(parent, parts.back());
+    const std::string full = join_path(parent, parts.back());
     const auto kind = kind_of(context_, parent, parts.back());
     if (!kind) not_found(parent, parts.back());
     forget_arrays(context_, full);
@@ -224,7 +221,7 @@ class MmapGroup final : public Group {
                   path_);
     }
     const std::string parent = walk(parts, parts.size() - 1, true, path.starts_with('/'));
-    const std::string full = join(parent, parts.back());
+    const std::string full = join_path(parent, parts.back());
     if (parts.back().find('\0') != std::string::npos) {
       throw Error(ErrorCode::invalid_argument, "a name cannot hold a NUL character", context_->name,
                   full);
@@ -246,7 +243,7 @@ class MmapGroup final : public Group {
                    bool absolute) {
     std::string current = absolute ? "/" : path_;
     for (std::size_t i = 0; i < count; ++i) {
-      const std::string next = join(current, parts[i]);
+      const std::string next = join_path(current, parts[i]);
       const auto kind = kind_of(context_, current, parts[i]);
       if (!kind) {
         if (!create) not_found(current, parts[i]);
@@ -264,10 +261,7 @@ class MmapGroup final : public Group {
     std::vector<std::string> names;
     for (const auto& m : list(context_, parent))
       names.push_back(m.name);
-    throw Error(ErrorCode::not_found,
-                fmt::format("no member '{}' in group {} (members: {})", name, parent,
-                            names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))),
-                context_->name, join(parent, name));
+    throw missing_member(parent, name, names, context_->name);
   }
 
   Context context_;

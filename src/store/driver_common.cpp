@@ -1,0 +1,161 @@
+#include "driver_common.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "larder/core/error.h"
+
+namespace larder::store {
+
+std::string join_path(const std::string& base, const std::string& name) {
+  return base == "/" ? "/" + name : base + "/" + name;
+}
+
+Error missing_member(const std::string& parent, const std::string& name,
+                     const std::vector<std::string>& members, const std::string& file) {
+  return Error(ErrorCode::not_found,
+               fmt::format("no member '{}' in group {} (members: {})", name, parent,
+                           members.empty() ? "none" : fmt::format("{}", fmt::join(members, ", "))),
+               file, join_path(parent, name));
+}
+
+std::vector<ResolvedAxis> resolve_selection(const Selection& selection, const Shape& shape,
+                                            const std::string& file, const std::string& path) {
+  try {
+    return selection.resolve(shape);
+  } catch (const Error& e) {
+    throw e.at(file, path);
+  }
+}
+
+void check_values(ArrayView values, const DType& dtype, const Shape& wanted,
+                  const std::string& file, const std::string& path) {
+  if (values.dtype().native() != dtype.native()) {
+    throw Error(ErrorCode::type_mismatch,
+                fmt::format("values of dtype {} for a dataset of dtype {}", values.dtype().name(),
+                            dtype.name()),
+                file, path);
+  }
+  if (values.shape() != wanted && values.num_elements() != 1) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("values of shape {} for a selection of shape {}",
+                            values.shape().to_string(), wanted.to_string()),
+                file, path);
+  }
+}
+
+void require_fixed_size(const DType& dtype, std::string_view what, const std::string& file,
+                        const std::string& path) {
+  if (!dtype.is_fixed_size()) {
+    throw Error(ErrorCode::type_mismatch,
+                fmt::format("{} on a dataset of variable-length strings: use {}_strings", what,
+                            what == "read" ? "read" : "write"),
+                file, path);
+  }
+}
+
+Array packed_as(ArrayView values, const DType& dtype) {
+  const bool same_order = values.dtype().is_native() == dtype.is_native();
+  if (values.is_contiguous() && same_order) {
+    return Array::adopt(dtype, values.shape(),
+                        std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(),
+                                                   const_cast<std::byte*>(values.data())));
+  }
+  Array packed = Array::copy_of(values);
+  if (!same_order) byteswap(packed.data(), static_cast<std::size_t>(packed.num_elements()), dtype);
+  return Array::adopt(dtype, packed.shape(), packed.buffer());
+}
+
+std::int64_t rows_to_append(ArrayView rows, const Shape& shape, const std::string& file,
+                            const std::string& path) {
+  const Shape row_shape = shape.without_first();
+  if (rows.shape() == row_shape) return 1;
+  if (rows.rank() == shape.rank() && rows.shape().without_first() == row_shape)
+    return rows.shape()[0];
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("cannot append rows of shape {} to a dataset of shape {}",
+                          rows.shape().to_string(), shape.to_string()),
+              file, path);
+}
+
+void check_resize(const Shape& from, const Shape& to,
+                  const std::function<bool(std::size_t axis)>& resizable, const std::string& file,
+                  const std::string& path) {
+  if (to.rank() != from.rank()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("cannot resize a dataset of shape {} to {}: ranks differ",
+                            from.to_string(), to.to_string()),
+                file, path);
+  }
+  for (std::size_t a = 0; a < to.rank(); ++a) {
+    if (to[a] != from[a] && !resizable(a)) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("axis {} of this dataset cannot change size (from {} to {})", a,
+                              from[a], to[a]),
+                  file, path);
+    }
+  }
+}
+
+void check_chunks(std::span<const std::int64_t> chunks, const DatasetOptions& options,
+                  const std::string& file, const std::string& path) {
+  if (chunks.size() != options.shape.rank()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("chunk shape ({}) does not match the rank of shape {}",
+                            fmt::join(chunks, ", "), options.shape.to_string()),
+                file, path);
+  }
+  for (std::size_t a = 0; a < chunks.size(); ++a) {
+    const bool too_big =
+        !(a == 0 && options.extendable) && chunks[a] > std::max<std::int64_t>(options.shape[a], 1);
+    if (chunks[a] <= 0 || too_big) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("chunk shape ({}) has extent {} on axis {} (shape {})",
+                              fmt::join(chunks, ", "), chunks[a], a, options.shape.to_string()),
+                  file, path);
+    }
+  }
+}
+
+void check_string_count(std::size_t given, std::int64_t wanted, const std::string& file,
+                        const std::string& path) {
+  if (static_cast<std::int64_t>(given) != wanted) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{} strings given for a selection of {} elements", given, wanted), file,
+                path);
+  }
+}
+
+Array pack_fixed_strings(const DType& dtype, const std::vector<std::string>& values,
+                         const std::string& file, const std::string& path) {
+  const std::size_t width = dtype.item_size();
+  Array packed = Array::zeros(dtype, Shape{static_cast<std::int64_t>(values.size())});
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i].size() > width) {
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("string of {} bytes does not fit dtype {}", values[i].size(), dtype.name()),
+          file, path);
+    }
+    std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
+  }
+  return packed;
+}
+
+std::vector<std::string> unpack_fixed_strings(const Array& values) {
+  const std::size_t width = values.dtype().item_size();
+  const auto* chars = reinterpret_cast<const char*>(values.data());
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(values.num_elements()));
+  for (std::int64_t i = 0; i < values.num_elements(); ++i) {
+    std::string s(chars + static_cast<std::size_t>(i) * width, width);
+    s.resize(std::min(s.find('\0'), s.size()));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace larder::store

@@ -1,0 +1,79 @@
+// What every store driver shares so that the same call gets the same
+// answer whatever the format: path joining, and the checks of bad input
+// with their error codes and messages. Each throws Error naming `file` (the
+// store) and `path` (the node) and changes nothing. Stateless: safe from any
+// thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "larder/core/array.h"
+#include "larder/core/selection.h"
+#include "larder/store/dataset.h"
+
+namespace larder::store {
+
+// "/" + "a" -> "/a"; "/a" + "b" -> "/a/b".
+std::string join_path(const std::string& base, const std::string& name);
+
+// Error(not_found) for member `name` missing from the group at `parent`,
+// naming the members that exist.
+Error missing_member(const std::string& parent, const std::string& name,
+                     const std::vector<std::string>& members, const std::string& file);
+
+// selection.resolve(shape), its errors (out_of_range, invalid_argument)
+// naming the file and the dataset.
+std::vector<ResolvedAxis> resolve_selection(const Selection& selection, const Shape& shape,
+                                            const std::string& file, const std::string& path);
+
+// Values to write to a selection of shape `wanted` of a dataset of `dtype`:
+// Error(type_mismatch) for another dtype (either byte order is fine),
+// Error(invalid_argument) for another shape (one element broadcasts).
+void check_values(ArrayView values, const DType& dtype, const Shape& wanted,
+                  const std::string& file, const std::string& path);
+
+// Error(type_mismatch) for `what` ("read", "write", "append") on a dataset
+// of variable-length strings, which read_strings/write_strings serve.
+void require_fixed_size(const DType& dtype, std::string_view what, const std::string& file,
+                        const std::string& path);
+
+// `values` (of `dtype` in either byte order) packed in C order in `dtype`'s
+// byte order. When they already are, no copy: the result borrows the
+// caller's memory and is valid while it is; else it owns a converted copy.
+Array packed_as(ArrayView values, const DType& dtype);
+
+// How many rows `rows` appends to a dataset of `shape`: one for a row of
+// shape()[1:], n for (n, *shape()[1:]); Error(invalid_argument) otherwise.
+std::int64_t rows_to_append(ArrayView rows, const Shape& shape, const std::string& file,
+                            const std::string& path);
+
+// A resize from `from` to `to`: Error(invalid_argument) when the ranks
+// differ or an axis changes that `resizable(axis)` does not allow.
+void check_resize(const Shape& from, const Shape& to,
+                  const std::function<bool(std::size_t axis)>& resizable, const std::string& file,
+                  const std::string& path);
+
+// A chunk shape for a dataset created with `options`: one positive extent
+// per axis, none larger than its axis (axis 0 of an extendable dataset
+// excepted); Error(invalid_argument) naming the chunk shape otherwise.
+void check_chunks(std::span<const std::int64_t> chunks, const DatasetOptions& options,
+                  const std::string& file, const std::string& path);
+
+// Error(invalid_argument) unless `given` strings fill a selection of
+// `wanted` elements.
+void check_string_count(std::size_t given, std::int64_t wanted, const std::string& file,
+                        const std::string& path);
+
+// Fixed-length byte strings (dtype S<n>): `values` packed NUL-padded into a
+// 1-D Array of `dtype`, Error(invalid_argument) for one longer than n bytes;
+// and back, each element up to its first NUL.
+Array pack_fixed_strings(const DType& dtype, const std::vector<std::string>& values,
+                         const std::string& file, const std::string& path);
+std::vector<std::string> unpack_fixed_strings(const Array& values);
+
+}  // namespace larder::store
