@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from harness import Workload
 from workloads.codec import CodecWorkload
+from workloads.ragged import RaggedWorkload
 from workloads.storage import AppendWorkload, GatherWorkload, ManyWorkload, ScanWorkload
 
 ALL: list[Workload] = [
@@ -13,6 +14,7 @@ ALL: list[Workload] = [
     AppendWorkload(),
     ScanWorkload(),
     GatherWorkload(),
+    RaggedWorkload(),
     ManyWorkload(),
 ]
 

@@ -14,7 +14,7 @@ namespace larder::ragged {
 namespace {
 
 constexpr std::int64_t kOffsetChunk = 8192;
-constexpr std::int64_t kValueChunkBytes = std::int64_t{64} << 10;
+constexpr std::int64_t kValueChunkBytes = std::int64_t{256} << 10;
 // Records at least this long on average are read one slice each; shorter
 // ones through one gather of their items.
 constexpr std::int64_t kSliceItems = 4096;

@@ -35,10 +35,12 @@ void ChunkPlan::group_axis(const ResolvedAxis& axis, std::int64_t cs, std::int64
     while (k < axis.count) {
       const std::int64_t local = src % cs;
       const std::int64_t n = std::min(axis.count - k, (cs - 1 - local) / axis.step + 1);
-      Group& g = groups.emplace_back(Group{src / cs, {}, axis.step == 1});
-      g.pairs.resize(static_cast<std::size_t>(n));
-      for (std::int64_t i = 0; i < n; ++i)
-        g.pairs[static_cast<std::size_t>(i)] = {k + i, local + i * axis.step};
+      groups.push_back(Group{.chunk = src / cs,
+                             .pairs = {},
+                             .consecutive = axis.step == 1,
+                             .count = n,
+                             .first = {k, local},
+                             .step = axis.step});
       k += n;
       src += n * axis.step;
     }
@@ -75,7 +77,7 @@ void ChunkPlan::group_axis(const ResolvedAxis& axis, std::int64_t cs, std::int64
   }
   for (const Entry& e : entries) {
     if (groups.empty() || groups.back().chunk != e.chunk) {
-      groups.push_back({e.chunk, {}});
+      groups.push_back({.chunk = e.chunk, .pairs = {}});
     } else {
       const Pair& last = groups.back().pairs.back();
       groups.back().consecutive &= e.k == last.k + 1 && e.local == last.local + 1;
@@ -113,17 +115,17 @@ ChunkPlan::Folded ChunkPlan::fold(std::span<const Group* const> groups) const {
   Folded f{groups.size(), 1, 0, 0};
   while (f.inner > 0) {
     const std::size_t a = f.inner - 1;
-    const std::vector<Pair>& pairs = groups[a]->pairs;
+    const Group& g = *groups[a];
     // One position only moves the block; several extend it when the block
     // is exactly one step of this axis on both sides and they are
     // consecutive on both sides.
-    if (pairs.size() > 1 &&
-        (chunk_strides_[a] != f.block || array_strides_[a] != f.block || !groups[a]->consecutive)) {
+    if (g.size() > 1 &&
+        (chunk_strides_[a] != f.block || array_strides_[a] != f.block || !g.consecutive)) {
       break;
     }
-    f.chunk_base += pairs.front().local * chunk_strides_[a];
-    f.array_base += pairs.front().k * array_strides_[a];
-    f.block *= static_cast<std::int64_t>(pairs.size());
+    f.chunk_base += g.at(0).local * chunk_strides_[a];
+    f.array_base += g.at(0).k * array_strides_[a];
+    f.block *= static_cast<std::int64_t>(g.size());
     f.inner = a;
   }
   return f;
@@ -151,13 +153,18 @@ bool ChunkPlan::covers(std::span<const std::int64_t> coords,
   for (std::size_t a = 0; a < groups.size(); ++a) {
     const std::int64_t begin = coords[a] * chunk_shape_[a];
     const std::int64_t in_bounds = std::min(chunk_shape_[a], shape_[a] - begin);
-    // Distinct local positions must number the in-bounds extent.
-    std::vector<bool> seen(static_cast<std::size_t>(chunk_shape_[a]), false);
-    std::int64_t distinct = 0;
-    for (const Pair& p : groups[a]->pairs) {
-      if (!seen[static_cast<std::size_t>(p.local)]) {
-        seen[static_cast<std::size_t>(p.local)] = true;
-        ++distinct;
+    // Distinct local positions must number the in-bounds extent (a
+    // pattern's positions are distinct).
+    const Group& g = *groups[a];
+    std::int64_t distinct = g.count;
+    if (!g.pairs.empty()) {
+      std::vector<bool> seen(static_cast<std::size_t>(chunk_shape_[a]), false);
+      distinct = 0;
+      for (const Pair& p : g.pairs) {
+        if (!seen[static_cast<std::size_t>(p.local)]) {
+          seen[static_cast<std::size_t>(p.local)] = true;
+          ++distinct;
+        }
       }
     }
     if (distinct < in_bounds) return false;

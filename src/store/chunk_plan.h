@@ -30,11 +30,26 @@ class ChunkPlan {
     std::int64_t k;
     std::int64_t local;
   };
-  // The positions of one axis that fall into one chunk along it.
+  // The positions of one axis that fall into one chunk along it: listed
+  // one by one, or, for an ascending slice, as a pattern (k = first.k + i,
+  // local = first.local + i * step), so a slice of millions of positions
+  // costs nothing to plan.
   struct Group {
-    std::int64_t chunk;  // chunk coordinate along the axis
-    std::vector<Pair> pairs;
+    std::int64_t chunk;       // chunk coordinate along the axis
+    std::vector<Pair> pairs;  // listed positions; empty for a pattern
     bool consecutive = true;  // each pair is the previous one's next on both sides
+    std::int64_t count = 0;   // a pattern's positions
+    Pair first{};
+    std::int64_t step = 1;
+
+    std::size_t size() const noexcept {
+      return pairs.empty() ? static_cast<std::size_t>(count) : pairs.size();
+    }
+    Pair at(std::size_t i) const noexcept {
+      if (!pairs.empty()) return pairs[i];
+      const auto n = static_cast<std::int64_t>(i);
+      return {first.k + n, first.local + n * step};
+    }
   };
 
   ChunkPlan(const std::vector<ResolvedAxis>& axes, const Shape& shape,
@@ -105,27 +120,32 @@ void ChunkPlan::for_each_run(std::span<const Group* const> groups, Visit&& visit
   const bool joinable = chunk_strides_[last] == f.block && array_strides_[last] == f.block;
   auto recurse = [&](auto&& self, std::size_t a, std::int64_t chunk_off,
                      std::int64_t array_off) -> void {
-    const std::vector<Pair>& pairs = groups[a]->pairs;
+    const Group& g = *groups[a];
+    const std::size_t n = g.size();
     const std::int64_t cs = chunk_strides_[a];
     const std::int64_t as = array_strides_[a];
     if (a < last) {
-      for (const Pair& p : pairs)
+      for (std::size_t i = 0; i < n; ++i) {
+        const Pair p = g.at(i);
         self(self, a + 1, chunk_off + p.local * cs, array_off + p.k * as);
+      }
       return;
     }
-    if (joinable && groups[a]->consecutive) {
-      visit(Run{chunk_off + pairs.front().local * cs, array_off + pairs.front().k * as,
-                static_cast<std::int64_t>(pairs.size()) * f.block});
+    if (joinable && g.consecutive) {
+      const Pair p = g.at(0);
+      visit(Run{chunk_off + p.local * cs, array_off + p.k * as,
+                static_cast<std::int64_t>(n) * f.block});
       return;
     }
     std::size_t i = 0;
-    while (i < pairs.size()) {
+    while (i < n) {
+      const Pair start = g.at(i);
       std::size_t j = i + 1;
-      while (joinable && j < pairs.size() && pairs[j].k == pairs[j - 1].k + 1 &&
-             pairs[j].local == pairs[j - 1].local + 1) {
+      while (joinable && j < n && g.at(j).k == g.at(j - 1).k + 1 &&
+             g.at(j).local == g.at(j - 1).local + 1) {
         ++j;
       }
-      visit(Run{chunk_off + pairs[i].local * cs, array_off + pairs[i].k * as,
+      visit(Run{chunk_off + start.local * cs, array_off + start.k * as,
                 static_cast<std::int64_t>(j - i) * f.block});
       i = j;
     }

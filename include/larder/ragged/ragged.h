@@ -34,7 +34,7 @@ struct RaggedOptions {
   // Records of any shape, of one rank (set by the first record appended).
   bool shaped = false;
   codec::CodecSpec codec{};  // of values, offsets and shapes
-  // Items per chunk of values; 0: about 64 KiB of them.
+  // Items per chunk of values; 0: about 256 KiB of them.
   std::int64_t chunk_items = 0;
 };
 
