@@ -3,6 +3,7 @@
 
 #include "bindings.h"
 #include "larder/core/error.h"
+#include "larder/ragged/ragged.h"
 #include "larder/store/store.h"
 
 namespace larder::python {
@@ -202,24 +203,37 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
 }
 
 // "name  Dataset (1000, 16) float32 chunks=(4096, 16) blosc-lz4:5:byte" lines.
-std::string tree_text(Group& group) {
-  std::string out = group.path() + "\n";
-  group.visit([&](const std::string& path, NodeKind kind) {
-    const auto depth = static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
-    const std::string name =
-        path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-    out += std::string(2 * (depth + 1), ' ') + name;
-    if (kind == NodeKind::group) {
-      out += "/\n";
-      return;
+// The members below `group`, indented by depth; ragged records are one line.
+void tree_lines(Group& group, std::size_t depth, std::string& out) {
+  for (const auto& member : group.members()) {
+    out += std::string(2 * depth, ' ') + member.name;
+    if (ragged::Ragged::is_ragged(group, member.name)) {
+      auto r = ragged::Ragged::open(group, member.name);
+      const auto info = r->storage_info();
+      out += fmt::format("  ragged {} records of {} {}", r->size(), r->dtype().name(),
+                         r->record_shape());
+      if (!info.filters.empty()) out += " " + info.filters;
+      out += "\n";
+      continue;
     }
-    auto ds = group.open_dataset(path);
+    if (member.kind == NodeKind::group) {
+      out += "/\n";
+      tree_lines(*group.open_group(member.name), depth + 1, out);
+      continue;
+    }
+    auto ds = group.open_dataset(member.name);
     out += fmt::format("  {} {}", ds->shape().to_string(), ds->dtype().name());
     if (!ds->chunks().empty()) out += fmt::format(" chunks=({})", fmt::join(ds->chunks(), ", "));
     const auto info = ds->storage_info();
     if (!info.filters.empty()) out += " " + info.filters;
     out += "\n";
-  });
+  }
+}
+
+// "name  (1000, 16) float32 chunks=(4096, 16) blosc-lz4:5:byte" lines.
+std::string tree_text(Group& group) {
+  std::string out = group.path() + "\n";
+  tree_lines(group, 1, out);
   return out;
 }
 

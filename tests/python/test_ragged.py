@@ -95,6 +95,10 @@ def test_inner_shapes_and_shaped_records(store_path):
         assert img.read().shapes == [x.shape for x in images]
         with pytest.raises(larder.InvalidArgumentError, match="jagged"):
             img.padded([0], 3)
+        tree = s.tree()  # ragged records are one line each, their parts unlisted
+        assert "hits  ragged 50 records of float32 (n, 3)" in tree
+        assert "images  ragged 4 records of uint16 any" in tree
+        assert "offsets" not in tree
 
 
 def test_bad_input_leaves_the_records_unchanged(store_path):
