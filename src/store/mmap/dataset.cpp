@@ -21,6 +21,7 @@
 
 #include "../element_json.h"
 #include "../file_io.h"
+#include "../fixed_strings.h"
 #include "driver.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
@@ -303,20 +304,15 @@ void load_memmpy(ArrayState& state, const std::string& name) {
 
 std::shared_ptr<ArrayState> shared_state(const Context& context, const std::string& path,
                                          bool& fresh) {
-  std::lock_guard lock(context->arrays_mutex);
-  if (auto existing = context->arrays[path].lock()) {
-    fresh = false;
-    return existing;
-  }
-  auto state = std::make_shared<ArrayState>();
-  state->context = context;
-  state->path = path;
-  state->bin = member_file(context, path, ".bin");
-  state->json = member_file(context, path, ".json");
-  state->memmpy = context->memmpy;
-  context->arrays[path] = state;
-  fresh = true;
-  return state;
+  return context->arrays.get(path, fresh, [&] {
+    auto state = std::make_shared<ArrayState>();
+    state->context = context;
+    state->path = path;
+    state->bin = member_file(context, path, ".bin");
+    state->json = member_file(context, path, ".json");
+    state->memmpy = context->memmpy;
+    return state;
+  });
 }
 
 class MmapDataset final : public Dataset {
@@ -565,16 +561,7 @@ class MmapDataset final : public Dataset {
                   fmt::format("read_strings on a dataset of dtype {}", dtype.name()),
                   state_->context->name, path());
     }
-    const Array values = read(selection);
-    std::vector<std::string> out;
-    const std::size_t item = dtype.item_size();
-    for (std::int64_t i = 0; i < values.num_elements(); ++i) {
-      std::string s(
-          reinterpret_cast<const char*>(values.data()) + i * static_cast<std::int64_t>(item), item);
-      s.resize(std::min(s.find('\0'), s.size()));
-      out.push_back(std::move(s));
-    }
-    return out;
+    return unpack_fixed_strings(read(selection));
   }
 
   void write_strings(const Selection& selection, const std::vector<std::string>& values) override {
@@ -584,14 +571,14 @@ class MmapDataset final : public Dataset {
                   fmt::format("write_strings on a dataset of dtype {}", dtype.name()),
                   state_->context->name, path());
     }
-    const Shape wanted = selection.result_shape(shape());
-    const Shape given =
-        values.size() == 1 ? Shape{} : Shape{static_cast<std::int64_t>(values.size())};
-    Array packed = Array::zeros(dtype, given);
-    for (std::size_t i = 0; i < values.size(); ++i)
-      std::memcpy(packed.data() + i * dtype.item_size(), values[i].data(),
-                  std::min(values[i].size(), dtype.item_size()));
-    if (values.size() != 1) packed = std::move(packed).reshaped(wanted);
+    // One string is broadcast to the whole selection, as one value is.
+    const Shape wanted = values.size() == 1 ? Shape{} : resolved_shape(selection);
+    Array packed = Array::empty(DType::uint8(), Shape{0});
+    try {
+      packed = pack_fixed_strings(dtype, values, wanted);
+    } catch (const Error& e) {
+      throw e.at(state_->context->name, path());
+    }
     write(selection, packed);
   }
 
@@ -603,6 +590,10 @@ class MmapDataset final : public Dataset {
     state_->check_usable();
     state_->refresh();
     return get(state_->meta);
+  }
+
+  Shape resolved_shape(const Selection& selection) const {
+    return result_shape(resolve(selection, shape()));
   }
 
   std::vector<ResolvedAxis> resolve(const Selection& selection, const Shape& shape) const {
@@ -683,7 +674,6 @@ std::shared_ptr<Dataset> open_dataset(Context context, const std::string& path) 
         if (context->options.untrusted) state->verify();
       }
     } catch (...) {
-      std::lock_guard registry(context->arrays_mutex);
       context->arrays.erase(path);
       throw;
     }
@@ -743,7 +733,6 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
     }
     state->save();  // the array exists from here on
   } catch (...) {
-    std::lock_guard registry(context->arrays_mutex);
     context->arrays.erase(path);
     throw;
   }
@@ -751,18 +740,10 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
 }
 
 void forget_arrays(const Context& context, const std::string& path) {
-  std::lock_guard lock(context->arrays_mutex);
-  for (auto it = context->arrays.begin(); it != context->arrays.end();) {
-    if (it->first == path || it->first.starts_with(path == "/" ? "/" : path + "/")) {
-      if (auto state = it->second.lock()) {
-        std::lock_guard state_lock(state->mutex);
-        state->removed = true;
-      }
-      it = context->arrays.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  context->arrays.forget(path, [](ArrayState& state) {
+    std::lock_guard lock(state.mutex);
+    state.removed = true;
+  });
 }
 
 }  // namespace larder::store::mmap
