@@ -94,5 +94,18 @@ int main(int argc, char** argv) {
                            offsets_seed(0, 5, {0, 6})}) {
     write(root / "fuzz_check_ragged_offsets", k++, seed.data(), seed.size());
   }
+  write_texts(
+      root / "fuzz_parse_zarr_metadata",
+      {R"({"chunks": [2, 2], "compressor": {"blocksize": 0, "clevel": 5, "cname": "lz4", )"
+       R"("id": "blosc", "shuffle": 1}, "dtype": "<f4", "fill_value": "NaN", "filters": null, )"
+       R"("order": "C", "shape": [5, 3], "zarr_format": 2})",
+       R"({"chunks": [4], "compressor": {"id": "zstd", "level": 1}, "dimension_separator": "/", )"
+       R"("dtype": ">i8", "fill_value": -3, "filters": null, "order": "F", "shape": [10], )"
+       R"("zarr_format": 2})",
+       R"({"chunks": [], "compressor": null, "dtype": "|S5", "fill_value": "YWI=", )"
+       R"("filters": null, "order": "C", "shape": [], "zarr_format": 2})",
+       R"({"chunks": [3], "compressor": {"id": "lz4", "acceleration": 1}, "dtype": "<c8", )"
+       R"("fill_value": ["NaN", 1.0], "filters": [], "order": "C", "shape": [7], )"
+       R"("zarr_format": 2})"});
   return 0;
 }

@@ -7,7 +7,9 @@ was imported.
 W1: create_array(extendable=True, chunks=(4096, 16)) and append per batch
 (committed when it returns); codecs none, lzf, blosc-lz4 (level 5, byte
 shuffle). W2: a[start:stop]. W3: a.gather(ids). W7: create_array(name,
-data=...) and s[name][...].
+data=...) and s[name][...]. The store's suffix picks the driver: .h5
+(larder), .lmm (larder-mmap), .zarr (larder-zarr, a zarr v2 directory that
+zarr-python reads).
 """
 
 from __future__ import annotations

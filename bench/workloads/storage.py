@@ -48,6 +48,7 @@ GENERATOR_VERSION = 1  # bump when the generators change
 IMPLS = {
     "larder": ("storage_larder.py", "larder", ".h5"),
     "larder-mmap": ("storage_larder.py", "larder", ".lmm"),  # the driver follows the suffix
+    "larder-zarr": ("storage_larder.py", "larder", ".zarr"),
     "numpy-raw": ("storage_numpy.py", "raw", ".raw"),
     "numpy-memmap": ("storage_numpy.py", "memmap", ".raw"),
     "h5py": ("storage_h5py.py", "h5py", ".h5"),
@@ -208,6 +209,7 @@ class StorageWorkload(Workload):
     mode = ""  # the peers' --workload
     codec_cases: tuple[CodecCase, ...] = ()
     mmap = False  # uncompressed cases also run larder's memory-mapped store
+    zarr = False  # uncompressed and blosc-lz4 cases also run larder's zarr driver
 
     def missing(self, ctx: Context) -> list[str]:
         package = ctx.build / "python" / "larder"
@@ -241,7 +243,11 @@ class StorageWorkload(Workload):
         args, expect = self.inputs(ctx)
         cases = []
         for cc in self.codec_cases:
-            larder = ("larder", "larder-mmap") if self.mmap and cc.codec == "none" else ("larder",)
+            larder = ["larder"]
+            if self.mmap and cc.codec == "none":
+                larder.append("larder-mmap")
+            if self.zarr and cc.codec in ("none", "blosc-lz4"):
+                larder.append("larder-zarr")
             runs = [self.run(ctx, impl, cc.codec, args) for impl in (*larder, *cc.peers)]
             cases.append(Case(key={"codec": cc.codec}, runs=runs, expect=expect,
                               check=self.check(ctx), target=cc.target))
@@ -255,6 +261,7 @@ class AppendWorkload(StorageWorkload):
              "extendable array, chunks 4096 x 16 (GB/s of rows)")
     mode = "append"
     mmap = True
+    zarr = True
     metrics = (Metric("gbps", "write GB/s"),)
     infos = (Info("ratio", "size ratio"),)
     codec_cases = (
@@ -279,6 +286,7 @@ class ScanWorkload(StorageWorkload):
              "warm page cache (GB/s of rows)")
     mode = "scan"
     mmap = True
+    zarr = True
     metrics = (Metric("gbps", "read GB/s"),)
     codec_cases = (
         CodecCase("none", ("numpy-raw", "numpy-memmap", "h5py", "tables"),
@@ -321,6 +329,7 @@ class GatherWorkload(StorageWorkload):
              "from the W1 array into one array in their order (M rows/s)")
     mode = "gather"
     mmap = True
+    zarr = True
     metrics = (Metric("mrows_per_s", "M rows/s"),)
     codec_cases = (
         # BENCH.md's "mmap >= 1x numpy" is for larder-mmap; the uncompressed

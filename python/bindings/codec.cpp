@@ -44,23 +44,93 @@ CodecSpec spec_from_python(py::handle spec) {
   return CodecSpec::from_json(to_json(spec));
 }
 
+// Converted value by value rather than through JSON text, so that NaN and
+// the infinities (which JSON text cannot hold) travel both ways as floats.
 py::object to_python(const nlohmann::json& json) {
-  return py::module_::import("json").attr("loads")(json.dump());
+  switch (json.type()) {
+    case nlohmann::json::value_t::null:
+    case nlohmann::json::value_t::discarded:
+      return py::none();
+    case nlohmann::json::value_t::boolean:
+      return py::bool_(json.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return py::int_(json.get<std::int64_t>());
+    case nlohmann::json::value_t::number_unsigned:
+      return py::int_(json.get<std::uint64_t>());
+    case nlohmann::json::value_t::number_float:
+      return py::float_(json.get<double>());
+    case nlohmann::json::value_t::string:
+      return py::str(json.get_ref<const std::string&>());
+    case nlohmann::json::value_t::array: {
+      py::list out;
+      for (const auto& item : json)
+        out.append(to_python(item));
+      return out;
+    }
+    case nlohmann::json::value_t::object: {
+      py::dict out;
+      for (const auto& [key, value] : json.items())
+        out[py::str(key)] = to_python(value);
+      return out;
+    }
+    case nlohmann::json::value_t::binary:
+      break;
+  }
+  throw Error(ErrorCode::unsupported, "binary JSON values have no Python form");
 }
 
+// As json.dumps takes them (dicts, lists, tuples, str, int, float, bool,
+// None; int keys become text), plus complex numbers as larder's [real,
+// imag], numpy scalars as their Python values and bytes as a string of
+// those bytes.
 nlohmann::json to_json(py::handle object) {
-  // larder's JSON form of a complex number is [real, imag].
   static const py::object complex_type = py::module_::import("builtins").attr("complex");
-  const py::cpp_function as_json([](py::handle value) -> py::object {
-    if (py::isinstance(value, complex_type))
-      return py::make_tuple(value.attr("real"), value.attr("imag"));
-    throw py::type_error("Object of type " +
-                         py::str(py::type::of(value).attr("__name__")).cast<std::string>() +
-                         " is not JSON serializable");
-  });
-  return nlohmann::json::parse(
-      py::str(py::module_::import("json").attr("dumps")(object, py::arg("default") = as_json))
-          .cast<std::string>());
+  static const py::object numpy_generic = py::module_::import("numpy").attr("generic");
+  if (object.is_none()) return nullptr;
+  if (py::isinstance<py::bool_>(object)) return object.cast<bool>();
+  if (py::isinstance<py::int_>(object)) {
+    try {
+      return object.cast<std::int64_t>();
+    } catch (const py::cast_error&) {
+      try {
+        return object.cast<std::uint64_t>();
+      } catch (const py::cast_error&) {
+        return object.cast<double>();  // as json.dumps writes it, read back as a number
+      }
+    }
+  }
+  if (py::isinstance<py::float_>(object)) return object.cast<double>();
+  if (py::isinstance<py::str>(object)) return object.cast<std::string>();
+  if (py::isinstance<py::bytes>(object)) return object.cast<std::string>();  // S fill values
+  if (py::isinstance(object, complex_type))
+    return nlohmann::json::array(
+        {object.attr("real").cast<double>(), object.attr("imag").cast<double>()});
+  if (py::isinstance(object, numpy_generic)) return to_json(object.attr("item")());
+  if (py::isinstance<py::dict>(object)) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, value] : py::reinterpret_borrow<py::dict>(object)) {
+      std::string name;
+      if (py::isinstance<py::str>(key)) {
+        name = key.cast<std::string>();
+      } else if (py::isinstance<py::int_>(key) && !py::isinstance<py::bool_>(key)) {
+        name = py::str(key).cast<std::string>();
+      } else {
+        throw py::type_error("keys must be str or int, not " +
+                             py::str(py::type::of(key).attr("__name__")).cast<std::string>());
+      }
+      out[name] = to_json(value);
+    }
+    return out;
+  }
+  if (py::isinstance<py::list>(object) || py::isinstance<py::tuple>(object)) {
+    nlohmann::json out = nlohmann::json::array();
+    for (py::handle item : object)
+      out.push_back(to_json(item));
+    return out;
+  }
+  throw py::type_error("Object of type " +
+                       py::str(py::type::of(object).attr("__name__")).cast<std::string>() +
+                       " is not JSON serializable");
 }
 
 void bind_codec(py::module_& m) {

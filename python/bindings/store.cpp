@@ -517,13 +517,14 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
       "open",
       [](const std::string& path, std::optional<std::string> mode, const std::string& driver,
          std::size_t chunk_cache, bool in_memory, bool write_back, bool untrusted,
-         bool follow_external) {
+         bool follow_external, const std::string& dimension_separator) {
         store::StoreOptions options{.driver = driver,
                                     .chunk_cache_bytes = chunk_cache,
                                     .in_memory = in_memory,
                                     .write_back = write_back,
                                     .untrusted = untrusted,
-                                    .follow_external = follow_external};
+                                    .follow_external = follow_external,
+                                    .zarr_dimension_separator = dimension_separator};
         // A memory store has nothing to read: without a mode, it is made.
         if (!mode) mode = Store::driver_for(path, options) == "memory" ? "w" : "r";
         py::gil_scoped_release release;
@@ -532,7 +533,7 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
       py::arg("path"), py::arg("mode") = py::none(), py::arg("driver") = "",
       py::arg("chunk_cache") = std::size_t{64} << 20, py::arg("in_memory") = false,
       py::arg("write_back") = false, py::arg("untrusted") = false,
-      py::arg("follow_external") = false,
+      py::arg("follow_external") = false, py::arg("dimension_separator") = ".",
       R"(Opens a store: mode r, r+, w, w- (or x), a, as in h5py (default r).
 
 larder.open(":memory:") (or any name with driver="memory") makes a new,
@@ -540,7 +541,9 @@ empty store in RAM that lives as long as the Store; its default mode is w,
 and r is an error (there is never one to read). larder.copy() saves it.
 
 untrusted=True first walks the file in a child process, so a file that
-crashes or hangs the HDF5 library raises larder.CorruptError instead.)");
+crashes or hangs the HDF5 library raises larder.CorruptError instead.
+dimension_separator ("." or "/") names the chunk files of the zarr arrays
+this store creates: "0.0" (zarr's default) or "0/0".)");
 }
 
 }  // namespace larder::python

@@ -5,6 +5,23 @@
 
 namespace larder::store {
 
+std::vector<std::int64_t> default_chunks(const DatasetOptions& o) {
+  constexpr std::size_t kTargetChunkBytes = std::size_t{1} << 20;
+  const Shape& s = o.shape;
+  std::vector<std::int64_t> chunks(s.begin(), s.end());
+  if (chunks.empty()) return chunks;
+  const std::int64_t row_elements = s.rank() > 1 ? s.without_first().num_elements() : 1;
+  const auto row_bytes =
+      static_cast<std::int64_t>(std::max<std::size_t>(1, row_elements * o.dtype.item_size()));
+  std::int64_t rows =
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(kTargetChunkBytes) / row_bytes);
+  if (!o.extendable) rows = std::min(rows, std::max<std::int64_t>(s[0], 1));
+  chunks[0] = rows;
+  for (std::size_t a = 1; a < chunks.size(); ++a)
+    chunks[a] = std::max<std::int64_t>(chunks[a], 1);
+  return chunks;
+}
+
 ChunkPlan::ChunkPlan(const std::vector<ResolvedAxis>& axes, const Shape& shape,
                      std::span<const std::int64_t> chunk_shape)
     : chunk_shape_(chunk_shape.begin(), chunk_shape.end()), shape_(shape.begin(), shape.end()) {

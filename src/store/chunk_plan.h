@@ -7,7 +7,8 @@
 // each chunk once). Per chunk, the elements move in runs that are
 // consecutive on both sides, each one memcpy or pread. Driver-independent:
 // the HDF5 and zarr drivers share it. Immutable once built: safe to use from
-// several threads.
+// several threads. default_chunks() is the chunk shape drivers choose when
+// the caller names none.
 #pragma once
 
 #include <cstddef>
@@ -19,8 +20,13 @@
 
 #include "larder/core/selection.h"
 #include "larder/core/shape.h"
+#include "larder/store/dataset.h"
 
 namespace larder::store {
+
+// Whole rows, about 1 MiB per chunk; for a dataset that is not extendable,
+// no more rows than it has.
+std::vector<std::int64_t> default_chunks(const DatasetOptions& options);
 
 class ChunkPlan {
  public:

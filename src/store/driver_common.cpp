@@ -129,33 +129,4 @@ void check_string_count(std::size_t given, std::int64_t wanted, const std::strin
   }
 }
 
-Array pack_fixed_strings(const DType& dtype, const std::vector<std::string>& values,
-                         const std::string& file, const std::string& path) {
-  const std::size_t width = dtype.item_size();
-  Array packed = Array::zeros(dtype, Shape{static_cast<std::int64_t>(values.size())});
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (values[i].size() > width) {
-      throw Error(
-          ErrorCode::invalid_argument,
-          fmt::format("string of {} bytes does not fit dtype {}", values[i].size(), dtype.name()),
-          file, path);
-    }
-    std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
-  }
-  return packed;
-}
-
-std::vector<std::string> unpack_fixed_strings(const Array& values) {
-  const std::size_t width = values.dtype().item_size();
-  const auto* chars = reinterpret_cast<const char*>(values.data());
-  std::vector<std::string> out;
-  out.reserve(static_cast<std::size_t>(values.num_elements()));
-  for (std::int64_t i = 0; i < values.num_elements(); ++i) {
-    std::string s(chars + static_cast<std::size_t>(i) * width, width);
-    s.resize(std::min(s.find('\0'), s.size()));
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 }  // namespace larder::store

@@ -69,11 +69,4 @@ void check_chunks(std::span<const std::int64_t> chunks, const DatasetOptions& op
 void check_string_count(std::size_t given, std::int64_t wanted, const std::string& file,
                         const std::string& path);
 
-// Fixed-length byte strings (dtype S<n>): `values` packed NUL-padded into a
-// 1-D Array of `dtype`, Error(invalid_argument) for one longer than n bytes;
-// and back, each element up to its first NUL.
-Array pack_fixed_strings(const DType& dtype, const std::vector<std::string>& values,
-                         const std::string& file, const std::string& path);
-std::vector<std::string> unpack_fixed_strings(const Array& values);
-
 }  // namespace larder::store

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "larder/core/array.h"
 #include "larder/core/error.h"
 
 namespace larder::store {
@@ -29,32 +30,52 @@ double half_to_double(std::uint16_t h) {
   return (h & 0x8000) != 0 ? -v : v;
 }
 
-// A double as IEEE 754 binary16, rounded to nearest, ties to even.
-std::uint16_t double_to_half(double d) {
-  std::uint64_t x;
-  std::memcpy(&x, &d, sizeof x);
-  const auto sign = static_cast<std::uint16_t>((x >> 48) & 0x8000);
-  const std::uint64_t biased = (x >> 52) & 0x7ff;
-  std::uint64_t mantissa = x & ((std::uint64_t{1} << 52) - 1);
-  if (biased == 0x7ff) return sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0);  // inf, NaN
-  const int exponent = static_cast<int>(biased) - 1023 + 15;
-  if (exponent >= 31) return sign | 0x7c00;  // too large: infinity
-  const auto round = [](std::uint64_t value, int shift) {
-    const std::uint64_t kept = value >> shift;
-    const std::uint64_t rest = value & ((std::uint64_t{1} << shift) - 1);
-    const std::uint64_t half = std::uint64_t{1} << (shift - 1);
-    return static_cast<std::uint16_t>(kept +
-                                      ((rest > half || (rest == half && (kept & 1) != 0)) ? 1 : 0));
-  };
-  if (exponent <= 0) {  // a subnormal, or zero
-    if (exponent < -10) return sign;
-    return sign | round(mantissa | (std::uint64_t{1} << 52), 43 - exponent);
+// The binary16 nearest to `v` (ties to even), as numpy's float16(v) gives.
+std::uint16_t double_to_half(double v) {
+  const std::uint16_t sign = std::signbit(v) ? 0x8000 : 0;
+  if (std::isnan(v)) return static_cast<std::uint16_t>(sign | 0x7e00);
+  const double a = std::fabs(v);
+  if (a == 0) return sign;
+  if (a >= 65520.0) return static_cast<std::uint16_t>(sign | 0x7c00);  // rounds to infinity
+  int exponent = 0;
+  std::frexp(a, &exponent);  // a = m * 2^exponent, m in [0.5, 1)
+  // Units of the last place: 2^-24 for subnormals, else 2^(exponent - 11).
+  const int ulp_exponent = std::max(exponent - 11, -24);
+  const double units = std::nearbyint(std::ldexp(a, -ulp_exponent));  // ties to even
+  const auto m = static_cast<std::uint32_t>(units);
+  if (ulp_exponent == -24) {
+    return static_cast<std::uint16_t>(sign | m);  // subnormal; 1024 reaches the smallest normal
   }
-  // A carry out of the mantissa moves into the exponent, as it should.
-  return sign | round((static_cast<std::uint64_t>(exponent) << 52) | mantissa, 42);
+  // m in [1024, 2048]; 2048 carries into the next binade.
+  std::uint32_t biased = static_cast<std::uint32_t>(ulp_exponent + 25);
+  std::uint32_t fraction = m;
+  if (fraction == 2048) {
+    fraction = 1024;
+    ++biased;
+  }
+  return static_cast<std::uint16_t>(sign | (biased << 10) | (fraction - 1024));
+}
+
+nlohmann::json nested(const DType& dtype, const Shape& shape, std::size_t axis,
+                      const std::byte*& cursor) {
+  if (axis == shape.rank()) {
+    nlohmann::json v = element_to_json(dtype, cursor);
+    cursor += dtype.item_size();
+    return v;
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (std::int64_t i = 0; i < shape[axis]; ++i)
+    list.push_back(nested(dtype, shape, axis + 1, cursor));
+  return list;
 }
 
 }  // namespace
+
+nlohmann::json array_to_json(ArrayView values) {
+  const Array packed = Array::copy_of(values);
+  const std::byte* cursor = packed.data();
+  return nested(packed.dtype(), packed.shape(), 0, cursor);
+}
 
 std::vector<std::byte> element_from_json(const DType& dtype, const nlohmann::json& value) {
   std::vector<std::byte> out(dtype.item_size(), std::byte{0});

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "larder/core/error.h"
 
@@ -56,6 +59,65 @@ void write_at(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
     }
     done += static_cast<std::size_t>(n);
   }
+}
+
+void replace_file(const std::filesystem::path& file, std::span<const std::byte> bytes,
+                  const std::filesystem::path& temp) {
+  const std::string temp_name = temp.empty() ? file.string() + ".tmp" : temp.string();
+  const int fd = ::open(temp_name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0;
+  for (std::size_t done = 0; ok && done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  const int error = errno;
+  if (fd >= 0 && ::close(fd) != 0) ok = false;
+  if (!ok || ::rename(temp_name.c_str(), file.c_str()) != 0) {
+    const std::string reason = std::strerror(ok ? errno : error);
+    ::unlink(temp_name.c_str());
+    throw Error(ErrorCode::io, fmt::format("cannot write {}: {}", file.string(), reason),
+                file.string());
+  }
+}
+
+void replace_file(const std::filesystem::path& file, std::string_view text,
+                  const std::filesystem::path& temp) {
+  replace_file(file, std::as_bytes(std::span(text.data(), text.size())), temp);
+}
+
+void create_store_directory(const std::filesystem::path& path, const std::string& name,
+                            std::string_view text) {
+  const std::string store = path.string();
+  const std::filesystem::path temp = fmt::format("{}.larder-new-{}", store, ::getpid());
+  std::error_code ec;
+  std::filesystem::remove_all(temp, ec);
+  std::filesystem::create_directory(temp, ec);
+  if (ec)
+    throw Error(ErrorCode::io, fmt::format("cannot create the store: {}", ec.message()), store);
+  replace_file(temp / name, text);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::filesystem::remove_all(temp, ec);
+    throw Error(ErrorCode::io,
+                fmt::format("cannot create the store: {}",
+                            error == ENOTEMPTY || error == EEXIST
+                                ? "it exists and mode 'w-' does not overwrite"
+                                : std::strerror(error)),
+                store);
+  }
+}
+
+std::string read_text(const std::filesystem::path& file, const std::string& node_path) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw Error(ErrorCode::not_found, fmt::format("cannot read {}", file.string()), file.string(),
+                node_path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::move(text).str();
 }
 
 }  // namespace larder::store

@@ -1,11 +1,16 @@
-// Whole reads and writes at an offset of a file descriptor: pread/pwrite
-// retried on EINTR and short transfers. Shared by the store drivers.
+// Whole reads and writes at an offset of a file descriptor (pread/pwrite
+// retried on EINTR and short transfers), whole files replaced atomically,
+// and small text files read whole. Shared by the store drivers; free
+// functions without shared state, safe from any thread (two threads must
+// not replace the same file at once).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace larder::store {
 
@@ -33,5 +38,25 @@ std::size_t read_at(int fd, std::span<std::byte> out, std::uint64_t offset, cons
 // the write fails.
 void write_at(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
               const std::string& file, const std::string& path);
+
+// Writes `bytes` to `file` atomically: first to `temp` (default: `file` +
+// ".tmp", beside it), then renamed over `file`, so a reader sees the old
+// content or the new, never a mix. No fsync: the result survives the
+// process, not a power cut. Error(io) naming `file`; the temporary is gone.
+void replace_file(const std::filesystem::path& file, std::span<const std::byte> bytes,
+                  const std::filesystem::path& temp = {});
+void replace_file(const std::filesystem::path& file, std::string_view text,
+                  const std::filesystem::path& temp = {});
+
+// Makes the directory `path` holding one file, `name`, with `text`: built
+// under a temporary name beside it, then renamed, so a new store appears
+// whole. Error(io) naming `path` if it exists (mode 'w-' does not
+// overwrite) or cannot be made.
+void create_store_directory(const std::filesystem::path& path, const std::string& name,
+                            std::string_view text);
+
+// A whole (small) file as text; Error(not_found) naming it and `node_path`
+// when it cannot be read.
+std::string read_text(const std::filesystem::path& file, const std::string& node_path);
 
 }  // namespace larder::store

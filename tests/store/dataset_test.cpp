@@ -13,11 +13,13 @@
 
 #include "larder/core/error.h"
 #include "larder/store/store.h"
+#include "store/random_selection.h"
 #include "store/temp_dir.h"
 
 namespace larder::store {
 namespace {
 
+using testing::random_selection;
 using testing::TempDir;
 
 Array iota(DType dtype, Shape shape) {
@@ -68,43 +70,6 @@ std::vector<Layout> layouts(const Shape& shape) {
                   .codec = {.id = "blosc-lz4"},
                   .extendable = true}});
   return out;
-}
-
-// Random selections of every kind, for a differential test.
-Selection random_selection(std::mt19937_64& rng, const Shape& shape) {
-  std::vector<AxisSelection> axes;
-  for (std::size_t a = 0; a < shape.rank(); ++a) {
-    const std::int64_t n = shape[a];
-    std::uniform_int_distribution<std::int64_t> pos(-n, n - 1);
-    switch (rng() % 5) {
-      case 0:
-        axes.push_back(AxisSelection::all());
-        break;
-      case 1:
-        axes.push_back(AxisSelection::index(pos(rng)));
-        break;
-      case 2: {
-        std::int64_t step = static_cast<std::int64_t>(rng() % 4) + 1;
-        if (rng() % 2) step = -step;
-        axes.push_back(AxisSelection::slice(pos(rng), pos(rng), step));
-        break;
-      }
-      case 3: {
-        std::vector<std::int64_t> list(rng() % 12);
-        for (auto& i : list)
-          i = pos(rng);
-        axes.push_back(AxisSelection::indices(list));
-        break;
-      }
-      default: {
-        std::vector<bool> mask(static_cast<std::size_t>(n));
-        for (std::size_t i = 0; i < mask.size(); ++i)
-          mask[i] = rng() % 3 == 0;
-        axes.push_back(AxisSelection::mask(mask));
-      }
-    }
-  }
-  return Selection(axes);
 }
 
 TEST(Dataset, ReadsMatchTheInMemoryReferenceForEveryLayoutAndSelection) {
@@ -259,7 +224,7 @@ TEST(Dataset, MetadataFillValuesAndStorageInfo) {
 
 TEST(Dataset, ComplexAndBigEndianFillValuesRoundTripAsJson) {
   TempDir dir;
-  for (const char* driver_file : {"f.h5", "f.lmm"}) {
+  for (const char* driver_file : {"f.h5", "f.lmm", "f.zarr"}) {
     SCOPED_TRACE(driver_file);
     auto store = Store::open(dir / driver_file, "w");
     auto c = store->root()->create_dataset(

@@ -15,15 +15,17 @@
 namespace larder::testing {
 
 struct Capabilities {
-  bool compression = false;      // codecs other than "none"
-  bool chunks = false;           // chunks() reports the chunk shape given at creation
-  bool vstring = false;          // variable-length strings
-  bool fixed_strings = true;     // S<n> byte strings
-  bool array_attributes = true;  // Array attribute values come back as Arrays
-  bool persistent = false;       // closing and reopening keeps everything
-  bool complex = true;           // complex64 / complex128
-  bool float16 = true;           // IEEE binary16
-  bool big_endian = true;        // dtypes such as ">i4", kept as given
+  bool compression = false;       // codecs other than "none"
+  bool chunks = false;            // chunks() reports the chunk shape given at creation
+  bool vstring = false;           // variable-length strings
+  bool fixed_strings = true;      // S<n> byte strings
+  bool array_attributes = true;   // Array attribute values come back as Arrays
+  bool persistent = false;        // closing and reopening keeps everything
+  bool complex = true;            // complex64 / complex128
+  bool float16 = true;            // IEEE binary16
+  bool big_endian = true;         // dtypes such as ">i4", kept as given
+  bool always_resizable = false;  // every array grows and resizes on any axis (zarr)
+  bool large_chunks = false;      // chunks may exceed the array's shape (zarr)
 };
 
 struct Driver {
@@ -54,6 +56,15 @@ inline std::vector<Driver> drivers() {
        .options = {.in_memory = true},
        .can = {.compression = true, .chunks = true, .vstring = true}},
       {.name = "mmap", .where = in_dir("store.lmm"), .options = {}, .can = {.persistent = true}},
+      {.name = "zarr",
+       .where = in_dir("store.zarr"),
+       .options = {},
+       .can = {.compression = true,
+               .chunks = true,
+               .array_attributes = false,  // stored as JSON lists, as zarr-python does
+               .persistent = true,
+               .always_resizable = true,
+               .large_chunks = true}},
       {.name = "memory",
        .where = [](const std::filesystem::path&) { return std::filesystem::path(":memory:"); },
        .options = {},

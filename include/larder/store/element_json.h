@@ -1,12 +1,14 @@
 // One element of a fixed-size dtype as JSON, and back: fill values and the
 // elements of array attributes, for every store driver. Numbers, bools,
-// strings for S types; a complex number is [real, imag].
+// strings for S types; a complex number is [real, imag]. Free functions:
+// thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "larder/core/array_view.h"
 #include "larder/core/dtype.h"
 
 namespace larder::store {
@@ -17,5 +19,8 @@ std::vector<std::byte> element_from_json(const DType& dtype, const nlohmann::jso
 
 // The JSON value of one element stored in `dtype`'s byte order.
 nlohmann::json element_to_json(const DType& dtype, const std::byte* element);
+
+// A whole array as nested JSON lists of its elements (a scalar for rank 0).
+nlohmann::json array_to_json(ArrayView values);
 
 }  // namespace larder::store

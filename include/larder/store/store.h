@@ -1,14 +1,14 @@
 // Store — an open file or directory of groups and datasets.
 //
 // Store::open picks the driver from options.driver or from the path
-// (.h5, .hdf5 -> "hdf5"; .lmm -> "mmap"; a directory holding
-// metadata_memmpy.json -> "memmpy", read-only; ":memory:" -> "memory", a
-// store held in RAM whose path is only a name). The store owns the
-// underlying file (or memory): close() (or destruction) flushes and
-// releases it, after which its nodes raise Error(invalid_argument). Opening
-// a missing file for reading, an existing one with "w-", or a file that is
-// not of the driver's format raises Error naming the file; nothing on disk
-// changes.
+// (.h5, .hdf5 -> "hdf5"; .lmm -> "mmap"; .zarr, or a directory holding
+// .zgroup -> "zarr"; a directory holding metadata_memmpy.json -> "memmpy",
+// read-only; ":memory:" -> "memory", a store held in RAM whose path is only
+// a name). The store owns the underlying file (or memory): close() (or
+// destruction) flushes and releases it, after which its nodes raise
+// Error(invalid_argument). Opening a missing file for reading, an existing
+// one with "w-", or a file that is not of the driver's format raises Error
+// naming the file; nothing on disk changes.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +35,10 @@ struct StoreOptions {
   // store checks every block checksum of an array when opening it.
   bool untrusted = false;
   bool follow_external = false;
+  // Chunk keys of the arrays the zarr driver creates: "." ("0.0", zarr's
+  // default) or "/" ("0/0", nested directories). Arrays that exist keep
+  // the separator their .zarray names.
+  std::string zarr_dimension_separator = ".";
 };
 
 class Store {

@@ -22,9 +22,11 @@
 #include <optional>
 #include <unordered_map>
 
+#include "../chunk_buffers.h"
 #include "../chunk_plan.h"
 #include "../driver_common.h"
 #include "../file_io.h"
+#include "../fixed_strings.h"
 #include "driver.h"
 #include "journal.h"
 #include "larder/core/error.h"
@@ -37,108 +39,13 @@
 namespace larder::store::hdf5 {
 namespace {
 
-constexpr std::size_t kTargetChunkBytes = std::size_t{1} << 20;
-constexpr std::size_t kBatchBytes = std::size_t{64} << 20;   // raw chunks read per lock hold
-constexpr std::size_t kMaxLocations = std::size_t{1} << 20;  // chunk locations remembered
-// A pread call costs about as much as copying this many bytes from the page
-// cache: a chunk with more runs selected than its size in these is read whole.
-constexpr std::size_t kPreadCallBytes = std::size_t{8} << 10;
+constexpr std::size_t kBatchBytes = std::size_t{64} << 20;        // raw chunks read per lock hold
+constexpr std::size_t kMaxLocations = std::size_t{1} << 20;       // chunk locations remembered
 constexpr std::size_t kStoredSlackBytes = std::size_t{64} << 10;  // codec headers, at most
 
 std::vector<hsize_t> to_hsize(std::span<const std::int64_t> v) {
   return {v.begin(), v.end()};
 }
-
-// A decoded chunk in native byte order, shared by the cache and the reads
-// that use it.
-struct DecodedChunk {
-  std::shared_ptr<std::byte[]> bytes;
-  std::size_t size = 0;
-
-  explicit operator bool() const noexcept { return bytes != nullptr; }
-  std::byte* data() const noexcept { return bytes.get(); }
-  // Uninitialised: a decoder overwrites every byte.
-  static DecodedChunk allocate(std::size_t size) {
-    return {std::make_shared_for_overwrite<std::byte[]>(size), size};
-  }
-};
-
-// Decoded chunks, most recently used first, within a byte budget.
-class ChunkCache {
- public:
-  explicit ChunkCache(std::size_t budget) : budget_(budget) {}
-  std::size_t budget() const noexcept { return budget_; }
-  DecodedChunk get(std::int64_t key) {
-    auto it = index_.find(key);
-    if (it == index_.end()) return {};
-    order_.splice(order_.begin(), order_, it->second);
-    return it->second->second;
-  }
-  void put(std::int64_t key, DecodedChunk chunk) {
-    if (chunk.size > budget_) return;
-    erase(key);
-    used_ += chunk.size;
-    order_.emplace_front(key, std::move(chunk));
-    index_[key] = order_.begin();
-    while (used_ > budget_) {
-      used_ -= order_.back().second.size;
-      index_.erase(order_.back().first);
-      order_.pop_back();
-    }
-  }
-  void erase(std::int64_t key) {
-    auto it = index_.find(key);
-    if (it == index_.end()) return;
-    used_ -= it->second->second.size;
-    order_.erase(it->second);
-    index_.erase(it);
-  }
-  void clear() {
-    order_.clear();
-    index_.clear();
-    used_ = 0;
-  }
-
- private:
-  using Entry = std::pair<std::int64_t, DecodedChunk>;
-  std::size_t budget_;
-  std::size_t used_ = 0;
-  std::list<Entry> order_;
-  std::unordered_map<std::int64_t, std::list<Entry>::iterator> index_;
-};
-
-// Working memory for one chunk on the calling thread. Buffers up to
-// kKeptScratchBytes stay with the thread (one per `slot`) from chunk to chunk
-// and read to read, so a scan neither allocates nor has the kernel hand out
-// freshly zeroed pages per chunk; larger ones are the chunk's own.
-class Scratch {
- public:
-  enum Slot { raw, decoded };
-  Scratch(Slot slot, std::size_t size) {
-    struct Kept {
-      std::unique_ptr<std::byte[]> bytes;
-      std::size_t size = 0;
-    };
-    thread_local Kept kept[2];
-    if (size > kKeptScratchBytes) {
-      own_.reset(new std::byte[size]);
-      bytes_ = {own_.get(), size};
-      return;
-    }
-    Kept& k = kept[slot];
-    if (k.size < size) {
-      k.bytes.reset(new std::byte[size]);
-      k.size = size;
-    }
-    bytes_ = {k.bytes.get(), size};
-  }
-  std::span<std::byte> bytes() const noexcept { return bytes_; }
-
- private:
-  static constexpr std::size_t kKeptScratchBytes = std::size_t{16} << 20;
-  std::unique_ptr<std::byte[]> own_;
-  std::span<std::byte> bytes_;
-};
 
 // Per-axis sorted, unique positions of a resolved selection: what libhdf5
 // reads (in file order), and where each requested element lies among them.
@@ -534,7 +441,8 @@ class Hdf5Dataset final : public Dataset {
     const auto axes = resolve(selection);
     check_string_count(values.size(), result_shape(axes).num_elements(), context_->name, path_);
     if (dtype_.kind() == DTypeKind::string) {
-      const Array fixed = pack_fixed_strings(dtype_, values, context_->name, path_);
+      const Array fixed = pack_fixed_strings(
+          dtype_, values, Shape{static_cast<std::int64_t>(values.size())}, context_->name, path_);
       write_through_library(axes, fixed.data(), memory_type_.get(), dtype_.item_size());
     } else {
       std::vector<const char*> pointers;
@@ -1815,22 +1723,6 @@ class Hdf5Dataset final : public Dataset {
   // says they are (a read-only open; a writable one repairs the index).
   std::unordered_map<std::int64_t, ChunkRecord> recovered_;
 };
-
-std::vector<std::int64_t> default_chunks(const DatasetOptions& o) {
-  const Shape& s = o.shape;
-  std::vector<std::int64_t> chunks(s.begin(), s.end());
-  if (chunks.empty()) return chunks;
-  const std::int64_t row_elements = s.rank() > 1 ? s.without_first().num_elements() : 1;
-  const auto row_bytes =
-      static_cast<std::int64_t>(std::max<std::size_t>(1, row_elements * o.dtype.item_size()));
-  std::int64_t rows =
-      std::max<std::int64_t>(1, static_cast<std::int64_t>(kTargetChunkBytes) / row_bytes);
-  if (!o.extendable) rows = std::min(rows, std::max<std::int64_t>(s[0], 1));
-  chunks[0] = rows;
-  for (std::size_t a = 1; a < chunks.size(); ++a)
-    chunks[a] = std::max<std::int64_t>(chunks[a], 1);
-  return chunks;
-}
 
 }  // namespace
 

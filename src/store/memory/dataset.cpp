@@ -14,6 +14,7 @@
 #include <new>
 
 #include "../driver_common.h"
+#include "../fixed_strings.h"
 #include "driver.h"
 #include "larder/core/error.h"
 #include "larder/store/element_json.h"
@@ -197,7 +198,8 @@ class MemoryDataset final : public Dataset {
     const Shape wanted = result_shape(axes);
     check_string_count(values.size(), wanted.num_elements(), context_->name, path_);
     if (a.dtype.kind() == DTypeKind::string) {
-      Array packed = pack_fixed_strings(a.dtype, values, context_->name, path_);
+      Array packed = pack_fixed_strings(
+          a.dtype, values, Shape{static_cast<std::int64_t>(values.size())}, context_->name, path_);
       put(MutableArrayView(a.bytes.data(), a.dtype, a.shape), selection,
           std::move(packed).reshaped(wanted));
       return;

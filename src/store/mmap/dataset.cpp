@@ -21,6 +21,7 @@
 
 #include "../driver_common.h"
 #include "../file_io.h"
+#include "../fixed_strings.h"
 #include "driver.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
@@ -304,20 +305,15 @@ void load_memmpy(ArrayState& state, const std::string& name) {
 
 std::shared_ptr<ArrayState> shared_state(const Context& context, const std::string& path,
                                          bool& fresh) {
-  std::lock_guard lock(context->arrays_mutex);
-  if (auto existing = context->arrays[path].lock()) {
-    fresh = false;
-    return existing;
-  }
-  auto state = std::make_shared<ArrayState>();
-  state->context = context;
-  state->path = path;
-  state->bin = member_file(context, path, ".bin");
-  state->json = member_file(context, path, ".json");
-  state->memmpy = context->memmpy;
-  context->arrays[path] = state;
-  fresh = true;
-  return state;
+  return context->arrays.get(path, fresh, [&] {
+    auto state = std::make_shared<ArrayState>();
+    state->context = context;
+    state->path = path;
+    state->bin = member_file(context, path, ".bin");
+    state->json = member_file(context, path, ".json");
+    state->memmpy = context->memmpy;
+    return state;
+  });
 }
 
 class MmapDataset final : public Dataset {
@@ -543,8 +539,7 @@ class MmapDataset final : public Dataset {
     }
     const Shape wanted = result_shape(resolve(selection, shape()));
     check_string_count(values.size(), wanted.num_elements(), state_->context->name, path());
-    write(selection,
-          pack_fixed_strings(dtype, values, state_->context->name, path()).reshaped(wanted));
+    write(selection, pack_fixed_strings(dtype, values, wanted, state_->context->name, path()));
   }
 
  private:
@@ -555,6 +550,10 @@ class MmapDataset final : public Dataset {
     state_->check_usable();
     state_->refresh();
     return get(state_->meta);
+  }
+
+  Shape resolved_shape(const Selection& selection) const {
+    return result_shape(resolve(selection, shape()));
   }
 
   std::vector<ResolvedAxis> resolve(const Selection& selection, const Shape& shape) const {
@@ -620,7 +619,6 @@ std::shared_ptr<Dataset> open_dataset(Context context, const std::string& path) 
         if (context->options.untrusted) state->verify();
       }
     } catch (...) {
-      std::lock_guard registry(context->arrays_mutex);
       context->arrays.erase(path);
       throw;
     }
@@ -680,7 +678,6 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
     }
     state->save();  // the array exists from here on
   } catch (...) {
-    std::lock_guard registry(context->arrays_mutex);
     context->arrays.erase(path);
     throw;
   }
@@ -688,18 +685,10 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
 }
 
 void forget_arrays(const Context& context, const std::string& path) {
-  std::lock_guard lock(context->arrays_mutex);
-  for (auto it = context->arrays.begin(); it != context->arrays.end();) {
-    if (it->first == path || it->first.starts_with(path == "/" ? "/" : path + "/")) {
-      if (auto state = it->second.lock()) {
-        std::lock_guard state_lock(state->mutex);
-        state->removed = true;
-      }
-      it = context->arrays.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  context->arrays.forget(path, [](ArrayState& state) {
+    std::lock_guard lock(state.mutex);
+    state.removed = true;
+  });
 }
 
 }  // namespace larder::store::mmap

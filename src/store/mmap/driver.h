@@ -13,6 +13,8 @@
 #include <mutex>
 #include <string>
 
+#include "../array_registry.h"
+#include "../json_attributes.h"
 #include "larder/store/store.h"
 
 namespace larder::store::mmap {
@@ -31,9 +33,7 @@ struct StoreContext {
   bool open = true;
   bool memmpy = false;
   nlohmann::json memmpy_arrays;  // metadata_memmpy.json's "arrays"
-  // One ArrayState per array path, whichever Dataset objects use it.
-  std::mutex arrays_mutex;
-  std::map<std::string, std::weak_ptr<ArrayState>> arrays;
+  ArrayRegistry<ArrayState> arrays;
 
   void check_open(const std::string& node_path) const;
   void check_writable(const std::string& node_path) const;
@@ -56,17 +56,9 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
 // objects there stop working.
 void forget_arrays(const Context& context, const std::string& path);
 
-// Attributes held in a JSON document: `load` gives its "attrs" and
-// "array_attrs" objects, `save` stores them.
-struct AttributeDocument {
-  std::function<std::pair<nlohmann::json, nlohmann::json>()> load;
-  std::function<void(const nlohmann::json& attrs, const nlohmann::json& array_attrs)> save;
-};
+// Attributes of the node at `path`, kept in `document` (see
+// json_attributes.h): array values as {dtype, shape, hex}.
 std::unique_ptr<Attributes> make_attributes(Context context, std::string path,
                                             AttributeDocument document);
-
-// Writes `text` to `file` atomically: a temporary beside it, then rename.
-void replace_file(const std::filesystem::path& file, std::string_view text);
-std::string read_text(const std::filesystem::path& file, const std::string& node_path);
 
 }  // namespace larder::store::mmap

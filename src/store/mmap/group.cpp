@@ -1,11 +1,13 @@
-// MmapGroup: groups as directories, and the path walk every lookup goes
-// through. In a memmpy directory the root is the only group and holds one
-// array per memmpy name.
+// MmapGroup: groups as directories holding larder.json, arrays as sidecars
+// beside their data files (the path walk is DirectoryGroup's). In a memmpy directory the root is
+// the only group and holds one array per memmpy name.
 #include <fmt/format.h>
 
 #include <optional>
 
+#include "../directory_group.h"
 #include "../driver_common.h"
+#include "../file_io.h"
 #include "driver.h"
 #include "larder/core/error.h"
 
@@ -112,93 +114,67 @@ AttributeDocument group_attributes(const Context& context, const std::string& pa
           }};
 }
 
-class MmapGroup final : public Group {
+class MmapGroup final : public DirectoryGroup {
  public:
   MmapGroup(Context context, std::string path)
-      : context_(std::move(context)),
-        path_(std::move(path)),
-        attrs_(make_attributes(context_, path_, group_attributes(context_, path_))) {}
-
-  const std::string& path() const override { return path_; }
-  const std::filesystem::path& store_path() const override { return context_->fs_path; }
-  Attributes& attrs() override {
-    context_->check_open(path_);
-    return *attrs_;
+      : DirectoryGroup(context->name, context->fs_path, path), context_(std::move(context)) {
+    set_attributes(
+        make_attributes(context_, this->path(), group_attributes(context_, this->path())));
   }
 
-  std::shared_ptr<Group> create_group(std::string_view path) override {
-    const std::string full = new_member(path, "group");
-    make_group_directory(context_, full);
-    return make_group(context_, full);
+ private:
+  void check(bool writing) const override {
+    writing ? context_->check_writable(path()) : context_->check_open(path());
+  }
+  bool writable() const override { return is_writable(context_->mode); }
+  std::optional<NodeKind> kind_of(const std::string& group_path, const std::string& name) override {
+    return mmap::kind_of(context_, group_path, name);
+  }
+  std::vector<MemberInfo> list(const std::string& group_path) override {
+    return mmap::list(context_, group_path);
   }
 
-  std::shared_ptr<Group> require_group(std::string_view path) override {
-    context_->check_open(path_);
-    const auto parts = split_path(path);
-    const std::string full =
-        walk(parts, parts.size(), is_writable(context_->mode), path.starts_with('/'));
-    return make_group(context_, full);
-  }
-
-  std::shared_ptr<Dataset> create_dataset(std::string_view path,
-                                          const DatasetOptions& options) override {
-    const std::string full = new_member(path, "dataset");
-    if (split_path(path).back() == "larder") {
+  void check_new_name(const std::string& parent, const std::string& name, const std::string& full,
+                      NodeKind kind) override {
+    if (kind == NodeKind::dataset && name == "larder") {
       throw Error(ErrorCode::invalid_argument,
                   "an mmap array cannot be named 'larder' (its sidecar would be the group's "
                   "larder.json)",
                   context_->name, full);
     }
+    // A group and an array cannot share a name: either's files block the other.
+    std::error_code ec;
+    const auto dir = context_->directory(parent);
+    if (std::filesystem::exists(dir / (name + ".json"), ec) ||
+        std::filesystem::exists(dir / name / kGroupFile, ec)) {
+      throw Error(ErrorCode::invalid_argument, "a member with this name already exists",
+                  context_->name, full);
+    }
+  }
+
+  void make_group_node(const std::string& full) override { make_group_directory(context_, full); }
+  std::shared_ptr<Group> group_at(const std::string& full) override {
+    return make_group(context_, full);
+  }
+  std::shared_ptr<Dataset> open_dataset_at(const std::string& full) override {
+    return mmap::open_dataset(context_, full);
+  }
+  std::shared_ptr<Dataset> create_dataset_at(const std::string& full,
+                                             const DatasetOptions& options) override {
     return mmap::create_dataset(context_, full, options);
   }
 
-  std::shared_ptr<Node> open(std::string_view path) override {
-    context_->check_open(path_);
-    const auto parts = split_path(path);
-    const bool absolute = path.starts_with('/');
-    if (parts.empty()) return make_group(context_, absolute ? "/" : path_);
-    const std::string parent = walk(parts, parts.size() - 1, false, absolute);
-    const std::string full = join_path(parent, parts.back());
-    const auto kind = kind_of(context_, parent, parts.back());
-    if (!kind) not_found(parent, parts.back());
-    if (*kind == NodeKind::group) return make_group(context_, full);
-    return mmap::open_dataset(context_, full);
-  }
-
-  bool contains(std::string_view path) override {
-    context_->check_open(path_);
-    const auto parts = split_path(path);
-    std::string current = path.starts_with('/') ? "/" : path_;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      const auto kind = kind_of(context_, current, parts[i]);
-      if (!kind) return false;
-      if (i + 1 == parts.size()) return true;
-      if (*kind != NodeKind::group) return false;
-      current = join_path(current, parts[i]);
-    }
-    return true;
-  }
-
-  void remove(std::string_view path) override {
-    context_->check_writable(path_);
-    const auto parts = split_path(path);
-    if (parts.empty()) {
-      throw Error(ErrorCode::invalid_argument, "cannot remove a group from itself", context_->name,
-                  path_);
-    }
-    const std::string parent = walk(parts, parts.size() - 1, false, path.starts_with('/'));
-    const std::string full = join_path(parent, parts.back());
-    const auto kind = kind_of(context_, parent, parts.back());
-    if (!kind) not_found(parent, parts.back());
+  void remove_node(const std::string& parent, const std::string& name, NodeKind kind) override {
+    const std::string full = join(parent, name);
     forget_arrays(context_, full);
     const auto dir = context_->directory(parent);
     std::error_code ec;
-    if (*kind == NodeKind::group) {
-      std::filesystem::remove_all(dir / parts.back(), ec);
+    if (kind == NodeKind::group) {
+      std::filesystem::remove_all(dir / name, ec);
     } else {
       // The sidecar first: without it the array is gone, whatever is left.
-      std::filesystem::remove(dir / (parts.back() + ".json"), ec);
-      if (!ec) std::filesystem::remove(dir / (parts.back() + ".bin"), ec);
+      std::filesystem::remove(dir / (name + ".json"), ec);
+      if (!ec) std::filesystem::remove(dir / (name + ".bin"), ec);
     }
     if (ec) {
       throw Error(ErrorCode::io, fmt::format("cannot remove: {}", ec.message()), context_->name,
@@ -206,67 +182,7 @@ class MmapGroup final : public Group {
     }
   }
 
-  std::vector<MemberInfo> members() override {
-    context_->check_open(path_);
-    return list(context_, path_);
-  }
-
- private:
-  // The full path of a new member at `path`, its parents made when missing.
-  std::string new_member(std::string_view path, std::string_view kind) {
-    context_->check_writable(path_);
-    const auto parts = split_path(path);
-    if (parts.empty()) {
-      throw Error(ErrorCode::invalid_argument, fmt::format("empty {} path", kind), context_->name,
-                  path_);
-    }
-    const std::string parent = walk(parts, parts.size() - 1, true, path.starts_with('/'));
-    const std::string full = join_path(parent, parts.back());
-    if (parts.back().find('\0') != std::string::npos) {
-      throw Error(ErrorCode::invalid_argument, "a name cannot hold a NUL character", context_->name,
-                  full);
-    }
-    std::error_code ec;
-    const auto dir = context_->directory(parent);
-    if (kind_of(context_, parent, parts.back()) ||
-        std::filesystem::exists(dir / (parts.back() + ".json"), ec) ||
-        std::filesystem::exists(dir / parts.back() / kGroupFile, ec)) {
-      throw Error(ErrorCode::invalid_argument, "a member with this name already exists",
-                  context_->name, full);
-    }
-    return full;
-  }
-
-  // Opens (or, when `create`, makes) the first `count` segments of `parts`;
-  // returns the path of the last group.
-  std::string walk(const std::vector<std::string>& parts, std::size_t count, bool create,
-                   bool absolute) {
-    std::string current = absolute ? "/" : path_;
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::string next = join_path(current, parts[i]);
-      const auto kind = kind_of(context_, current, parts[i]);
-      if (!kind) {
-        if (!create) not_found(current, parts[i]);
-        make_group_directory(context_, next);
-      } else if (*kind != NodeKind::group) {
-        throw Error(ErrorCode::type_mismatch, "this is a dataset, not a group", context_->name,
-                    next);
-      }
-      current = next;
-    }
-    return current;
-  }
-
-  [[noreturn]] void not_found(const std::string& parent, const std::string& name) {
-    std::vector<std::string> names;
-    for (const auto& m : list(context_, parent))
-      names.push_back(m.name);
-    throw missing_member(parent, name, names, context_->name);
-  }
-
   Context context_;
-  std::string path_;
-  std::unique_ptr<Attributes> attrs_;
 };
 
 }  // namespace

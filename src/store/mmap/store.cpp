@@ -1,14 +1,13 @@
 // MmapStore: opening, creating and closing a memory-mapped directory store,
 // or a memmpy directory (read-only).
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "../file_io.h"
 #include "driver.h"
 #include "larder/core/error.h"
 
@@ -49,28 +48,6 @@ const std::string kRootDocument = nlohmann::json{{"format", "larder-mmap"},
                                       .dump(1) +
                                   "\n";
 
-// A new store appears whole: made under a temporary name, then renamed.
-void create_store(const std::filesystem::path& path) {
-  const std::string name = path.string();
-  const std::filesystem::path temp = fmt::format("{}.larder-new-{}", name, ::getpid());
-  std::error_code ec;
-  std::filesystem::remove_all(temp, ec);
-  std::filesystem::create_directory(temp, ec);
-  if (ec)
-    throw Error(ErrorCode::io, fmt::format("cannot create the store: {}", ec.message()), name);
-  replace_file(temp / kGroupFile, kRootDocument);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    std::filesystem::remove_all(temp, ec);
-    throw Error(ErrorCode::io,
-                fmt::format("cannot create the store: {}",
-                            error == ENOTEMPTY || error == EEXIST
-                                ? "it exists and mode 'w-' does not overwrite"
-                                : std::strerror(error)),
-                name);
-  }
-}
-
 void open_memmpy(StoreContext& context) {
   const auto file = context.fs_path / kMemmpyFile;
   nlohmann::json doc = nlohmann::json::parse(read_text(file, "/"), nullptr, false);
@@ -107,35 +84,13 @@ std::filesystem::path StoreContext::directory(const std::string& group_path) con
   return group_path == "/" ? fs_path : fs_path / group_path.substr(1);
 }
 
-void replace_file(const std::filesystem::path& file, std::string_view text) {
-  const std::string temp = file.string() + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool ok = fd >= 0;
-  for (std::size_t done = 0; ok && done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  const int error = errno;
-  if (fd >= 0 && ::close(fd) != 0) ok = false;
-  if (!ok || ::rename(temp.c_str(), file.c_str()) != 0) {
-    const std::string reason = std::strerror(ok ? errno : error);
-    ::unlink(temp.c_str());
-    throw Error(ErrorCode::io, fmt::format("cannot write {}: {}", file.string(), reason),
-                file.string());
-  }
-}
-
-std::string read_text(const std::filesystem::path& file, const std::string& node_path) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw Error(ErrorCode::not_found, fmt::format("cannot read {}", file.string()), file.string(),
-                node_path);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
+std::unique_ptr<Attributes> make_attributes(Context context, std::string path,
+                                            AttributeDocument document) {
+  AttributeOwner owner{.file = context->name, .path = path, .check = {}};
+  owner.check = [context = std::move(context), path = std::move(path)](bool writing) {
+    writing ? context->check_writable(path) : context->check_open(path);
+  };
+  return make_json_attributes(std::move(owner), std::move(document));
 }
 
 std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mode,
@@ -184,7 +139,7 @@ std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mo
   const bool create = mode == OpenMode::truncate || mode == OpenMode::create_new ||
                       (mode == OpenMode::append && !present);
   if (create) {
-    create_store(path);
+    create_store_directory(path, kGroupFile, kRootDocument);
   } else if (!is_store) {
     throw Error(ErrorCode::corrupt,
                 fmt::format("not a larder mmap store (no {} in a directory)", kGroupFile), name);

@@ -1,14 +1,14 @@
-// Attributes of mmap groups and arrays: JSON values under "attrs", numeric
-// arrays under "array_attrs" as {dtype, shape, hex} (C-order bytes in hex).
+#include "json_attributes.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "driver.h"
 #include "larder/core/error.h"
+#include "larder/store/element_json.h"
 
-namespace larder::store::mmap {
+namespace larder::store {
 namespace {
 
 std::string to_hex(std::span<const std::byte> bytes) {
@@ -30,11 +30,11 @@ int hex_digit(char c) {
 
 class JsonAttributes final : public Attributes {
  public:
-  JsonAttributes(Context context, std::string path, AttributeDocument document)
-      : context_(std::move(context)), path_(std::move(path)), document_(std::move(document)) {}
+  JsonAttributes(AttributeOwner owner, AttributeDocument document)
+      : owner_(std::move(owner)), document_(std::move(document)) {}
 
   std::vector<std::string> names() const override {
-    context_->check_open(path_);
+    owner_.check(false);
     auto [attrs, arrays] = document_.load();
     std::vector<std::string> out;
     for (const auto& [name, value] : attrs.items())
@@ -46,21 +46,21 @@ class JsonAttributes final : public Attributes {
   }
 
   bool contains(std::string_view name) const override {
-    context_->check_open(path_);
+    owner_.check(false);
     auto [attrs, arrays] = document_.load();
     return attrs.contains(name) || arrays.contains(name);
   }
 
   AttributeValue get(std::string_view name) const override {
-    context_->check_open(path_);
+    owner_.check(false);
     auto [attrs, arrays] = document_.load();
     if (auto it = attrs.find(name); it != attrs.end()) return *it;
     if (auto it = arrays.find(name); it != arrays.end()) return decode(std::string(name), *it);
-    throw missing(name, context_->name, path_);
+    throw missing(name, owner_.file, owner_.path);
   }
 
   void set(std::string_view name, const nlohmann::json& value) override {
-    context_->check_writable(path_);
+    owner_.check(true);
     auto [attrs, arrays] = document_.load();
     arrays.erase(std::string(name));
     attrs[std::string(name)] = value;
@@ -68,27 +68,32 @@ class JsonAttributes final : public Attributes {
   }
 
   void set(std::string_view name, ArrayView value) override {
-    context_->check_writable(path_);
+    owner_.check(true);
     if (!value.dtype().is_fixed_size()) {
-      throw Error(ErrorCode::unsupported, "array attributes need a fixed-size dtype",
-                  context_->name, path_);
+      throw Error(ErrorCode::unsupported, "array attributes need a fixed-size dtype", owner_.file,
+                  owner_.path);
     }
     const Array packed = Array::copy_of(value);
     auto [attrs, arrays] = document_.load();
-    attrs.erase(std::string(name));
-    arrays[std::string(name)] = {
-        {"dtype", value.dtype().numpy_str()},
-        {"shape", std::vector<std::int64_t>(value.shape().begin(), value.shape().end())},
-        {"hex", to_hex(packed.bytes())}};
+    if (owner_.arrays == ArrayAttributeForm::json_lists) {
+      arrays.erase(std::string(name));
+      attrs[std::string(name)] = array_to_json(packed);
+    } else {
+      attrs.erase(std::string(name));
+      arrays[std::string(name)] = {
+          {"dtype", value.dtype().numpy_str()},
+          {"shape", std::vector<std::int64_t>(value.shape().begin(), value.shape().end())},
+          {"hex", to_hex(packed.bytes())}};
+    }
     document_.save(attrs, arrays);
   }
 
   void remove(std::string_view name) override {
-    context_->check_writable(path_);
+    owner_.check(true);
     auto [attrs, arrays] = document_.load();
     if (attrs.erase(std::string(name)) + arrays.erase(std::string(name)) == 0) {
-      throw Error(ErrorCode::not_found, fmt::format("no attribute '{}'", name), context_->name,
-                  path_);
+      throw Error(ErrorCode::not_found, fmt::format("no attribute '{}'", name), owner_.file,
+                  owner_.path);
     }
     document_.save(attrs, arrays);
   }
@@ -97,7 +102,7 @@ class JsonAttributes final : public Attributes {
   Array decode(const std::string& name, const nlohmann::json& stored) const {
     const auto bad = [&](const std::string& what) {
       return Error(ErrorCode::corrupt, fmt::format("array attribute '{}': {}", name, what),
-                   context_->name, path_);
+                   owner_.file, owner_.path);
     };
     if (!stored.is_object() || !stored.value("dtype", nlohmann::json()).is_string() ||
         !stored.value("shape", nlohmann::json()).is_array() ||
@@ -126,16 +131,14 @@ class JsonAttributes final : public Attributes {
     }
   }
 
-  Context context_;
-  std::string path_;
+  AttributeOwner owner_;
   AttributeDocument document_;
 };
 
 }  // namespace
 
-std::unique_ptr<Attributes> make_attributes(Context context, std::string path,
-                                            AttributeDocument document) {
-  return std::make_unique<JsonAttributes>(std::move(context), std::move(path), std::move(document));
+std::unique_ptr<Attributes> make_json_attributes(AttributeOwner owner, AttributeDocument document) {
+  return std::make_unique<JsonAttributes>(std::move(owner), std::move(document));
 }
 
-}  // namespace larder::store::mmap
+}  // namespace larder::store
