@@ -198,7 +198,9 @@ class MmapGroup final : public Group {
     } else {
       // The sidecar first: without it the array is gone, whatever is left.
       std::filesystem::remove(dir / (parts.back() + ".json"), ec);
-      if (!ec) std::filesystem::remove(dir / (parts.back() + ".bin"), ec);
+      for (const char* suffix : {".bin", ".commit", ".sums"}) {
+        if (!ec) std::filesystem::remove(dir / (parts.back() + suffix), ec);
+      }
     }
     if (ec) {
       throw Error(ErrorCode::io, fmt::format("cannot remove: {}", ec.message()), context_->name,
