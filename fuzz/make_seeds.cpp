@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../src/store/mmap/commit.h"
 #include "decode_fuzzer.h"
 
 namespace {
@@ -79,7 +80,51 @@ int main(int argc, char** argv) {
        R"("block_bytes":4096,"blocks":["9b44816bdf8d0c0d"]},"attrs":{"u":"m"},"array_attrs":{}})",
        R"({"format":"larder-mmap","version":1,"kind":"array","dtype":"|S4","shape":[],)"
        R"("length":1,"extendable":false,"fill_value":"ab","checksum":{"algorithm":"xxh3-64",)"
-       R"("block_bytes":4194304,"blocks":["0000000000000000"]}})"});
+       R"("block_bytes":4194304,"blocks":["0000000000000000"]}})",
+       R"({"format":"larder-mmap","version":2,"kind":"array","commit_sequence":12,)"
+       R"("dtype":"<i8","shape":[0,4],"length":0,"extendable":true,"fill_value":null,)"
+       R"("checksum":{"algorithm":"xxh3-64","block_bytes":4194304,"blocks":[]}})"});
+  // mmap commit files, raw (byte 0 even): both slots valid, one torn, one
+  // never written; and sealed slots (byte 0 odd; see the fuzzer).
+  {
+    namespace mmap = larder::store::mmap;
+    const auto commit_file = [](const std::vector<mmap::Commit>& commits, bool tear_last) {
+      std::vector<std::uint8_t> bytes(1 + mmap::kCommitFileBytes, 0);
+      for (std::size_t i = 0; i < commits.size(); ++i) {
+        const auto slot = mmap::format_commit_slot(commits[i]);
+        std::memcpy(bytes.data() + 1 + mmap::commit_slot_offset(commits[i].sequence), slot.data(),
+                    slot.size());
+        if (tear_last && i + 1 == commits.size())
+          bytes[1 + mmap::commit_slot_offset(commits[i].sequence) + 30] ^= 0x5a;
+      }
+      return bytes;
+    };
+    const auto sealed = [](std::uint8_t array, std::uint64_t data_bytes, std::uint64_t sums_bytes,
+                           const mmap::Commit& c) {
+      std::vector<std::uint8_t> bytes{array};
+      for (const std::uint64_t w : {data_bytes, sums_bytes, c.sequence, c.rows, c.full_blocks,
+                                    c.tail_checksum, c.row_bytes}) {
+        bytes.resize(bytes.size() + 8);
+        std::memcpy(bytes.data() + bytes.size() - 8, &w, 8);
+      }
+      return bytes;
+    };
+    const mmap::Commit a{
+        .sequence = 7, .rows = 700, .full_blocks = 1, .tail_checksum = 0x1234, .row_bytes = 24};
+    const mmap::Commit b{
+        .sequence = 8, .rows = 900, .full_blocks = 5, .tail_checksum = 0x9876, .row_bytes = 24};
+    int i = 0;
+    for (const auto& seed :
+         {commit_file({a, b}, false), commit_file({a, b}, true), commit_file({a}, false),
+          // array byte 0x1d: "<i4" x 3 (12-byte rows), blocks of 4096, extendable
+          sealed(
+              0x1d, 1 << 20, 64,
+              {.sequence = 3, .rows = 1000, .full_blocks = 2, .tail_checksum = 5, .row_bytes = 12}),
+          sealed(0x1d, 100, 64, {.sequence = 4, .rows = 1000, .row_bytes = 12}),
+          sealed(0x01, 0, 0, {.sequence = 1})}) {
+      write(root / "fuzz_parse_mmap_commit", i++, seed.data(), seed.size());
+    }
+  }
   // Ragged offsets: the starting record, the values' length, the offsets.
   const auto offsets_seed = [](std::uint8_t first, std::int64_t items,
                                std::vector<std::int64_t> offsets) {

@@ -34,6 +34,13 @@ TEST(Hash, StreamingEqualsOneShot) {
   EXPECT_EQ(h.digest128(), xxh3_128(bytes_of(data)));
   Hasher moved = std::move(h);
   EXPECT_EQ(moved.digest64(), xxh3_64(data));
+
+  Hasher64 h64(7);
+  for (std::size_t pos = 0; pos < data.size(); pos += 4099)
+    h64.update(bytes_of(data.substr(pos, 4099)));
+  EXPECT_EQ(h64.digest64(), xxh3_64(data, 7));
+  Hasher64 moved64 = std::move(h64);
+  EXPECT_EQ(moved64.digest64(), xxh3_64(data, 7));
 }
 
 TEST(Hash, HexIsFixedWidth) {

@@ -11,11 +11,18 @@
 //   (3) nothing else is: larder reports the acknowledged rows, or those plus
 //       all the rows of the append in flight, never part of it, and every
 //       row it reports holds the values written.
-// It also asks h5py what it sees (reported, not checked: the guarantee is
-// larder's). Ends with one line: trials, kills mid-append, rows checked,
-// failures; exit status 1 when any trial failed.
+// With --format hdf5 (the default) the file is an HDF5 file, each trial
+// with one of five codecs, and h5py is asked what it sees (reported, not
+// checked: the guarantee is larder's). With --format mmap it is an .lmm
+// store (no compression); the checker opens it untrusted, so every block
+// checksum, including those recovered from the commit file, is verified
+// too; and two writers in three call Store::flush() every 1..64 appends,
+// so kills also land while the sidecar is rewritten. Ends with one line:
+// trials, kills mid-append, rows checked, failures; exit status 1 when any
+// trial failed.
 //
-//   larder-crash-test [--trials N] [--jobs J] [--seed S] [--max-delay-ms M]
+//   larder-crash-test [--format hdf5|mmap] [--trials N] [--jobs J] [--seed S]
+//                     [--max-delay-ms M] [--max-rows N]
 //                     [--reopen-percent P (33)] [--rewrite-percent P (50)]
 //                     [--dir DIR] [--writer PATH] [--python PATH]
 //                     [--h5py-script PATH] [--no-h5py] [--keep] [--verbose]
@@ -66,6 +73,10 @@ using larder::crash::kColumns;
 
 constexpr std::array<const char*, 5> kCodecs = {"none", "blosc-lz4", "zstd", "gzip", "lz4"};
 
+bool is_mmap_store(const std::string& file) {
+  return file.ends_with(".lmm");
+}
+
 // ---- the checker (a child process) ------------------------------------------
 //
 // Prints "key value..." lines: what larder reports, then what libhdf5 itself
@@ -113,8 +124,10 @@ int check_main(const std::string& file, std::uint64_t key) {
   std::vector<std::pair<std::int64_t, std::string>> unreadable;  // chunk row, error
   std::int64_t rows = -1;
   std::string stage = "open";
+  const bool mmap = is_mmap_store(file);
   try {
-    auto store = store::Store::open(file, "r");
+    // An mmap store opened untrusted checks every block checksum.
+    auto store = store::Store::open(file, "r", {.untrusted = mmap});
     stage = "open_dataset";
     auto root = store->root();
     if (!root->contains(crash::kDataset)) {
@@ -200,6 +213,7 @@ int check_main(const std::string& file, std::uint64_t key) {
     std::printf("error %s %s\n", stage.c_str(), what.c_str());
   }
   std::fflush(stdout);
+  if (mmap) return 0;
 
   // What libhdf5 shows, for the report (larder registered its filters above).
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -423,6 +437,7 @@ class H5pyHelper {
 // ---- trials --------------------------------------------------------------------------
 
 struct Options {
+  bool mmap = false;  // --format mmap
   int trials = 200;
   int jobs = 1;
   std::uint64_t seed = 20240601;
@@ -430,6 +445,7 @@ struct Options {
   int reopen_percent = 33;   // trials that continue the previous trial's file
   int rewrite_percent = 50;  // of those, the ones that first rewrite the last row
   std::int64_t max_chain_rows = 1'000'000;
+  std::int64_t max_rows = 0;  // the writer's --max-rows (0: its default)
   std::string dir;
   std::string writer;
   std::string self;
@@ -444,7 +460,7 @@ struct Totals {
   std::mutex mutex;
   int trials = 0, fresh = 0, reopened = 0;
   int mid_append = 0, mid_append_committed = 0, between_appends = 0, before_ready = 0;
-  int writer_finished = 0, rewrites = 0, mid_rewrite = 0;
+  int writer_finished = 0, rewrites = 0, mid_rewrite = 0, flushing = 0, mid_flush = 0;
   std::int64_t rows_checked = 0, appends_acked = 0;
   int failures = 0;
   std::map<std::string, int> failures_by_codec;
@@ -505,7 +521,7 @@ CheckResult run_check(const Options& o, const std::string& file, std::uint64_t k
 void run_worker(const Options& o, int worker, Totals& totals) {
   const fs::path dir = fs::path(o.dir) / ("worker-" + std::to_string(worker));
   fs::create_directories(dir);
-  const std::string file = (dir / "crash.h5").string();
+  const std::string file = (dir / (o.mmap ? "crash.lmm" : "crash.h5")).string();
   const std::string writer_log = (dir / "writer.stderr").string();
   const std::string check_log = (dir / "check.stderr").string();
   std::optional<H5pyHelper> h5py;
@@ -518,9 +534,9 @@ void run_worker(const Options& o, int worker, Totals& totals) {
                        static_cast<int>(rng() % 100) >= o.reopen_percent;
     if (fresh) {
       std::error_code ec;
-      fs::remove(file, ec);
+      fs::remove_all(file, ec);
       chain = {false, larder::crash::make_key(rng()),
-               kCodecs[static_cast<std::size_t>(trial) % kCodecs.size()], 0, 0};
+               o.mmap ? "none" : kCodecs[static_cast<std::size_t>(trial) % kCodecs.size()], 0, 0};
     }
     const std::int64_t prior_rows = chain.rows;
     const std::uint64_t writer_seed = rng();
@@ -529,12 +545,23 @@ void run_worker(const Options& o, int worker, Totals& totals) {
     const bool rewrite = !fresh && static_cast<int>(rng() % 100) < o.rewrite_percent;
     const auto delay = std::chrono::microseconds(
         std::uniform_int_distribution<std::int64_t>(0, std::int64_t{o.max_delay_ms} * 1000)(rng));
+    // mmap: Store::flush() writes the sidecars; let kills land there too.
+    const std::int64_t flush_every =
+        o.mmap && rng() % 3 != 0 ? static_cast<std::int64_t>(rng() % 64) + 1 : 0;
 
     // Run the writer, kill it.
     const auto start = Clock::now();
     std::vector<std::string> writer_args{o.writer, file, std::to_string(writer_seed), chain.codec,
                                          std::to_string(chain.key)};
     if (rewrite) writer_args.push_back("--rewrite-last");
+    if (flush_every > 0) {
+      writer_args.push_back("--flush-every");
+      writer_args.push_back(std::to_string(flush_every));
+    }
+    if (o.max_rows > 0) {
+      writer_args.push_back("--max-rows");
+      writer_args.push_back(std::to_string(o.max_rows));
+    }
     Spawned w = spawn(writer_args, writer_log, false);
     std::string text;
     const bool exited_early = read_until(w.out, text, start + delay, std::chrono::milliseconds(20));
@@ -545,7 +572,7 @@ void run_worker(const Options& o, int worker, Totals& totals) {
     ::close(w.out);
 
     // What the writer said before it died.
-    bool ready = false, done = false, in_flight = false, rewriting = false;
+    bool ready = false, done = false, in_flight = false, rewriting = false, flushing = false;
     std::int64_t ready_rows = -1;
     std::int64_t acked = prior_rows, flight_from = -1, flight_to = -1, acks = 0;
     for (const auto& line : lines_of(text)) {
@@ -567,6 +594,10 @@ void run_worker(const Options& o, int worker, Totals& totals) {
         rewriting = true;
       } else if (word == "rewritten") {
         rewriting = false;
+      } else if (word == "flush") {
+        flushing = true;
+      } else if (word == "flushed") {
+        flushing = false;
       } else if (word == "done") {
         done = true;
       }
@@ -657,10 +688,13 @@ void run_worker(const Options& o, int worker, Totals& totals) {
       ++totals.trials;
       ++(fresh ? totals.fresh : totals.reopened);
       totals.rewrites += rewrite ? 1 : 0;
+      totals.flushing += flush_every > 0 ? 1 : 0;
       if (!ready) {
         ++totals.before_ready;
       } else if (rewriting) {
         ++totals.mid_rewrite;
+      } else if (flushing) {
+        ++totals.mid_flush;
       } else if (done) {
         ++totals.writer_finished;
       } else if (in_flight) {
@@ -726,11 +760,12 @@ void run_worker(const Options& o, int worker, Totals& totals) {
         const fs::path failures_dir = fs::path(o.dir) / "failures";
         std::error_code ec;
         fs::create_directories(failures_dir, ec);
-        const fs::path copy =
-            failures_dir / ("trial-" + std::to_string(trial) + "-" + chain.codec + ".h5");
-        if (detailed && fs::exists(file) &&
-            fs::copy_file(file, copy, fs::copy_options::overwrite_existing, ec)) {
-          kept = copy.string();
+        const fs::path copy = failures_dir / ("trial-" + std::to_string(trial) + "-" + chain.codec +
+                                              (o.mmap ? ".lmm" : ".h5"));
+        if (detailed && fs::exists(file)) {
+          fs::copy(file, copy, fs::copy_options::overwrite_existing | fs::copy_options::recursive,
+                   ec);
+          if (!ec) kept = copy.string();
         }
         if (detailed) {
           std::printf("FAIL trial %d: codec %s, %s file (chain %d, %" PRId64
@@ -782,7 +817,8 @@ void run_worker(const Options& o, int worker, Totals& totals) {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--trials N] [--jobs J] [--seed S] [--max-delay-ms M] [--dir DIR]\n"
+               "usage: %s [--format hdf5|mmap] [--trials N] [--jobs J] [--seed S]\n"
+               "          [--max-delay-ms M] [--max-rows N] [--dir DIR]\n"
                "          [--reopen-percent P] [--rewrite-percent P]\n"
                "          [--writer PATH] [--python PATH] [--h5py-script PATH] [--no-h5py]\n"
                "          [--keep] [--verbose]\n"
@@ -818,8 +854,14 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--trials")
+    if (a == "--format") {
+      const std::string format = value();
+      if (format != "hdf5" && format != "mmap") return usage(argv[0]);
+      o.mmap = format == "mmap";
+    } else if (a == "--trials")
       o.trials = std::stoi(value());
+    else if (a == "--max-rows")
+      o.max_rows = std::stoll(value());
     else if (a == "--jobs")
       o.jobs = std::max(1, std::stoi(value()));
     else if (a == "--seed")
@@ -847,6 +889,7 @@ int main(int argc, char** argv) {
     else
       return usage(argv[0]);
   }
+  if (o.mmap) o.h5py = false;  // nothing for h5py to read
   const char* env_seed = std::getenv("LARDER_CRASH_SEED");
   if (env_seed != nullptr) o.seed = std::strtoull(env_seed, nullptr, 0);
   if (o.h5py && (o.h5py_script.empty() || !fs::exists(o.h5py_script) || !fs::exists(o.python))) {
@@ -868,8 +911,9 @@ int main(int argc, char** argv) {
   fs::create_directories(o.dir);
   ::signal(SIGPIPE, SIG_IGN);
 
-  std::printf("crash-test: %d trials, %d jobs, seed %" PRIu64 ", kill after 0-%d ms, in %s\n",
-              o.trials, o.jobs, o.seed, o.max_delay_ms, o.dir.c_str());
+  std::printf("crash-test: %s, %d trials, %d jobs, seed %" PRIu64 ", kill after 0-%d ms, in %s\n",
+              o.mmap ? "mmap stores" : "hdf5 files", o.trials, o.jobs, o.seed, o.max_delay_ms,
+              o.dir.c_str());
   std::fflush(stdout);
   const auto start = Clock::now();
   Totals totals;
@@ -901,14 +945,16 @@ int main(int argc, char** argv) {
         totals.h5py_damaged_rows, totals.h5py_damaged_full_rows);
   }
   std::printf(
-      "crash-test: %d trials (%d fresh, %d reopened, %d of those rewrote the last row first), %d "
-      "kills mid-append (%d committed the append in flight), %d mid-rewrite, %d between appends, "
+      "crash-test: %d trials (%d fresh, %d reopened, %d of those rewrote the last row first, %d "
+      "flushing), %d kills mid-append (%d committed the append in flight), %d mid-rewrite, %d "
+      "mid-flush, %d between appends, "
       "%d before the writer was ready (%d left no file, %d an unopenable one), %" PRId64
       " acknowledged appends, %" PRId64 " rows checked, %d failures%s, %.1f s\n",
-      totals.trials, totals.fresh, totals.reopened, totals.rewrites, totals.mid_append,
-      totals.mid_append_committed, totals.mid_rewrite, totals.between_appends, totals.before_ready,
-      totals.create_phase_no_file, totals.create_phase_unopenable, totals.appends_acked,
-      totals.rows_checked, totals.failures, by_codec.c_str(), seconds);
+      totals.trials, totals.fresh, totals.reopened, totals.rewrites, totals.flushing,
+      totals.mid_append, totals.mid_append_committed, totals.mid_rewrite, totals.mid_flush,
+      totals.between_appends, totals.before_ready, totals.create_phase_no_file,
+      totals.create_phase_unopenable, totals.appends_acked, totals.rows_checked, totals.failures,
+      by_codec.c_str(), seconds);
   if (totals.failures == 0 && !o.keep) {
     std::error_code ec;
     fs::remove_all(o.dir, ec);

@@ -1,8 +1,10 @@
-// larder-crash-writer — appends to an HDF5 dataset until it is killed.
+// larder-crash-writer — appends to a dataset until it is killed.
 //
 //   larder-crash-writer FILE SEED CODEC KEY [--max-rows N] [--rewrite-last]
+//                       [--flush-every N]
 //
-// Opens FILE (mode "a"), creates the dataset "x" (shape (0, 8) int64, chunks
+// Opens FILE (mode "a"; an .h5 file or an .lmm store, the driver follows
+// the suffix), creates the dataset "x" (shape (0, 8) int64, chunks
 // (64, 8), CODEC) when it is missing, then appends batches of 1..300 rows
 // (sizes drawn from SEED) whose values depend only on the global row index:
 // x[r, c] = (r * 8 + c) ^ KEY. KEY has bit 62 set, so no written value is
@@ -16,7 +18,9 @@
 // and runs until it is killed or MAX_ROWS (default 4,000,000) is reached.
 // With --rewrite-last it first overwrites the last committed row with its
 // own values through Dataset::write (which folds the unfinished block back
-// into the dataset), between "rewrite ROW" and "rewritten ROW".
+// into the dataset), between "rewrite ROW" and "rewritten ROW". With
+// --flush-every N it calls Store::flush() after every N-th append (which
+// writes an mmap array's sidecar), between "flush" and "flushed".
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,7 +53,9 @@ void say(const std::string& line) {
 
 int run(int argc, char** argv) {
   const auto usage = [&] {
-    std::fprintf(stderr, "usage: %s FILE SEED CODEC KEY [--max-rows N] [--rewrite-last]\n",
+    std::fprintf(stderr,
+                 "usage: %s FILE SEED CODEC KEY [--max-rows N] [--rewrite-last] "
+                 "[--flush-every N]\n",
                  argv[0]);
     return 2;
   };
@@ -60,10 +66,13 @@ int run(int argc, char** argv) {
   const std::uint64_t key = std::strtoull(argv[4], nullptr, 0);
   std::int64_t max_rows = 4'000'000;
   bool rewrite_last = false;
+  std::int64_t flush_every = 0;
   for (int i = 5; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--max-rows" && i + 1 < argc) {
       max_rows = std::strtoll(argv[++i], nullptr, 0);
+    } else if (arg == "--flush-every" && i + 1 < argc) {
+      flush_every = std::strtoll(argv[++i], nullptr, 0);
     } else if (arg == "--rewrite-last") {
       rewrite_last = true;
     } else {
@@ -101,7 +110,7 @@ int run(int argc, char** argv) {
 
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<std::int64_t> batch(1, 300);
-  while (rows < max_rows) {
+  for (std::int64_t appends = 1; rows < max_rows; ++appends) {
     const std::int64_t n = batch(rng);
     Array block = Array::empty(DType::int64(), Shape{n, larder::crash::kColumns});
     auto values = block.values<std::int64_t>();
@@ -115,6 +124,11 @@ int run(int argc, char** argv) {
     x->append(block.view());
     rows += n;
     say("ack " + std::to_string(rows));
+    if (flush_every > 0 && appends % flush_every == 0) {
+      say("flush");
+      store->flush();
+      say("flushed");
+    }
   }
   store->close();
   say("done " + std::to_string(rows));

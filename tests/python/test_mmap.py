@@ -5,6 +5,7 @@ written here exactly as memmpy 0.1.3 writes them, and the CLI."""
 import json
 import os
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -169,6 +170,59 @@ def test_checksum_mismatch_is_found_by_verify(stored, larder_cli):
     bad = subprocess.run([larder_cli, "verify", stored], capture_output=True, text=True)
     assert bad.returncode == 1
     assert "checksum mismatch" in bad.stderr and "x.bin" in bad.stderr
+
+
+# --- commits (format version 2) ---------------------------------------------------
+
+KILLED_WRITER = """
+import os, signal, sys
+import numpy as np
+import larder
+s = larder.open(sys.argv[1], "w")
+a = s.create_array("x", shape=(0, 4), dtype="<i8", extendable=True)
+for i in range(200):  # 64 KB per append, 12.8 MB in all: three full 4 MiB blocks
+    a.append(np.arange(i * 8000, (i + 1) * 8000, dtype="<i8").reshape(-1, 4))
+os.kill(os.getpid(), signal.SIGKILL)  # nothing flushed, nothing closed
+"""
+
+
+def test_a_killed_writer_loses_nothing_and_verify_checks_recovered_checksums(path, larder_cli):
+    writer = subprocess.run([sys.executable, "-c", KILLED_WRITER, path],
+                            env={**os.environ}, capture_output=True, text=True)
+    assert writer.returncode == -9, writer.stderr
+    with open(os.path.join(path, "x.json")) as f:
+        assert json.load(f)["length"] == 0  # the rows are in the commit file only
+    with larder.open(path, "r") as s:
+        np.testing.assert_array_equal(s["x"][:].ravel(), np.arange(1_600_000))
+    ok = subprocess.run([larder_cli, "verify", path], capture_output=True, text=True)
+    assert ok.returncode == 0 and "ok" in ok.stdout, ok.stderr
+    with open(os.path.join(path, "x.bin"), "r+b") as f:
+        f.seek(5 << 20)  # inside block 1, whose checksum only x.sums holds
+        f.write(b"\x55")
+    bad = subprocess.run([larder_cli, "verify", path], capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "checksum mismatch" in bad.stderr and "block 1" in bad.stderr, bad.stderr
+
+
+def test_a_reader_in_another_process_sees_appends_as_they_commit(path):
+    with larder.open(path, "w") as s:
+        a = s.create_array("x", shape=(0,), dtype="<f8", extendable=True)
+        reader = subprocess.Popen(
+            [sys.executable, "-c",
+             "import sys, larder\n"
+             "s = larder.open(sys.argv[1], 'r'); x = s['x']\n"
+             "for line in sys.stdin:\n"
+             "    print(len(x), float(x[-1]) if len(x) else None, flush=True)\n", path],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            for n in (1, 5, 1000):
+                a.append(np.arange(len(a), len(a) + n, dtype="<f8"))
+                reader.stdin.write("?\n")
+                reader.stdin.flush()
+                assert reader.stdout.readline().split() == [str(len(a)), str(float(len(a) - 1))]
+        finally:
+            reader.stdin.close()
+            reader.wait()
 
 
 # --- memmpy directories ----------------------------------------------------------

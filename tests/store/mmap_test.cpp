@@ -1,5 +1,6 @@
 // The memory-mapped driver (.lmm directories, memmpy directories read-only):
-// round trips, zero-copy reads, appends that survive kill -9, bad input.
+// round trips, zero-copy reads, appends that survive kill -9, the commit
+// file of format version 2, version 1 stores, bad input.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "../../src/store/mmap/commit.h"
 #include "../../src/store/mmap/sha256.h"
 #include "../../src/store/mmap/sidecar.h"
 #include "error_of.h"
@@ -303,6 +305,341 @@ TEST(MmapCrash, KillDuringAppendsKeepsEveryAcknowledgedRow) {
     for (std::size_t i = 0; i < v.size(); ++i)
       ASSERT_EQ(v[i], static_cast<std::int64_t>(i)) << "trial " << trial;
   }
+}
+
+// ---- format version 2: the commit file ------------------------------------------
+
+::testing::AssertionResult mentions(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << text << "\" does not mention \"" << part << "\"";
+}
+
+mmap::Commit commit_with(std::uint64_t sequence, std::uint64_t rows) {
+  return {
+      .sequence = sequence, .rows = rows, .full_blocks = 0, .tail_checksum = 9, .row_bytes = 16};
+}
+
+// A commit file holding `commits`, each in its slot.
+std::vector<std::byte> commit_file(const std::vector<mmap::Commit>& commits) {
+  std::vector<std::byte> bytes(mmap::kCommitFileBytes);
+  for (const auto& c : commits) {
+    const auto slot = mmap::format_commit_slot(c);
+    std::copy(slot.begin(), slot.end(), bytes.begin() + mmap::commit_slot_offset(c.sequence));
+  }
+  return bytes;
+}
+
+TEST(MmapCommitFile, TheNewestValidSlotCounts) {
+  const auto a = commit_with(5, 100), b = commit_with(6, 130);
+  auto bytes = commit_file({a, b});
+  EXPECT_EQ(mmap::parse_commit_file(bytes), b);
+  bytes[mmap::commit_slot_offset(6) + 20] ^= std::byte{1};  // b torn: a, the commit before, counts
+  EXPECT_EQ(mmap::parse_commit_file(bytes), a);
+  bytes[mmap::commit_slot_offset(5) + 63] ^= std::byte{1};  // both torn: none
+  EXPECT_EQ(mmap::parse_commit_file(bytes), std::nullopt);
+  EXPECT_EQ(mmap::parse_commit_file(std::vector<std::byte>(128)), std::nullopt);  // never written
+  // A file cut short: the missing slot was never written.
+  const auto first = commit_file({commit_with(2, 1)});
+  EXPECT_EQ(mmap::parse_commit_file(std::span(first).first(64)), commit_with(2, 1));
+  EXPECT_EQ(mmap::parse_commit_file(std::span(first).first(63)), std::nullopt);
+  // A valid slot in the other slot's place was not written there by larder.
+  const auto slot = mmap::format_commit_slot(commit_with(7, 1));
+  std::vector<std::byte> misplaced(128);
+  std::copy(slot.begin(), slot.end(), misplaced.begin());
+  EXPECT_EQ(mmap::parse_commit_file(misplaced), std::nullopt);
+}
+
+TEST(MmapCommitFile, CommitsThatDoNotFitTheArrayAreCorrupt) {
+  mmap::Sidecar array;
+  array.dtype = DType::int64();
+  array.shape = Shape{0, 2};  // rows of 16 bytes
+  array.extendable = true;
+  array.block_bytes = 4096;
+  const mmap::ArrayFiles files{.data = "a.bin", .commit = "a.commit", .sums = "a.sums"};
+  // 1000 rows: 16000 bytes, 3 full blocks and a partial one.
+  const mmap::Commit good{
+      .sequence = 4, .rows = 1000, .full_blocks = 3, .tail_checksum = 77, .row_bytes = 16};
+  EXPECT_NO_THROW(mmap::check_commit(good, array, 16000, 24, files));
+  const auto refusal = [&](mmap::Commit c, std::uint64_t data_bytes, std::uint64_t sums_bytes) {
+    try {
+      mmap::check_commit(c, array, data_bytes, sums_bytes, files);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::corrupt);
+      return e.file() + ": " + e.message();
+    }
+    return std::string("accepted");
+  };
+  EXPECT_TRUE(mentions(refusal(good, 15999, 24), "a.commit: a.commit (commit 4)"));
+  EXPECT_TRUE(mentions(refusal(good, 15999, 24), "a.bin holds 15999 bytes"));
+  EXPECT_TRUE(refusal(good, 16000, 23).starts_with("a.sums: "));
+  auto c = good;
+  c.row_bytes = 8;
+  EXPECT_TRUE(mentions(refusal(c, 16000, 24), "rows of 8 bytes"));
+  c = good;
+  c.full_blocks = 2;
+  EXPECT_TRUE(mentions(refusal(c, 16000, 24), "2 full blocks"));
+  c = good;
+  c.rows = 1024;  // 4 whole blocks: no tail
+  c.full_blocks = 4;
+  EXPECT_TRUE(mentions(refusal(c, 1 << 20, 32), "tail checksum"));
+  c = good;
+  c.rows = std::uint64_t{1} << 62;
+  EXPECT_TRUE(mentions(refusal(c, ~std::uint64_t{0}, ~std::uint64_t{0}), "2^60"));
+  array.extendable = false;
+  EXPECT_TRUE(mentions(refusal(good, 16000, 24), "fixed-size"));
+}
+
+// Objects a child keeps open until it exits.
+using KeepOpen = std::vector<std::shared_ptr<void>>;
+
+// Runs `body` in a child process that then ends with _Exit, closing nothing
+// `body` put in its KeepOpen: what a writer killed after its last call
+// returned leaves behind.
+void in_child_without_closing(const std::function<void(KeepOpen&)>& body) {
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    KeepOpen open;
+    try {
+      body(open);
+    } catch (...) {
+      std::_Exit(2);
+    }
+    std::_Exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child failed: " << status;
+}
+
+std::int64_t length_in_sidecar(const std::filesystem::path& sidecar) {
+  return nlohmann::json::parse(slurp(sidecar))["length"].get<std::int64_t>();
+}
+
+class MmapCommits : public ::testing::Test {
+ protected:
+  // x: extendable int64 rows of 2, x[r] = {2r, 2r + 1}.
+  void SetUp() override {
+    Store::open(file, "w")->root()->create_dataset(
+        "x", {.dtype = DType::int64(), .shape = Shape{0, 2}, .extendable = true});
+  }
+  // Appends `rows` rows in pieces of `piece`, in a child that never closes.
+  void append_and_die(std::int64_t rows, std::int64_t piece = 100'000) {
+    in_child_without_closing([&](KeepOpen& open) {
+      std::shared_ptr<Store> st = Store::open(file, "a");
+      open.push_back(st);
+      auto x = st->root()->open_dataset("x");
+      for (std::int64_t done = 0; done < rows; done += piece) {
+        const std::int64_t n = std::min(piece, rows - done);
+        x->append(iota(DType::int64(), Shape{n, 2}, static_cast<double>(2 * x->rows())));
+      }
+    });
+  }
+  // Every row of x holds its values; the checksums are verified first.
+  std::int64_t check_rows() {
+    auto st = Store::open(file, "r", {.untrusted = true});
+    const Array all = st->root()->open_dataset("x")->read();
+    const auto v = all.values<std::int64_t>();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (v[i] != static_cast<std::int64_t>(i)) {
+        ADD_FAILURE() << "element " << i << " is " << v[i];
+        break;
+      }
+    }
+    return all.shape()[0];
+  }
+  Error open_error() {
+    try {
+      Store::open(file, "r")->root()->open_dataset("x")->read();
+    } catch (const Error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "no error opening x";
+    return Error(ErrorCode::io, "none");
+  }
+  // Rewrites the slot holding the commit that counts.
+  void damage_latest_slot() {
+    auto bytes = slurp(file / "x.commit");
+    const auto latest = mmap::parse_commit_file(std::as_bytes(std::span(bytes)));
+    ASSERT_TRUE(latest);
+    bytes[mmap::commit_slot_offset(latest->sequence) + 25] ^= 0x40;
+    spit(file / "x.commit", bytes);
+  }
+
+  TempDir dir;
+  std::filesystem::path file = dir / "x.lmm";
+};
+
+TEST_F(MmapCommits, AppendsLeaveTheSidecarToFlushAndClose) {
+  const std::string created = slurp(file / "x.json");
+  auto st = Store::open(file, "a");
+  auto x = st->root()->open_dataset("x");
+  for (int i = 0; i < 10; ++i)
+    x->append(iota(DType::int64(), Shape{7, 2}, static_cast<double>(2 * x->rows())));
+  EXPECT_EQ(slurp(file / "x.json"), created);
+  EXPECT_EQ(std::filesystem::file_size(file / "x.commit"), mmap::kCommitFileBytes);
+  auto reader = Store::open(file, "r");
+  auto seen = reader->root()->open_dataset("x");
+  EXPECT_EQ(seen->rows(), 70);
+  x->append(iota(DType::int64(), Shape{1, 2}, 140));
+  EXPECT_EQ(seen->rows(), 71);  // from the commit file: the sidecar still says 0
+  EXPECT_EQ(length_in_sidecar(file / "x.json"), 0);
+  st->flush();
+  EXPECT_EQ(length_in_sidecar(file / "x.json"), 71);
+  // A Dataset object that comes and goes does not write the sidecar: the
+  // store does, on close.
+  st->root()->open_dataset("x")->append(iota(DType::int64(), Shape{2, 2}, 142));
+  EXPECT_EQ(length_in_sidecar(file / "x.json"), 71);
+  st->close();
+  EXPECT_EQ(length_in_sidecar(file / "x.json"), 73);
+  EXPECT_EQ(check_rows(), 73);
+}
+
+TEST_F(MmapCommits, AWriterThatNeverClosesLosesNoRowAndNoChecksum) {
+  append_and_die(1'000'000, 70'001);  // 16 MB: blocks completed across appends
+  EXPECT_EQ(length_in_sidecar(file / "x.json"), 0);
+  EXPECT_EQ(std::filesystem::file_size(file / "x.sums"), 3 * mmap::kSumBytes);
+  EXPECT_EQ(check_rows(), 1'000'000);  // untrusted: every checksum verified
+  // The next writer carries on, shrinks, appends, and dies again.
+  in_child_without_closing([&](KeepOpen& open) {
+    std::shared_ptr<Store> st = Store::open(file, "a");
+    open.push_back(st);
+    auto x = st->root()->open_dataset("x");
+    x->resize(Shape{300'000, 2});
+    x->append(iota(DType::int64(), Shape{400'000, 2}, 600'000));
+  });
+  EXPECT_EQ(check_rows(), 700'000);
+  {  // A writer that opens the array records the recovered state in its sidecar on close.
+    auto st = Store::open(file, "a");
+    st->root()->open_dataset("x");
+    EXPECT_EQ(length_in_sidecar(file / "x.json"), 300'000);
+    st->close();
+  }
+  EXPECT_EQ(length_in_sidecar(file / "x.json"), 700'000);
+  EXPECT_EQ(check_rows(), 700'000);
+}
+
+TEST_F(MmapCommits, RecoveredChecksumsAreVerified) {
+  append_and_die(600'000);  // block 0 is full; its checksum is only in x.sums
+  {
+    std::fstream f(file / "x.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1000);
+    f.put('\x7f');
+  }
+  std::string why;
+  EXPECT_EQ(error_of([&] { check_rows(); }, &why), ErrorCode::corrupt);
+  EXPECT_TRUE(mentions(why, "checksum mismatch in"));
+  EXPECT_TRUE(mentions(why, "block 0"));
+}
+
+TEST_F(MmapCommits, ATornSlotGivesThePreviousCommit) {
+  append_and_die(1000, 300);  // commits of 300, 600, 900 and 1000 rows
+  damage_latest_slot();
+  EXPECT_EQ(check_rows(), 900);
+  damage_latest_slot();  // now both slots
+  const Error e = open_error();
+  EXPECT_EQ(e.code(), ErrorCode::corrupt);
+  EXPECT_TRUE(mentions(e.what(), "neither slot of"));
+  EXPECT_TRUE(mentions(e.what(), "x.commit"));
+}
+
+TEST_F(MmapCommits, ACommitBeyondTheDataFileIsCorrupt) {
+  append_and_die(1000);
+  const auto data_bytes = std::filesystem::file_size(file / "x.bin");
+  auto bytes = slurp(file / "x.commit");
+  const auto latest = mmap::parse_commit_file(std::as_bytes(std::span(bytes)));
+  ASSERT_TRUE(latest);
+  auto forged = *latest;
+  forged.sequence += 1;
+  forged.rows = data_bytes / 16 + 1;
+  forged.full_blocks = forged.rows * 16 / mmap::kDefaultBlockBytes;
+  const auto slot = mmap::format_commit_slot(forged);
+  bytes.replace(mmap::commit_slot_offset(forged.sequence), slot.size(),
+                reinterpret_cast<const char*>(slot.data()), slot.size());
+  spit(file / "x.commit", bytes);
+  const Error e = open_error();
+  EXPECT_EQ(e.code(), ErrorCode::corrupt);
+  EXPECT_TRUE(mentions(e.file(), "x.commit"));
+  EXPECT_TRUE(mentions(e.message(), "the data file is truncated"));
+}
+
+TEST_F(MmapCommits, MissingOrShortCommitAndSumFilesAreCorrupt) {
+  append_and_die(600'000);
+  const std::string sums = slurp(file / "x.sums");
+  std::filesystem::resize_file(file / "x.sums", 4);
+  Error e = open_error();
+  EXPECT_EQ(e.code(), ErrorCode::corrupt);
+  EXPECT_TRUE(mentions(e.file(), "x.sums"));
+  spit(file / "x.sums", sums);
+  std::filesystem::remove(file / "x.commit");
+  e = open_error();
+  EXPECT_EQ(e.code(), ErrorCode::corrupt);
+  EXPECT_TRUE(mentions(e.what(), "x.commit"));
+}
+
+TEST_F(MmapCommits, ASidecarAndCommitFileThatDisagreeOnOneCommitAreCorrupt) {
+  append_and_die(1000);
+  {
+    auto st = Store::open(file, "a");
+    st->root()->open_dataset("x");
+  }  // the sidecar now records the last commit too
+  nlohmann::json doc = nlohmann::json::parse(slurp(file / "x.json"));
+  const std::string bin = slurp(file / "x.bin");
+  doc["shape"][0] = doc["length"] = 500;
+  doc["checksum"]["blocks"] = {hex64(xxh3_64(std::string_view(bin).substr(0, 500 * 16)))};
+  spit(file / "x.json", doc.dump());
+  const Error e = open_error();
+  EXPECT_EQ(e.code(), ErrorCode::corrupt);
+  EXPECT_TRUE(mentions(e.what(), "both record commit"));
+}
+
+TEST_F(MmapCommits, AppendingAfterTheLastBlockChangedIsRefused) {
+  append_and_die(1000);
+  {
+    std::fstream f(file / "x.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8000);
+    f.put('\x7f');
+  }
+  auto st = Store::open(file, "a");
+  auto x = st->root()->open_dataset("x");
+  std::string why;
+  EXPECT_EQ(error_of(
+                [&] {
+                  x->append(iota(DType::int64(), Shape{1, 2}, 2000));
+                },
+                &why),
+            ErrorCode::corrupt);
+  EXPECT_TRUE(mentions(why, "nothing is appended to a damaged block"));
+  EXPECT_EQ(x->rows(), 1000);
+}
+
+TEST_F(MmapCommits, Version1StoresOpenAndTurnVersion2WhenChanged) {
+  // A version 1 array as larder 0.x wrote it: NAME.bin and its sidecar.
+  std::filesystem::remove(file / "x.commit");
+  std::filesystem::remove(file / "x.sums");
+  const Array rows = iota(DType::int64(), Shape{1000, 2});
+  spit(file / "x.bin", std::string(reinterpret_cast<const char*>(rows.data()), rows.nbytes()));
+  nlohmann::json doc = nlohmann::json::parse(slurp(file / "x.json"));
+  doc["version"] = 1;
+  doc.erase("commit_sequence");
+  doc["shape"] = {1000, 2};
+  doc["length"] = 1000;
+  doc["checksum"]["blocks"] = {hex64(xxh3_64(std::span(rows.data(), rows.nbytes())))};
+  spit(file / "x.json", doc.dump());
+  spit(file / "x.commit", std::string(128, 'z'));  // a stray commit file means nothing to it
+  EXPECT_EQ(check_rows(), 1000);
+  {
+    auto st = Store::open(file, "a");
+    auto x = st->root()->open_dataset("x");
+    x->append(iota(DType::int64(), Shape{500, 2}, 2000));
+    // Its first commit made it version 2: a reader now follows the commit file.
+    EXPECT_EQ(nlohmann::json::parse(slurp(file / "x.json"))["version"], 2);
+    auto reader = Store::open(file, "r");
+    auto seen = reader->root()->open_dataset("x");
+    x->append(iota(DType::int64(), Shape{500, 2}, 3000));
+    EXPECT_EQ(seen->rows(), 2000);
+  }
+  EXPECT_EQ(check_rows(), 2000);
 }
 
 TEST(Memmpy, HashNamesFilesAsMemmpyDoes) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 
+#include "../commit_record.h"
 #include "../file_io.h"
 #include "larder/core/endian.h"
 #include "larder/core/error.h"
@@ -85,25 +86,15 @@ std::vector<std::string> tail_links(const Context& context) {
   return links;
 }
 
-using CommitWords = std::array<std::uint64_t, kCommitWords>;
+// The commit record's payload: rows, slot, records, clean, extent, stored
+// bytes, object, slot bytes, capacity.
+constexpr CommitRecordFormat kCommitFormat{
+    .magic = kMagic, .version = kVersion, .words = kCommitWords};
 
-// The commit record that counts in a journal's header: the copy with the
-// higher sequence number among those whose checksum holds (a copy never
-// written, or torn by a kill, does not).
-std::optional<CommitWords> latest_commit(std::span<const std::byte, kHeaderBytes> header) {
-  std::optional<CommitWords> latest;
-  for (std::uint64_t c = 0; c < 2; ++c) {
-    const std::byte* p = header.data() + c * kCopySpacing;
-    CommitWords w;
-    for (std::size_t i = 0; i < kCommitWords; ++i)
-      w[i] = load_le(p + 8 * i, 8);
-    if (w[0] != kMagic || w[1] != kVersion ||
-        w[12] != xxh3_64(std::span(p, 8 * (kCommitWords - 1)))) {
-      continue;
-    }
-    if (!latest || w[2] > (*latest)[2]) latest = w;
-  }
-  return latest;
+// The commit record that counts in a journal's header (see commit_record.h).
+std::optional<CommitRecord> latest_commit(std::span<const std::byte, kHeaderBytes> header) {
+  return latest_commit_record(kCommitFormat, header.subspan(0, kCopySpacing),
+                              header.subspan(kCopySpacing, kCopySpacing));
 }
 
 int file_descriptor(const Context& context) {
@@ -174,17 +165,17 @@ std::unique_ptr<AppendJournal> AppendJournal::open(const Context& context, const
 
   const auto latest = latest_commit(header);
   if (!latest) return nullptr;  // a kill before the first commit: none committed
-  const CommitWords& w = *latest;
-  j->sequence_ = w[2];
-  j->commit_ = {.rows = static_cast<std::int64_t>(w[3]),
-                .slot = static_cast<std::int64_t>(w[4]),
-                .records = static_cast<std::int64_t>(w[5]),
-                .clean = w[6] != 0,
-                .extent = static_cast<std::int64_t>(w[7]),
-                .stored_bytes = w[8]};
-  j->object_ = w[9];
-  j->slot_bytes_ = w[10];
-  j->capacity0_ = static_cast<std::int64_t>(w[11]);
+  const std::vector<std::uint64_t>& w = latest->payload;
+  j->sequence_ = latest->sequence;
+  j->commit_ = {.rows = static_cast<std::int64_t>(w[0]),
+                .slot = static_cast<std::int64_t>(w[1]),
+                .records = static_cast<std::int64_t>(w[2]),
+                .clean = w[3] != 0,
+                .extent = static_cast<std::int64_t>(w[4]),
+                .stored_bytes = w[5]};
+  j->object_ = w[6];
+  j->slot_bytes_ = w[7];
+  j->capacity0_ = static_cast<std::int64_t>(w[8]);
   if (j->object_ != object) return nullptr;  // another dataset's, once at this path
   const JournalCommit& c = j->commit_;
   if (j->slot_bytes_ != slot_bytes || c.rows < 0 || (c.slot != 0 && c.slot != 1) || c.records < 0 ||
@@ -234,7 +225,7 @@ std::vector<std::string> AppendJournal::unclean_datasets(const Context& context)
     std::array<std::byte, kHeaderBytes> header;
     AppendJournal(context, path, name, file_descriptor(context)).pread_all(base, header, true);
     const auto latest = latest_commit(header);
-    if (latest && (*latest)[6] == 0) out.push_back(std::move(path));
+    if (latest && latest->payload[3] == 0) out.push_back(std::move(path));
   }
   H5Eclear2(H5E_DEFAULT);
   return out;
@@ -286,22 +277,15 @@ void AppendJournal::add_segment() {
 void AppendJournal::commit(const JournalCommit& c) {
   const std::uint64_t sequence = sequence_ + 1;
   std::array<std::byte, 8 * kCommitWords> p{};
-  const std::array<std::uint64_t, kCommitWords - 1> w{kMagic,
-                                                      kVersion,
-                                                      sequence,
-                                                      static_cast<std::uint64_t>(c.rows),
-                                                      static_cast<std::uint64_t>(c.slot),
-                                                      static_cast<std::uint64_t>(c.records),
-                                                      c.clean ? 1u : 0u,
-                                                      static_cast<std::uint64_t>(c.extent),
-                                                      c.stored_bytes,
-                                                      object_,
-                                                      slot_bytes_,
-                                                      static_cast<std::uint64_t>(capacity0_)};
-  for (std::size_t i = 0; i < w.size(); ++i)
-    store_le(p.data() + 8 * i, w[i], 8);
-  store_le(p.data() + 8 * w.size(), xxh3_64(std::span(p.data(), 8 * w.size())), 8);
-  pwrite_all(base_ + (sequence % 2) * kCopySpacing, p);
+  encode_commit_record(
+      kCommitFormat,
+      {.sequence = sequence,
+       .payload = {static_cast<std::uint64_t>(c.rows), static_cast<std::uint64_t>(c.slot),
+                   static_cast<std::uint64_t>(c.records), c.clean ? 1u : 0u,
+                   static_cast<std::uint64_t>(c.extent), c.stored_bytes, object_, slot_bytes_,
+                   static_cast<std::uint64_t>(capacity0_)}},
+      p);
+  pwrite_all(base_ + commit_copy(sequence) * kCopySpacing, p);
   sequence_ = sequence;
   commit_ = c;
 }

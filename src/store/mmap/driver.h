@@ -1,7 +1,8 @@
 // The memory-mapped driver's internal entry points, shared by its source
 // files (docs/formats/mmap.md). A store is a directory; a group a
-// subdirectory holding larder.json; an array NAME.bin + NAME.json. The same
-// code opens memmpy directories read-only.
+// subdirectory holding larder.json; an array NAME.bin + NAME.json, and when
+// extendable NAME.commit + NAME.sums. The same code opens memmpy
+// directories read-only.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -34,6 +35,11 @@ struct StoreContext {
   bool memmpy = false;
   nlohmann::json memmpy_arrays;  // metadata_memmpy.json's "arrays"
   ArrayRegistry<ArrayState> arrays;
+  // Arrays with commits their sidecar does not record yet, kept alive
+  // until save_sidecars() writes it. Taken after an ArrayState's mutex,
+  // never before it.
+  std::mutex unsaved_mutex;
+  std::map<std::string, std::shared_ptr<ArrayState>> unsaved;
 
   void check_open(const std::string& node_path) const;
   void check_writable(const std::string& node_path) const;
@@ -55,6 +61,10 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
 // Before an array (or a group holding arrays) is removed: open Dataset
 // objects there stop working.
 void forget_arrays(const Context& context, const std::string& path);
+// Writes the sidecar of every array whose appends it does not record yet
+// (on flush and close). Tries them all, then rethrows the first Error;
+// those that failed are tried again at the next call unless `closing`.
+void save_sidecars(const Context& context, bool closing);
 
 // Attributes of the node at `path`, kept in `document` (see
 // json_attributes.h): array values as {dtype, shape, hex}.

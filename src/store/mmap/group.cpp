@@ -174,7 +174,9 @@ class MmapGroup final : public DirectoryGroup {
     } else {
       // The sidecar first: without it the array is gone, whatever is left.
       std::filesystem::remove(dir / (name + ".json"), ec);
-      if (!ec) std::filesystem::remove(dir / (name + ".bin"), ec);
+      for (const char* suffix : {".bin", ".commit", ".sums"}) {
+        if (!ec) std::filesystem::remove(dir / (name + suffix), ec);
+      }
     }
     if (ec) {
       throw Error(ErrorCode::io, fmt::format("cannot remove: {}", ec.message()), context_->name,

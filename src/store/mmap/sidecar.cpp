@@ -15,10 +15,6 @@ namespace larder::store::mmap {
 namespace {
 
 constexpr std::string_view kFormat = "larder-mmap";
-constexpr int kVersion = 1;
-// Larger arrays than this many bytes are refused as corrupt: no file holds
-// them, and rows x row bytes cannot overflow below it.
-constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 60;
 
 [[noreturn]] void corrupt(const std::string& file, const std::string& what) {
   throw Error(ErrorCode::corrupt, fmt::format("bad array sidecar: {}", what), file);
@@ -59,13 +55,18 @@ Sidecar parse_sidecar(std::string_view text, const std::string& file) {
   if (!format.is_string() || format.get<std::string>() != kFormat)
     corrupt(file, fmt::format("format is {}, not \"{}\"", format.dump(), kFormat));
   const auto& version = field(doc, "version", file);
-  if (!version.is_number_integer() || version.get<std::int64_t>() != kVersion)
-    corrupt(file, fmt::format("version {} is not {}", version.dump(), kVersion));
+  if (!version.is_number_integer() || version.get<std::int64_t>() < 1 ||
+      version.get<std::int64_t>() > kSidecarVersion)
+    corrupt(file, fmt::format("version {} is not 1 or {}", version.dump(), kSidecarVersion));
   const auto& kind = field(doc, "kind", file);
   if (!kind.is_string() || kind.get<std::string>() != "array")
     corrupt(file, fmt::format("kind is {}, not \"array\"", kind.dump()));
 
   Sidecar s;
+  s.version = static_cast<int>(version.get<std::int64_t>());
+  if (s.version >= 2) {
+    s.commit_sequence = non_negative(field(doc, "commit_sequence", file), "commit_sequence", file);
+  }
   const auto& dtype = field(doc, "dtype", file);
   if (!dtype.is_string()) corrupt(file, fmt::format("dtype is {}, not a string", dtype.dump()));
   try {
@@ -79,18 +80,18 @@ Sidecar parse_sidecar(std::string_view text, const std::string& file) {
   const auto& shape = field(doc, "shape", file);
   if (!shape.is_array() || shape.size() > 32)
     corrupt(file, fmt::format("shape is {}, not a list of at most 32 extents", shape.dump()));
-  // Row bytes first, then rows x row bytes: neither may pass kMaxBytes.
+  // Row bytes first, then rows x row bytes: neither may pass kMaxArrayBytes.
   std::vector<std::int64_t> dims;
   for (const auto& extent : shape) {
     const std::uint64_t n = non_negative(extent, "a shape extent", file);
-    if (n > kMaxBytes) corrupt(file, fmt::format("shape {} is too large", shape.dump()));
+    if (n > kMaxArrayBytes) corrupt(file, fmt::format("shape {} is too large", shape.dump()));
     dims.push_back(static_cast<std::int64_t>(n));
   }
   std::uint64_t bytes = s.dtype.item_size();
   for (std::size_t a = dims.empty() ? 0 : 1; a <= dims.size(); ++a) {
     const auto n =
         static_cast<std::uint64_t>(a == dims.size() ? (dims.empty() ? 1 : dims[0]) : dims[a]);
-    if (n != 0 && bytes > kMaxBytes / n)
+    if (n != 0 && bytes > kMaxArrayBytes / n)
       corrupt(file, fmt::format("shape {} holds more than 2^60 bytes", shape.dump()));
     bytes *= n;
   }
@@ -147,8 +148,9 @@ std::string format_sidecar(const Sidecar& s) {
     blocks.push_back(hex64(c));
   const nlohmann::json doc{
       {"format", kFormat},
-      {"version", kVersion},
+      {"version", kSidecarVersion},
       {"kind", "array"},
+      {"commit_sequence", s.commit_sequence},
       {"dtype", s.dtype.numpy_str()},
       {"shape", std::vector<std::int64_t>(s.shape.begin(), s.shape.end())},
       {"length", s.rows()},

@@ -1,5 +1,8 @@
 // The JSON sidecar of a memory-mapped array (NAME.json beside NAME.bin),
 // parsed from bytes and written back; docs/formats/mmap.md specifies it.
+// Version 1 and 2 sidecars are read; version 2 is written. An extendable
+// version 2 array also has a commit file (commit.h), which may record
+// rows committed after the sidecar was written.
 //
 // parse_sidecar() is the one place untrusted sidecar bytes are read: every
 // field is checked (types, signs, overflow of rows x row bytes, checksum
@@ -22,8 +25,16 @@
 namespace larder::store::mmap {
 
 constexpr std::uint64_t kDefaultBlockBytes = std::uint64_t{4} << 20;
+// Arrays of more bytes than this are refused as corrupt: no file holds
+// them, and rows x row bytes cannot overflow below it.
+constexpr std::uint64_t kMaxArrayBytes = std::uint64_t{1} << 60;
+constexpr int kSidecarVersion = 2;  // what format_sidecar writes
 
 struct Sidecar {
+  // 1: the sidecar alone is the commit. 2: an extendable array's commit
+  // file may hold later commits than `commit_sequence`.
+  int version = kSidecarVersion;
+  std::uint64_t commit_sequence = 0;  // the commit this sidecar records (version 2)
   DType dtype = DType::float64();
   Shape shape;  // shape[0] is the committed row count (rank >= 1)
   bool extendable = false;

@@ -18,7 +18,14 @@ class MmapStore final : public Store {
  public:
   explicit MmapStore(Context context)
       : context_(std::move(context)), root_(make_group(context_, "/")) {}
-  ~MmapStore() override { close(); }
+  ~MmapStore() override {
+    try {
+      close();
+    } catch (...) {
+      // Appends are committed in the commit files already; only sidecars
+      // lag, and the next open reads past them.
+    }
+  }
 
   std::shared_ptr<Group> root() override {
     context_->check_open("/");
@@ -28,11 +35,17 @@ class MmapStore final : public Store {
   std::string_view driver() const override { return context_->memmpy ? "memmpy" : "mmap"; }
   OpenMode mode() const override { return context_->mode; }
   bool is_open() const override { return context_->open; }
-  // Every write is committed when it returns: nothing is left to flush.
-  void flush() override { context_->check_open("/"); }
+  // Every write is committed when it returns; flushing writes the sidecars
+  // of arrays appended to since theirs was written.
+  void flush() override {
+    context_->check_open("/");
+    save_sidecars(context_, false);
+  }
   void close() override {
+    if (!context_->open) return;
     context_->open = false;
     root_.reset();
+    save_sidecars(context_, true);
   }
 
  private:
