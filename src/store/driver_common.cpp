@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "larder/core/error.h"
+#include "larder/store/element_json.h"
 
 namespace larder::store {
 
@@ -100,8 +101,29 @@ void check_resize(const Shape& from, const Shape& to,
   }
 }
 
+std::vector<std::byte> check_new_dataset(const DatasetOptions& options, const std::string& file,
+                                         const std::string& path) {
+  if (options.extendable && options.shape.rank() == 0) {
+    throw Error(ErrorCode::invalid_argument, "a scalar dataset cannot be extendable", file, path);
+  }
+  constexpr double kMaxBytes = static_cast<double>(std::uint64_t{1} << 60);
+  if (static_cast<double>(options.shape.num_elements()) *
+          static_cast<double>(options.dtype.item_size()) >
+      kMaxBytes) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("an array of shape {} and dtype {} would hold more than 2^60 bytes",
+                            options.shape.to_string(), options.dtype.name()),
+                file, path);
+  }
+  try {
+    return element_from_json(options.dtype, options.fill_value);
+  } catch (const Error& e) {
+    throw e.at(file, path);
+  }
+}
+
 void check_chunks(std::span<const std::int64_t> chunks, const DatasetOptions& options,
-                  const std::string& file, const std::string& path) {
+                  const std::string& file, const std::string& path, ChunkBounds bounds) {
   if (chunks.size() != options.shape.rank()) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("chunk shape ({}) does not match the rank of shape {}",
@@ -109,8 +131,8 @@ void check_chunks(std::span<const std::int64_t> chunks, const DatasetOptions& op
                 file, path);
   }
   for (std::size_t a = 0; a < chunks.size(); ++a) {
-    const bool too_big =
-        !(a == 0 && options.extendable) && chunks[a] > std::max<std::int64_t>(options.shape[a], 1);
+    const bool too_big = bounds == ChunkBounds::within_shape && !(a == 0 && options.extendable) &&
+                         chunks[a] > std::max<std::int64_t>(options.shape[a], 1);
     if (chunks[a] <= 0 || too_big) {
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("chunk shape ({}) has extent {} on axis {} (shape {})",

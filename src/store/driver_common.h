@@ -58,11 +58,24 @@ void check_resize(const Shape& from, const Shape& to,
                   const std::function<bool(std::size_t axis)>& resizable, const std::string& file,
                   const std::string& path);
 
+// What every driver checks of a new dataset's options before it creates
+// anything: Error(invalid_argument) naming the file, the dataset and the
+// value for an extendable scalar, an array of more than 2^60 bytes, or a
+// fill value the dtype cannot hold. Returns the fill value's bytes.
+std::vector<std::byte> check_new_dataset(const DatasetOptions& options, const std::string& file,
+                                         const std::string& path);
+
+// How far a chunk may reach: HDF5 (and the drivers that follow its rules)
+// keeps chunks within the shape, axis 0 of an extendable dataset excepted;
+// zarr allows any positive extent.
+enum class ChunkBounds { within_shape, any };
+
 // A chunk shape for a dataset created with `options`: one positive extent
-// per axis, none larger than its axis (axis 0 of an extendable dataset
-// excepted); Error(invalid_argument) naming the chunk shape otherwise.
+// per axis, within `bounds`; Error(invalid_argument) naming the chunk shape
+// otherwise.
 void check_chunks(std::span<const std::int64_t> chunks, const DatasetOptions& options,
-                  const std::string& file, const std::string& path);
+                  const std::string& file, const std::string& path,
+                  ChunkBounds bounds = ChunkBounds::within_shape);
 
 // Error(invalid_argument) unless `given` strings fill a selection of
 // `wanted` elements.

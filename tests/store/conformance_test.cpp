@@ -11,6 +11,7 @@
 #include "larder/core/error.h"
 #include "larder/store/store.h"
 #include "store/drivers.h"
+#include "store/random_selection.h"
 #include "store/samples.h"
 #include "store/temp_dir.h"
 
@@ -21,6 +22,8 @@ using larder::testing::Capabilities;
 using larder::testing::Driver;
 using larder::testing::error_from;
 using larder::testing::error_of;
+using larder::testing::has_repeats;
+using larder::testing::random_selection;
 using larder::testing::same;
 using larder::testing::sample;
 using larder::testing::TempDir;
@@ -448,42 +451,6 @@ TEST_P(Conformance, ValuesInEitherByteOrderAreWrittenAsTheirValues) {
   }
 }
 
-Selection random_selection(std::mt19937_64& rng, const Shape& shape) {
-  std::vector<AxisSelection> axes;
-  for (std::size_t a = 0; a < shape.rank(); ++a) {
-    const std::int64_t n = shape[a];
-    std::uniform_int_distribution<std::int64_t> pos(-n, n - 1);
-    switch (rng() % 5) {
-      case 0:
-        axes.push_back(AxisSelection::all());
-        break;
-      case 1:
-        axes.push_back(AxisSelection::index(pos(rng)));
-        break;
-      case 2: {
-        std::int64_t step = static_cast<std::int64_t>(rng() % 3) + 1;
-        if (rng() % 2) step = -step;
-        axes.push_back(AxisSelection::slice(pos(rng), pos(rng), step));
-        break;
-      }
-      case 3: {
-        std::vector<std::int64_t> list(rng() % 8);
-        for (auto& i : list)
-          i = pos(rng);
-        axes.push_back(AxisSelection::indices(list));
-        break;
-      }
-      default: {
-        std::vector<bool> mask(static_cast<std::size_t>(n));
-        for (std::size_t i = 0; i < mask.size(); ++i)
-          mask[i] = rng() % 3 == 0;
-        axes.push_back(AxisSelection::mask(mask));
-      }
-    }
-  }
-  return Selection(axes);
-}
-
 TEST_P(Conformance, SelectionsReadWhatNumpyWould) {
   const Shape shape{7, 5, 4};
   const Array values = sample(DType::int32(), shape);
@@ -520,15 +487,7 @@ TEST_P(Conformance, PartialWritesChangeOnlyWhatTheySelect) {
   while (writes.size() < 60) {
     // Positions repeated in a write have no defined winner: keep them unique.
     const Selection sel = random_selection(rng, shape);
-    bool repeats = false;
-    for (const auto& axis : sel.resolve(shape)) {
-      std::vector<std::int64_t> seen;
-      for (std::int64_t k = 0; k < axis.count; ++k)
-        seen.push_back(axis.source_index(k));
-      std::sort(seen.begin(), seen.end());
-      repeats = repeats || std::adjacent_find(seen.begin(), seen.end()) != seen.end();
-    }
-    if (!repeats) writes.push_back(sel);
+    if (!has_repeats(sel, shape)) writes.push_back(sel);
   }
   int seed = 0;
   for (const Selection& sel : writes) {
@@ -945,14 +904,20 @@ TEST_P(Conformance, ReadsOutsideTheArrayAreOutOfRange) {
 }
 
 TEST_P(Conformance, OptionsThatCannotBeHeldCreateNothing) {
-  const auto refused = [&](const DatasetOptions& options) {
-    EXPECT_EQ(error_of([&] { root_->create_dataset("bad", options); }),
-              ErrorCode::invalid_argument);
+  // Each refusal names the store, the dataset and the value at fault.
+  const auto refused = [&](const DatasetOptions& options, const std::string& value) {
+    const Error e = error_from([&] { root_->create_dataset("bad", options); });
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument) << e.what();
+    EXPECT_EQ(e.path(), "/bad") << e.what();
+    EXPECT_FALSE(e.file().empty()) << e.what();
+    EXPECT_NE(e.message().find(value), std::string::npos) << e.what();
     EXPECT_FALSE(root_->contains("bad"));
   };
-  refused({.dtype = DType::int64(), .shape = Shape{3}, .fill_value = "x"});
-  refused({.dtype = DType::float32(), .shape = Shape{3}, .fill_value = {1, 2, 3}});
-  refused({.dtype = DType::int64(), .shape = Shape{}, .extendable = true});
+  refused({.dtype = DType::int64(), .shape = Shape{3}, .fill_value = "x"}, "\"x\"");
+  refused({.dtype = DType::float32(), .shape = Shape{3}, .fill_value = {1, 2, 3}}, "[1,2,3]");
+  refused({.dtype = DType::int64(), .shape = Shape{}, .extendable = true}, "scalar");
+  refused({.dtype = DType::int64(), .shape = Shape{std::int64_t{1} << 40, std::int64_t{1} << 20}},
+          "2^60 bytes");
   EXPECT_TRUE(root_->members().empty());
 }
 

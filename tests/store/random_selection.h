@@ -3,6 +3,7 @@
 // differential tests of the drivers.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -45,6 +46,20 @@ inline Selection random_selection(std::mt19937_64& rng, const Shape& shape) {
     }
   }
   return Selection(axes);
+}
+
+// Whether `selection` names a position twice on some axis: a write through
+// it then has no defined winner (numpy's last-write-wins holds only without
+// repeats on several axes at once), so write tests skip such selections.
+inline bool has_repeats(const Selection& selection, const Shape& shape) {
+  for (const auto& axis : selection.resolve(shape)) {
+    std::vector<std::int64_t> seen;
+    for (std::int64_t k = 0; k < axis.count; ++k)
+      seen.push_back(axis.source_index(k));
+    std::sort(seen.begin(), seen.end());
+    if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) return true;
+  }
+  return false;
 }
 
 }  // namespace larder::testing

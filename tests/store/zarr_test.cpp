@@ -25,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using larder::testing::error_of;
+using larder::testing::has_repeats;
 using larder::testing::random_selection;
 using larder::testing::TempDir;
 
@@ -196,15 +197,7 @@ TEST(ZarrDataset, ReadsAndWritesMatchTheInMemoryReference) {
     Array reference = data.clone();
     for (int trial = 0; trial < 30; ++trial) {
       const Selection sel = random_selection(rng, shape);
-      bool repeats = false;  // with repeats on several axes, the last write is not numpy's
-      for (const auto& axis : sel.resolve(shape)) {
-        std::vector<std::int64_t> seen;
-        for (std::int64_t k = 0; k < axis.count; ++k)
-          seen.push_back(axis.source_index(k));
-        std::sort(seen.begin(), seen.end());
-        repeats = repeats || std::adjacent_find(seen.begin(), seen.end()) != seen.end();
-      }
-      if (repeats) continue;
+      if (has_repeats(sel, shape)) continue;
       const Array values = iota(DType::float32(), sel.result_shape(shape), 1000 * trial);
       put(reference.mutable_view(), sel, values);
       ds->write(sel, values);

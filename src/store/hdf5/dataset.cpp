@@ -1752,10 +1752,7 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
                 "variable-length strings cannot be compressed with a larder codec", context->name,
                 path);
   }
-  if (options.extendable && options.shape.rank() == 0) {
-    throw Error(ErrorCode::invalid_argument, "a scalar dataset cannot be extendable", context->name,
-                path);
-  }
+  const auto fill = check_new_dataset(options, context->name, path);  // before touching the file
   codec::CodecSpec spec = options.codec;
   if (spec.id.starts_with("blosc") || spec.id == "bitshuffle")
     spec.typesize = static_cast<int>(options.dtype.item_size());
@@ -1769,8 +1766,6 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
   std::vector<std::int64_t> chunks =
       options.chunks.empty() ? default_chunks(options) : options.chunks;
   if (chunked) check_chunks(chunks, options, context->name, path);
-  const auto fill =
-      element_from_json(options.dtype, options.fill_value);  // validates before touching the file
 
   Hdf5Lock lock;
   const auto dims = to_hsize(options.shape.dims());

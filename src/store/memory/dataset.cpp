@@ -22,8 +22,6 @@
 namespace larder::store::memory {
 namespace {
 
-constexpr double kMaxBytes = static_cast<double>(std::uint64_t{1} << 60);
-
 // The flat C-order position of every element `axes` select from an array
 // of `shape`, in the order of the selection's result.
 std::vector<std::int64_t> flat_positions(const std::vector<ResolvedAxis>& axes,
@@ -265,18 +263,9 @@ std::shared_ptr<ArrayData> new_array(const StoreContext& context, const std::str
                              "codec 'none' (codec '{}' needs a driver that compresses, as hdf5)",
                              options.codec.id));
   }
-  if (options.extendable && options.shape.rank() == 0)
-    throw refuse(ErrorCode::invalid_argument, "a scalar dataset cannot be extendable");
+  std::vector<std::byte> fill = check_new_dataset(options, context.name, path);
   if (!options.chunks.empty()) check_chunks(options.chunks, options, context.name, path);
   const std::size_t item = options.dtype.item_size();
-  if (static_cast<double>(options.shape.num_elements()) * static_cast<double>(item) > kMaxBytes)
-    throw refuse(ErrorCode::invalid_argument, "the array would hold more than 2^60 bytes");
-  std::vector<std::byte> fill;
-  try {
-    fill = element_from_json(options.dtype, options.fill_value);
-  } catch (const Error& e) {
-    throw e.at(context.name, path);
-  }
 
   auto array = std::make_shared<ArrayData>();
   array->dtype = options.dtype;

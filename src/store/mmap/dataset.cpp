@@ -906,18 +906,11 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
                              "driver (create the array with codec 'none')",
                              options.codec.id));
   }
-  if (options.extendable && options.shape.rank() == 0)
-    throw refuse(ErrorCode::invalid_argument, "a scalar dataset cannot be extendable");
-  if (static_cast<double>(options.shape.num_elements()) *
-          static_cast<double>(options.dtype.item_size()) >
-      static_cast<double>(kMaxArrayBytes))
-    throw refuse(ErrorCode::invalid_argument, "the array would hold more than 2^60 bytes");
+  auto fill = check_new_dataset(options, context->name, path);
   Sidecar meta;
   meta.dtype = options.dtype;
   meta.extendable = options.extendable;
   meta.fill_value = options.fill_value;
-  auto fill =
-      element_from_json(options.dtype, options.fill_value);  // Error for one that does not fit
 
   bool fresh = false;
   auto state = shared_state(context, path, fresh);

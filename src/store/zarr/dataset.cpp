@@ -856,8 +856,7 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
                  "larder's zarr driver stores fixed-size dtypes only (use 'S<n>' byte strings, "
                  "not variable-length strings)");
   }
-  if (options.extendable && shape.rank() == 0)
-    throw refuse(ErrorCode::invalid_argument, "a scalar dataset cannot be extendable");
+  std::vector<std::byte> fill = check_new_dataset(options, context->name, path);
   std::vector<std::int64_t> chunks = options.chunks;
   if (chunks.empty()) {
     DatasetOptions sizing = options;
@@ -865,20 +864,10 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
     sizing.extendable = options.extendable || (shape.rank() > 0 && shape[0] == 0);
     chunks = default_chunks(sizing);
   }
-  if (chunks.size() != shape.rank()) {
-    throw refuse(ErrorCode::invalid_argument,
-                 fmt::format("chunk shape ({}) does not match the rank of shape {}",
-                             fmt::join(chunks, ", "), shape.to_string()));
-  }
+  check_chunks(chunks, options, context->name, path, ChunkBounds::any);
   long double chunk_bytes = static_cast<long double>(dtype.item_size());
-  for (std::size_t a = 0; a < chunks.size(); ++a) {
-    if (chunks[a] <= 0) {
-      throw refuse(ErrorCode::invalid_argument,
-                   fmt::format("chunk shape ({}) has extent {} on axis {}", fmt::join(chunks, ", "),
-                               chunks[a], a));
-    }
-    chunk_bytes *= static_cast<long double>(chunks[a]);
-  }
+  for (const std::int64_t extent : chunks)
+    chunk_bytes *= static_cast<long double>(extent);
   if (chunk_bytes > static_cast<long double>(kMaxChunkBytes)) {
     throw refuse(ErrorCode::invalid_argument,
                  fmt::format("chunk shape ({}) of {} makes chunks of more than {} bytes",
@@ -894,11 +883,9 @@ std::shared_ptr<Dataset> create_dataset(Context context, const std::string& path
   }
   std::shared_ptr<const codec::Codec> codec;
   nlohmann::json compressor;
-  std::vector<std::byte> fill;
   try {
     codec = codec::make_codec(spec);
     compressor = codec->numcodecs_config();
-    fill = element_from_json(dtype, options.fill_value);
   } catch (const Error& e) {
     throw e.at(context->name, path);
   }
