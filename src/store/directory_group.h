@@ -7,18 +7,56 @@
 // a time per object, like every Group.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "larder/store/group.h"
+#include "larder/store/store.h"
 
 namespace larder::store {
+
+// What every node of an open directory store shares, whatever the format;
+// a driver's own context derives from it and adds its format's state.
+struct DirectoryContext {
+  virtual ~DirectoryContext() = default;
+
+  std::filesystem::path fs_path;
+  std::string name;  // fs_path as text, for messages
+  OpenMode mode = OpenMode::read;
+  StoreOptions options;
+  bool open = true;
+  // Why the store refuses every change whatever its mode (a memmpy
+  // directory); empty when it takes the changes its mode allows.
+  std::string read_only_reason;
+
+  // Error(invalid_argument) naming the store and `node_path` once closed.
+  void check_open(const std::string& node_path) const;
+  // check_open, then Error(unsupported) with read_only_reason, or
+  // Error(invalid_argument) for a store opened read-only.
+  void check_writable(const std::string& node_path) const;
+  // check_writable when `writing`, else check_open.
+  void check(const std::string& node_path, bool writing) const {
+    writing ? check_writable(node_path) : check_open(node_path);
+  }
+  bool writable() const { return open && is_writable(mode) && read_only_reason.empty(); }
+  // The directory of a node ("/" is the store's own).
+  std::filesystem::path directory(const std::string& node_path) const;
+};
+
+// The members of the group at `group_path`, in name order: each entry of
+// its directory that `member` names one (nullopt: not a member).
+// Error(io) naming the group when the directory cannot be listed.
+std::vector<MemberInfo> list_directory(
+    const DirectoryContext& context, const std::string& group_path,
+    const std::function<std::optional<MemberInfo>(const std::filesystem::directory_entry&)>&
+        member);
 
 class DirectoryGroup : public Group {
  public:
   const std::string& path() const final { return path_; }
-  const std::filesystem::path& store_path() const final { return store_path_; }
+  const std::filesystem::path& store_path() const final { return context_->fs_path; }
   Attributes& attrs() final;
 
   std::shared_ptr<Group> create_group(std::string_view path) final;
@@ -31,13 +69,8 @@ class DirectoryGroup : public Group {
   std::vector<MemberInfo> members() final;
 
  protected:
-  // `store_name` names the store in messages.
-  DirectoryGroup(std::string store_name, std::filesystem::path store_path, std::string path);
+  DirectoryGroup(std::shared_ptr<const DirectoryContext> context, std::string path);
 
-  // Error unless the store is open (and, when `writing`, writable).
-  virtual void check(bool writing) const = 0;
-  // Whether require_group may make the groups it does not find.
-  virtual bool writable() const = 0;
   // The kind of member `name` of the group at `group_path`, if it is one.
   virtual std::optional<NodeKind> kind_of(const std::string& group_path,
                                           const std::string& name) = 0;
@@ -55,14 +88,11 @@ class DirectoryGroup : public Group {
   // Removes the member `name` (of `kind`) of the group at `parent`.
   virtual void remove_node(const std::string& parent, const std::string& name, NodeKind kind) = 0;
 
-  const std::string& store_name() const { return store_name_; }
   void set_attributes(std::unique_ptr<Attributes> attrs) { attrs_ = std::move(attrs); }
 
-  static std::string join(const std::string& base, const std::string& name) {
-    return base == "/" ? "/" + name : base + "/" + name;
-  }
-
  private:
+  // Error unless the store is open (and, when `writing`, writable).
+  void check(bool writing) const { context_->check(path_, writing); }
   // The full path of a new member at `path`, its parents made when missing.
   std::string new_member(std::string_view path, NodeKind kind);
   // Opens (or, when `create`, makes) the first `count` segments of `parts`;
@@ -71,8 +101,7 @@ class DirectoryGroup : public Group {
                    bool absolute);
   [[noreturn]] void not_found(const std::string& parent, const std::string& name);
 
-  std::string store_name_;
-  std::filesystem::path store_path_;
+  std::shared_ptr<const DirectoryContext> context_;
   std::string path_;
   std::unique_ptr<Attributes> attrs_;
 };

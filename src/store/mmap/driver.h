@@ -15,6 +15,7 @@
 #include <string>
 
 #include "../array_registry.h"
+#include "../directory_group.h"
 #include "../json_attributes.h"
 #include "larder/store/store.h"
 
@@ -26,12 +27,7 @@ constexpr const char* kMemmpyFile = "metadata_memmpy.json";
 struct ArrayState;
 
 // What every node of one open store shares.
-struct StoreContext {
-  std::filesystem::path fs_path;
-  std::string name;  // fs_path as text, for messages
-  OpenMode mode = OpenMode::read;
-  StoreOptions options;
-  bool open = true;
+struct StoreContext : DirectoryContext {
   bool memmpy = false;
   nlohmann::json memmpy_arrays;  // metadata_memmpy.json's "arrays"
   ArrayRegistry<ArrayState> arrays;
@@ -40,11 +36,6 @@ struct StoreContext {
   // never before it.
   std::mutex unsaved_mutex;
   std::map<std::string, std::shared_ptr<ArrayState>> unsaved;
-
-  void check_open(const std::string& node_path) const;
-  void check_writable(const std::string& node_path) const;
-  // The directory of a group ("/" is the store's own).
-  std::filesystem::path directory(const std::string& group_path) const;
 };
 
 using Context = std::shared_ptr<StoreContext>;

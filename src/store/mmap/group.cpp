@@ -46,8 +46,8 @@ std::optional<NodeKind> kind_of(const Context& context, const std::string& group
 }
 
 std::vector<MemberInfo> list(const Context& context, const std::string& group_path) {
-  std::vector<MemberInfo> out;
   if (context->memmpy) {
+    std::vector<MemberInfo> out;
     if (group_path != "/") return out;
     for (const auto& [name, entry] : context->memmpy_arrays.items()) {
       // Names a path cannot reach are left out (see docs/formats/mmap.md).
@@ -56,23 +56,18 @@ std::vector<MemberInfo> list(const Context& context, const std::string& group_pa
     }
     return out;
   }
-  std::error_code ec;
-  std::filesystem::directory_iterator it(context->directory(group_path), ec);
-  if (ec) {
-    throw Error(ErrorCode::io, fmt::format("cannot list the group's directory: {}", ec.message()),
-                context->name, group_path);
-  }
-  for (const auto& entry : it) {
-    const std::string file = entry.path().filename().string();
-    if (entry.is_directory(ec) && std::filesystem::exists(entry.path() / kGroupFile, ec)) {
-      out.push_back({file, NodeKind::group});
-    } else if (file.size() > 5 && file.ends_with(".json") && file != kGroupFile &&
-               entry.is_regular_file(ec)) {
-      out.push_back({file.substr(0, file.size() - 5), NodeKind::dataset});
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return out;
+  return list_directory(
+      *context, group_path,
+      [](const std::filesystem::directory_entry& entry) -> std::optional<MemberInfo> {
+        std::error_code ec;
+        const std::string file = entry.path().filename().string();
+        if (entry.is_directory(ec) && std::filesystem::exists(entry.path() / kGroupFile, ec))
+          return MemberInfo{file, NodeKind::group};
+        if (file.size() > 5 && file.ends_with(".json") && file != kGroupFile &&
+            entry.is_regular_file(ec))
+          return MemberInfo{file.substr(0, file.size() - 5), NodeKind::dataset};
+        return std::nullopt;
+      });
 }
 
 // Makes the directory and group document of a new group.
@@ -117,16 +112,12 @@ AttributeDocument group_attributes(const Context& context, const std::string& pa
 class MmapGroup final : public DirectoryGroup {
  public:
   MmapGroup(Context context, std::string path)
-      : DirectoryGroup(context->name, context->fs_path, path), context_(std::move(context)) {
+      : DirectoryGroup(context, path), context_(std::move(context)) {
     set_attributes(
         make_attributes(context_, this->path(), group_attributes(context_, this->path())));
   }
 
  private:
-  void check(bool writing) const override {
-    writing ? context_->check_writable(path()) : context_->check_open(path());
-  }
-  bool writable() const override { return is_writable(context_->mode); }
   std::optional<NodeKind> kind_of(const std::string& group_path, const std::string& name) override {
     return mmap::kind_of(context_, group_path, name);
   }
@@ -165,7 +156,7 @@ class MmapGroup final : public DirectoryGroup {
   }
 
   void remove_node(const std::string& parent, const std::string& name, NodeKind kind) override {
-    const std::string full = join(parent, name);
+    const std::string full = join_path(parent, name);
     forget_arrays(context_, full);
     const auto dir = context_->directory(parent);
     std::error_code ec;

@@ -72,36 +72,18 @@ void open_memmpy(StoreContext& context) {
                 context.name);
   }
   context.memmpy = true;
+  context.read_only_reason =
+      "a memmpy directory is read-only in larder (copy it into a .lmm store to change it)";
   context.memmpy_arrays = std::move(doc["arrays"]);
 }
 
 }  // namespace
 
-void StoreContext::check_open(const std::string& node_path) const {
-  if (!open) throw Error(ErrorCode::invalid_argument, "the store is closed", name, node_path);
-}
-
-void StoreContext::check_writable(const std::string& node_path) const {
-  check_open(node_path);
-  if (memmpy) {
-    throw Error(
-        ErrorCode::unsupported,
-        "a memmpy directory is read-only in larder (copy it into a .lmm store to change it)", name,
-        node_path);
-  }
-  if (!is_writable(mode))
-    throw Error(ErrorCode::invalid_argument, "the store is open read-only", name, node_path);
-}
-
-std::filesystem::path StoreContext::directory(const std::string& group_path) const {
-  return group_path == "/" ? fs_path : fs_path / group_path.substr(1);
-}
-
 std::unique_ptr<Attributes> make_attributes(Context context, std::string path,
                                             AttributeDocument document) {
   AttributeOwner owner{.file = context->name, .path = path, .check = {}};
   owner.check = [context = std::move(context), path = std::move(path)](bool writing) {
-    writing ? context->check_writable(path) : context->check_open(path);
+    context->check(path, writing);
   };
   return make_json_attributes(std::move(owner), std::move(document));
 }

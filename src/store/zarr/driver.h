@@ -11,6 +11,7 @@
 #include <string>
 
 #include "../array_registry.h"
+#include "../directory_group.h"
 #include "larder/store/store.h"
 
 namespace larder::store::zarr {
@@ -23,19 +24,10 @@ constexpr const char* kConsolidatedFile = ".zmetadata";
 struct ArrayState;
 
 // What every node of one open store shares.
-struct StoreContext {
-  std::filesystem::path fs_path;
-  std::string name;  // fs_path as text, for messages
-  OpenMode mode = OpenMode::read;
-  StoreOptions options;
+struct StoreContext : DirectoryContext {
   char separator = '.';  // of the chunk keys of arrays created here
-  bool open = true;
   ArrayRegistry<ArrayState> arrays;
 
-  void check_open(const std::string& node_path) const;
-  void check_writable(const std::string& node_path) const;
-  // The directory of a node ("/" is the store's own).
-  std::filesystem::path directory(const std::string& node_path) const;
   // Called before any metadata file changes: removes the consolidated
   // metadata (.zmetadata) at the root, which would go stale (once per open).
   void metadata_changing();

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "../directory_group.h"
+#include "../driver_common.h"
 #include "../file_io.h"
 #include "driver.h"
 #include "larder/core/error.h"
@@ -37,20 +38,15 @@ std::optional<NodeKind> kind_of(const Context& context, const std::string& group
 }
 
 std::vector<MemberInfo> list(const Context& context, const std::string& group_path) {
-  std::vector<MemberInfo> out;
-  std::error_code ec;
-  std::filesystem::directory_iterator it(context->directory(group_path), ec);
-  if (ec) {
-    throw Error(ErrorCode::io, fmt::format("cannot list the group's directory: {}", ec.message()),
-                context->name, group_path);
-  }
-  for (const auto& entry : it) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with('.')) continue;
-    if (const auto kind = node_kind(entry.path())) out.push_back({name, *kind});
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return out;
+  return list_directory(
+      *context, group_path,
+      [](const std::filesystem::directory_entry& entry) -> std::optional<MemberInfo> {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with('.')) return std::nullopt;
+        const auto kind = node_kind(entry.path());
+        if (!kind) return std::nullopt;
+        return MemberInfo{name, *kind};
+      });
 }
 
 // Makes the directory of a new node; one left behind without metadata (a
@@ -81,18 +77,13 @@ void make_group_directory(const Context& context, const std::string& path) {
 class ZarrGroup final : public DirectoryGroup {
  public:
   ZarrGroup(Context context, std::string path)
-      : DirectoryGroup(context->name, context->fs_path, path), context_(std::move(context)) {
+      : DirectoryGroup(context, path), context_(std::move(context)) {
     set_attributes(
-        make_attributes(context_, this->path(), [c = context_, p = this->path()](bool writing) {
-          writing ? c->check_writable(p) : c->check_open(p);
-        }));
+        make_attributes(context_, this->path(),
+                        [c = context_, p = this->path()](bool writing) { c->check(p, writing); }));
   }
 
  private:
-  void check(bool writing) const override {
-    writing ? context_->check_writable(path()) : context_->check_open(path());
-  }
-  bool writable() const override { return is_writable(context_->mode); }
   std::optional<NodeKind> kind_of(const std::string& group_path, const std::string& name) override {
     return zarr::kind_of(context_, group_path, name);
   }
@@ -133,7 +124,7 @@ class ZarrGroup final : public DirectoryGroup {
   // The node's directory is first renamed to a hidden name, so that a
   // writer killed while deleting it leaves no half node behind.
   void remove_node(const std::string& parent, const std::string& name, NodeKind) override {
-    const std::string full = join(parent, name);
+    const std::string full = join_path(parent, name);
     forget_arrays(context_, full);
     context_->metadata_changing();
     static std::atomic<unsigned> counter{0};

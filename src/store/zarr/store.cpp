@@ -67,20 +67,6 @@ void check_root(const StoreContext& context) {
 
 }  // namespace
 
-void StoreContext::check_open(const std::string& node_path) const {
-  if (!open) throw Error(ErrorCode::invalid_argument, "the store is closed", name, node_path);
-}
-
-void StoreContext::check_writable(const std::string& node_path) const {
-  check_open(node_path);
-  if (!is_writable(mode))
-    throw Error(ErrorCode::invalid_argument, "the store is open read-only", name, node_path);
-}
-
-std::filesystem::path StoreContext::directory(const std::string& node_path) const {
-  return node_path == "/" ? fs_path : fs_path / node_path.substr(1);
-}
-
 void StoreContext::metadata_changing() {
   std::lock_guard lock(consolidated_mutex_);
   if (consolidated_checked_) return;
