@@ -79,24 +79,26 @@ std::vector<std::int64_t> row_ids(py::handle rows, std::int64_t size) {
   return int64_vector(array, "record ids (or a boolean mask)");
 }
 
-// Records named by an int-free key: a slice, ids or a mask, or all (None).
-Records records_for(Ragged& r, py::handle key) {
+// The record ids an int-free key names: a slice, ids or a mask, or all (None).
+std::vector<std::int64_t> ids_for(Ragged& r, py::handle key) {
   const std::int64_t n = r.size();
-  if (key.is_none()) key = py::slice(py::none(), py::none(), py::none());
-  if (py::isinstance<py::slice>(key)) {
-    py::ssize_t start = 0, stop = 0, step = 0, count = 0;
-    if (!py::reinterpret_borrow<py::slice>(key).compute(static_cast<py::ssize_t>(n), &start, &stop,
-                                                        &step, &count)) {
-      throw py::error_already_set();
-    }
-    py::gil_scoped_release release;
-    if (step == 1) return r.read(start, start + count);
-    std::vector<std::int64_t> ids(static_cast<std::size_t>(count));
-    for (py::ssize_t k = 0; k < count; ++k)
-      ids[static_cast<std::size_t>(k)] = start + k * step;
-    return r.gather(ids);
+  if (!key.is_none() && !py::isinstance<py::slice>(key)) return row_ids(key, n);
+  const py::slice slice = key.is_none() ? py::slice(py::none(), py::none(), py::none())
+                                        : py::reinterpret_borrow<py::slice>(key);
+  py::ssize_t start = 0, stop = 0, step = 0, count = 0;
+  if (!slice.compute(static_cast<py::ssize_t>(n), &start, &stop, &step, &count)) {
+    throw py::error_already_set();
   }
-  const std::vector<std::int64_t> ids = row_ids(key, n);
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(count));
+  for (py::ssize_t k = 0; k < count; ++k)
+    ids[static_cast<std::size_t>(k)] = start + k * step;
+  return ids;
+}
+
+// The records a key names, read with the GIL released (a run of
+// consecutive ids is one read: see Ragged::gather).
+Records records_for(Ragged& r, py::handle key) {
+  const std::vector<std::int64_t> ids = ids_for(r, key);
   py::gil_scoped_release release;
   return r.gather(ids);
 }
@@ -181,10 +183,10 @@ py::object create_ragged(store::Group& group, const std::string& path, py::objec
 }
 
 py::object open_member(store::Group& group, const std::string& path) {
-  if (Ragged::is_ragged(group, path)) {
-    return py::cast(std::shared_ptr<Ragged>(Ragged::open(group, path)));
-  }
   std::shared_ptr<store::Node> node = group.open(path);
+  if (auto records = Ragged::from_node(group, path, node)) {
+    return py::cast(std::shared_ptr<Ragged>(std::move(records)));
+  }
   if (node->kind() == store::NodeKind::group) {
     return py::cast(std::static_pointer_cast<store::Group>(node));
   }
@@ -280,23 +282,8 @@ or shapes= (shaped); one commit for all.)")
       .def(
           "padded",
           [](Ragged& r, py::object rows, std::int64_t width, py::object fill) {
-            std::vector<std::int64_t> ids;
-            if (rows.is_none() || py::isinstance<py::slice>(rows)) {
-              py::ssize_t start = 0, stop = 0, step = 0, count = 0;
-              py::slice s = rows.is_none() ? py::slice(py::none(), py::none(), py::none())
-                                           : py::reinterpret_borrow<py::slice>(rows);
-              if (!s.compute(static_cast<py::ssize_t>(r.size()), &start, &stop, &step, &count)) {
-                throw py::error_already_set();
-              }
-              for (py::ssize_t k = 0; k < count; ++k)
-                ids.push_back(start + k * step);
-            } else {
-              ids = row_ids(rows, r.size());
-            }
-            // Floats directly: NaN and infinities have no JSON text.
-            const nlohmann::json fill_value = py::isinstance<py::float_>(fill)
-                                                  ? nlohmann::json(fill.cast<double>())
-                                                  : to_json(fill);
+            const std::vector<std::int64_t> ids = ids_for(r, rows);
+            const nlohmann::json fill_value = to_json(fill);
             Array out = Array::empty(DType::uint8(), Shape{0});
             {
               py::gil_scoped_release release;

@@ -207,8 +207,8 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
 void tree_lines(Group& group, std::size_t depth, std::string& out) {
   for (const auto& member : group.members()) {
     out += std::string(2 * depth, ' ') + member.name;
-    if (ragged::Ragged::is_ragged(group, member.name)) {
-      auto r = ragged::Ragged::open(group, member.name);
+    std::shared_ptr<Node> node = group.open(member.name);
+    if (auto r = ragged::Ragged::from_node(group, member.name, node)) {
       const auto info = r->storage_info();
       out += fmt::format("  ragged {} records of {} {}", r->size(), r->dtype().name(),
                          r->record_shape());
@@ -218,13 +218,13 @@ void tree_lines(Group& group, std::size_t depth, std::string& out) {
     }
     if (member.kind == NodeKind::group) {
       out += "/\n";
-      tree_lines(*group.open_group(member.name), depth + 1, out);
+      tree_lines(static_cast<Group&>(*node), depth + 1, out);
       continue;
     }
-    auto ds = group.open_dataset(member.name);
-    out += fmt::format("  {} {}", ds->shape().to_string(), ds->dtype().name());
-    if (!ds->chunks().empty()) out += fmt::format(" chunks=({})", fmt::join(ds->chunks(), ", "));
-    const auto info = ds->storage_info();
+    auto& ds = static_cast<Dataset&>(*node);
+    out += fmt::format("  {} {}", ds.shape().to_string(), ds.dtype().name());
+    if (!ds.chunks().empty()) out += fmt::format(" chunks=({})", fmt::join(ds.chunks(), ", "));
+    const auto info = ds.storage_info();
     if (!info.filters.empty()) out += " " + info.filters;
     out += "\n";
   }

@@ -101,20 +101,15 @@ void print_info(const std::string& file, const std::string& path, bool json, boo
     std::unique_ptr<ragged::Ragged> records;
   };
   std::vector<Entry> nodes;
-  nodes.push_back({top->path(), top,
-                   ragged::Ragged::is_ragged(*st->root(), where.path)
-                       ? ragged::Ragged::open(*st->root(), where.path)
-                       : nullptr});
+  nodes.push_back({top->path(), top, ragged::Ragged::from_node(*st->root(), where.path, top)});
   if (top->kind() == store::NodeKind::group && !nodes[0].records) {
     auto group = std::static_pointer_cast<store::Group>(top);
     std::string skip;  // the ragged group being passed over
     group->visit([&](const std::string& p, store::NodeKind) {
       if (!skip.empty() && p.starts_with(skip)) return;
-      Entry entry{p, group->open(p), nullptr};
-      if (ragged::Ragged::is_ragged(*group, p)) {
-        entry.records = ragged::Ragged::open(*group, p);
-        if (entry.node->kind() == store::NodeKind::group) skip = p + "/";
-      }
+      std::shared_ptr<store::Node> node = group->open(p);
+      Entry entry{p, node, ragged::Ragged::from_node(*group, p, node)};
+      if (entry.records && node->kind() == store::NodeKind::group) skip = p + "/";
       nodes.push_back(std::move(entry));
     });
   }

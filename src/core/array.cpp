@@ -193,4 +193,16 @@ void put(MutableArrayView target, const Selection& selection, ArrayView values) 
   });
 }
 
+Array packed_as(ArrayView values, const DType& dtype) {
+  const bool same_order = values.dtype().is_native() == dtype.is_native();
+  if (values.is_contiguous() && same_order) {
+    return Array::adopt(dtype, values.shape(),
+                        std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(),
+                                                   const_cast<std::byte*>(values.data())));
+  }
+  Array packed = Array::copy_of(values);
+  if (!same_order) byteswap(packed.data(), static_cast<std::size_t>(packed.num_elements()), dtype);
+  return Array::adopt(dtype, packed.shape(), packed.buffer());
+}
+
 }  // namespace larder

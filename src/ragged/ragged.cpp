@@ -50,31 +50,38 @@ std::unique_ptr<Ragged> Ragged::create(store::Group& parent, std::string_view pa
 std::unique_ptr<Ragged> Ragged::open(store::Group& parent, std::string_view path,
                                      const ReadOptions& read) {
   std::shared_ptr<store::Node> node = parent.open(path);
+  if (auto records = from_node(parent, path, node, read)) return records;
   if (node->kind() == store::NodeKind::group) {
-    if (!is_larder_ragged(*node)) {
-      throw Error(
-          ErrorCode::type_mismatch,
-          fmt::format("this group holds no ragged records (no {} = \"ragged\")", kKindAttribute),
-          node->store_path().string(), node->path());
-    }
+    throw Error(
+        ErrorCode::type_mismatch,
+        fmt::format("this group holds no ragged records (no {} = \"ragged\")", kKindAttribute),
+        node->store_path().string(), node->path());
+  }
+  throw Error(ErrorCode::type_mismatch,
+              fmt::format("a dense dataset of shape {}, not ragged records",
+                          static_cast<store::Dataset&>(*node).shape().to_string()),
+              node->store_path().string(), node->path());
+}
+
+std::unique_ptr<Ragged> Ragged::from_node(store::Group& parent, std::string_view path,
+                                          const std::shared_ptr<store::Node>& node,
+                                          const ReadOptions& read) {
+  if (!holds_ragged(parent, path, *node)) return nullptr;
+  if (node->kind() == store::NodeKind::group) {
     return open_stored(std::static_pointer_cast<store::Group>(node), read);
   }
   auto dataset = std::static_pointer_cast<store::Dataset>(node);
   if (dataset->sequence_item_shape()) return open_sequences(std::move(dataset));
-  if (parent.contains(std::string(path) + ":index")) {
-    return open_memmpy(parent, path, std::move(dataset), read);
-  }
-  throw Error(
-      ErrorCode::type_mismatch,
-      fmt::format("a dense dataset of shape {}, not ragged records", dataset->shape().to_string()),
-      dataset->store_path().string(), dataset->path());
+  return open_memmpy(parent, path, std::move(dataset), read);
 }
 
 bool Ragged::is_ragged(store::Group& parent, std::string_view path) {
-  if (!parent.contains(path)) return false;
-  std::shared_ptr<store::Node> node = parent.open(path);
-  if (node->kind() == store::NodeKind::group) return is_larder_ragged(*node);
-  return static_cast<store::Dataset&>(*node).sequence_item_shape().has_value() ||
+  return parent.contains(path) && holds_ragged(parent, path, *parent.open(path));
+}
+
+bool Ragged::holds_ragged(store::Group& parent, std::string_view path, store::Node& node) {
+  if (node.kind() == store::NodeKind::group) return is_larder_ragged(node);
+  return static_cast<store::Dataset&>(node).sequence_item_shape().has_value() ||
          parent.contains(std::string(path) + ":index");
 }
 
@@ -191,27 +198,13 @@ void Ragged::append(ArrayView record) {
   extend(record, std::span<const std::int64_t>(&length, 1));
 }
 
-namespace {
-
-// Values packed in native order: the caller's memory when it already is.
-Array packed(ArrayView values) {
-  if (values.is_contiguous() && values.dtype() == values.dtype().native()) {
-    return Array::adopt(
-        values.dtype(), values.shape(),
-        std::shared_ptr<std::byte>(const_cast<std::byte*>(values.data()), [](std::byte*) {}));
-  }
-  Array copy = Array::empty(values.dtype().native(), values.shape());
-  put(copy.mutable_view(), Selection(), values);
-  return copy;
-}
-
-}  // namespace
-
-void Ragged::extend(ArrayView values, std::span<const std::int64_t> lengths) {
+void Ragged::check_extend(ArrayView values, bool with_shapes) const {
   check_writable();
-  if (shaped_) {
+  if (with_shapes != shaped_) {
     throw Error(ErrorCode::invalid_argument,
-                "these records are shaped: extend them with a shape per record", file_, path_);
+                shaped_ ? "these records are shaped: extend them with a shape per record"
+                        : "these records are jagged: extend them with a length per record",
+                file_, path_);
   }
   if (values.dtype().native() != dtype_.native()) {
     throw Error(ErrorCode::type_mismatch,
@@ -219,6 +212,10 @@ void Ragged::extend(ArrayView values, std::span<const std::int64_t> lengths) {
                             dtype_.name()),
                 file_, path_);
   }
+}
+
+void Ragged::extend(ArrayView values, std::span<const std::int64_t> lengths) {
+  check_extend(values, false);
   if (values.rank() != inner_shape_.rank() + 1 || values.shape().without_first() != inner_shape_) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("values of shape {} for records of shape {}",
@@ -240,21 +237,11 @@ void Ragged::extend(ArrayView values, std::span<const std::int64_t> lengths) {
         path_);
   }
   if (lengths.empty()) return;
-  append_records(packed(values), lengths, {});
+  append_records(packed_as(values, dtype_.native()), lengths, {});
 }
 
 void Ragged::extend(ArrayView values, std::span<const Shape> shapes) {
-  check_writable();
-  if (!shaped_) {
-    throw Error(ErrorCode::invalid_argument,
-                "these records are jagged: extend them with a length per record", file_, path_);
-  }
-  if (values.dtype().native() != dtype_.native()) {
-    throw Error(ErrorCode::type_mismatch,
-                fmt::format("values of dtype {} for records of dtype {}", values.dtype().name(),
-                            dtype_.name()),
-                file_, path_);
-  }
+  check_extend(values, true);
   std::int64_t total = 0;
   for (const Shape& shape : shapes) {
     if (shape.rank() != shapes[0].rank()) {
@@ -276,7 +263,7 @@ void Ragged::extend(ArrayView values, std::span<const Shape> shapes) {
   lengths.reserve(shapes.size());
   for (const Shape& shape : shapes)
     lengths.push_back(shape.num_elements());
-  Array flat = packed(values);
+  Array flat = packed_as(values, dtype_.native());
   append_records(std::move(flat).reshaped(Shape{total}), lengths, shapes);
 }
 

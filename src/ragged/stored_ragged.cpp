@@ -171,14 +171,20 @@ class StoredRagged final : public Ragged {
     return Array::empty(dtype_.native(), Shape(std::move(dims)));
   }
 
-  // Offsets of records [begin, end], checked.
-  std::vector<std::int64_t> offsets(std::int64_t begin, std::int64_t end) {
+  // Whether every offset is in cache_: read and checked the first time,
+  // for arrays of fewer records than read_.cached_offsets.
+  bool cached() {
     if (cache_.empty() && size_ < read_.cached_offsets) {
       std::vector<std::int64_t> all = to_vector(parts_.offsets->read(rows_slice(0, size_ + 1)));
       check_offsets(all, 0, last_, file_, path_);
       cache_ = std::move(all);
     }
-    if (!cache_.empty()) return {cache_.begin() + begin, cache_.begin() + end + 1};
+    return !cache_.empty();
+  }
+
+  // Offsets of records [begin, end], checked.
+  std::vector<std::int64_t> offsets(std::int64_t begin, std::int64_t end) {
+    if (cached()) return {cache_.begin() + begin, cache_.begin() + end + 1};
     std::vector<std::int64_t> block = to_vector(parts_.offsets->read(rows_slice(begin, end + 1)));
     check_offsets(block, begin, last_, file_, path_);
     return block;
@@ -187,8 +193,7 @@ class StoredRagged final : public Ragged {
   // Where each record's items start and end.
   void locate(std::span<const std::int64_t> rows, std::span<std::int64_t> starts,
               std::span<std::int64_t> ends) {
-    if (cache_.empty() && size_ < read_.cached_offsets) offsets(0, 0);  // loads the cache
-    if (!cache_.empty()) {
+    if (cached()) {
       for (std::size_t i = 0; i < rows.size(); ++i) {
         starts[i] = cache_[static_cast<std::size_t>(rows[i])];
         ends[i] = cache_[static_cast<std::size_t>(rows[i]) + 1];
@@ -280,8 +285,9 @@ class StoredRagged final : public Ragged {
     return out;
   }
 
-  // Values (and shapes) no offset reaches, left by a crash between the
-  // writes of an append, go before the next one.
+  // Values (and shapes) no offset reaches go before the next append: left
+  // by a crash between an append's writes, or by an append whose offsets
+  // write failed in this process. (A look at two extents per append.)
   void trim() {
     if (parts_.values->rows() > last_) {
       const Shape shape = parts_.values->shape();

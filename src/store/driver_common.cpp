@@ -58,18 +58,6 @@ void require_fixed_size(const DType& dtype, std::string_view what, const std::st
   }
 }
 
-Array packed_as(ArrayView values, const DType& dtype) {
-  const bool same_order = values.dtype().is_native() == dtype.is_native();
-  if (values.is_contiguous() && same_order) {
-    return Array::adopt(dtype, values.shape(),
-                        std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(),
-                                                   const_cast<std::byte*>(values.data())));
-  }
-  Array packed = Array::copy_of(values);
-  if (!same_order) byteswap(packed.data(), static_cast<std::size_t>(packed.num_elements()), dtype);
-  return Array::adopt(dtype, packed.shape(), packed.buffer());
-}
-
 std::int64_t rows_to_append(ArrayView rows, const Shape& shape, const std::string& file,
                             const std::string& path) {
   const Shape row_shape = shape.without_first();

@@ -42,11 +42,6 @@ void check_values(ArrayView values, const DType& dtype, const Shape& wanted,
 void require_fixed_size(const DType& dtype, std::string_view what, const std::string& file,
                         const std::string& path);
 
-// `values` (of `dtype` in either byte order) packed in C order in `dtype`'s
-// byte order. When they already are, no copy: the result borrows the
-// caller's memory and is valid while it is; else it owns a converted copy.
-Array packed_as(ArrayView values, const DType& dtype);
-
 // How many rows `rows` appends to a dataset of `shape`: one for a row of
 // shape()[1:], n for (n, *shape()[1:]); Error(invalid_argument) otherwise.
 std::int64_t rows_to_append(ArrayView rows, const Shape& shape, const std::string& file,

@@ -111,4 +111,9 @@ Array take(ArrayView source, const Selection& selection);
 // selection's result shape, or a single element that is broadcast.
 void put(MutableArrayView target, const Selection& selection, ArrayView values);
 
+// `values` (of `dtype` in either byte order) packed in C order in `dtype`'s
+// byte order. When they already are, no copy: the result borrows the
+// caller's memory and is valid while it is; else it owns a converted copy.
+Array packed_as(ArrayView values, const DType& dtype);
+
 }  // namespace larder

@@ -73,6 +73,11 @@ class Ragged {
                                       const ReadOptions& read = {});
   // Whether open() would find ragged records at `path` (without checking them).
   static bool is_ragged(store::Group& parent, std::string_view path);
+  // open() of a node the caller has opened already (`node`, at `path` in
+  // `parent`): nullptr when it holds no ragged records.
+  static std::unique_ptr<Ragged> from_node(store::Group& parent, std::string_view path,
+                                           const std::shared_ptr<store::Node>& node,
+                                           const ReadOptions& read = {});
 
   virtual ~Ragged() = default;
   Ragged(const Ragged&) = delete;
@@ -149,7 +154,12 @@ class Ragged {
   bool shaped_ = false;
 
  private:
+  static bool holds_ragged(store::Group& parent, std::string_view path, store::Node& node);
   void check_writable() const;
+  // What both extends check first: a writable format, records of the form
+  // given (shapes for shaped records, lengths for jagged), values of the
+  // records' dtype.
+  void check_extend(ArrayView values, bool with_shapes) const;
   std::vector<std::int64_t> checked_rows(std::span<const std::int64_t> rows) const;
 };
 

@@ -120,14 +120,6 @@ Handle select_file_space(hid_t dataset, const std::vector<std::vector<std::int64
   return space;
 }
 
-// An Array over a contiguous view's memory, owning nothing: valid while
-// the view's memory is.
-Array borrow(ArrayView view) {
-  return Array::adopt(view.dtype(), view.shape(),
-                      std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(),
-                                                 const_cast<std::byte*>(view.data())));
-}
-
 // Copies every attribute of `from` to `to`, whatever its type.
 void copy_attributes(hid_t from, hid_t to, const std::string& file, const std::string& path) {
   H5O_info_t info;
@@ -1486,7 +1478,8 @@ class Hdf5Dataset final : public Dataset {
       plain = plain && chunks_[a] == shape_[a];
     if (!plain) {
       std::vector<std::pair<std::int64_t, ChunkRecord>> written;
-      const Array view = borrow(ArrayView(rows, dtype_.native(), shape_.with(0, blocks * C)));
+      const Array view =
+          packed_as(ArrayView(rows, dtype_.native(), shape_.with(0, blocks * C)), dtype_.native());
       write_chunks(resolve_rows(first_row, first_row + blocks * C), view, true, &written);
       std::sort(written.begin(), written.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -1609,7 +1602,7 @@ class Hdf5Dataset final : public Dataset {
       set_hdf5_rows(rows + n);
     }
     shape_ = shape_.with(0, rows + n);
-    write_chunks(resolve_rows(rows, rows + n), borrow(block));
+    write_chunks(resolve_rows(rows, rows + n), packed_as(block, block.dtype()));
   }
 
   void append_through_library(ArrayView block) {
