@@ -58,8 +58,30 @@ void require_fixed_size(const DType& dtype, std::string_view what, const std::st
   }
 }
 
-std::int64_t rows_to_append(ArrayView rows, const Shape& shape, const std::string& file,
-                            const std::string& path) {
+Array packed_for(ArrayView values, const DType& dtype, const Shape& wanted) {
+  Array packed = packed_as(values, dtype);
+  if (packed.num_elements() == wanted.num_elements()) return std::move(packed).reshaped(wanted);
+  Array full = Array::empty(dtype, wanted);  // one value, broadcast
+  put(full.mutable_view(), Selection(), packed);
+  return full;
+}
+
+void require_strings(const DType& dtype, std::string_view what, const std::string& file,
+                     const std::string& path) {
+  if (dtype.kind() != DTypeKind::string && dtype.kind() != DTypeKind::vstring) {
+    throw Error(ErrorCode::type_mismatch,
+                fmt::format("{} on a dataset of dtype {}", what, dtype.name()), file, path);
+  }
+}
+
+std::int64_t rows_to_append(ArrayView rows, const Shape& shape, bool extendable,
+                            const std::string& file, const std::string& path) {
+  if (!extendable) {
+    throw Error(ErrorCode::invalid_argument,
+                "append needs an extendable dataset (created with extendable=true; in HDF5, "
+                "maxshape None along axis 0)",
+                file, path);
+  }
   const Shape row_shape = shape.without_first();
   if (rows.shape() == row_shape) return 1;
   if (rows.rank() == shape.rank() && rows.shape().without_first() == row_shape)

@@ -42,10 +42,21 @@ void check_values(ArrayView values, const DType& dtype, const Shape& wanted,
 void require_fixed_size(const DType& dtype, std::string_view what, const std::string& file,
                         const std::string& path);
 
+// Values that passed check_values for a selection of shape `wanted`,
+// packed as `dtype` in C order and in `wanted`'s shape: the caller's memory
+// when it already is (see packed_as), one value broadcast to fill it.
+Array packed_for(ArrayView values, const DType& dtype, const Shape& wanted);
+
 // How many rows `rows` appends to a dataset of `shape`: one for a row of
-// shape()[1:], n for (n, *shape()[1:]); Error(invalid_argument) otherwise.
-std::int64_t rows_to_append(ArrayView rows, const Shape& shape, const std::string& file,
-                            const std::string& path);
+// shape()[1:], n for (n, *shape()[1:]); Error(invalid_argument) for a
+// dataset that is not `extendable` and for rows of another shape.
+std::int64_t rows_to_append(ArrayView rows, const Shape& shape, bool extendable,
+                            const std::string& file, const std::string& path);
+
+// Error(type_mismatch) for `what` ("read_strings", "write_strings") on a
+// dataset whose dtype holds no strings (S<n> or vstring).
+void require_strings(const DType& dtype, std::string_view what, const std::string& file,
+                     const std::string& path);
 
 // A resize from `from` to `to`: Error(invalid_argument) when the ranks
 // differ or an axis changes that `resizable(axis)` does not allow.

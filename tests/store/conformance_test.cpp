@@ -431,6 +431,11 @@ TEST_P(Conformance, ValuesInEitherByteOrderAreWrittenAsTheirValues) {
     const Array little = sample(DType::int32(), Shape{6}, 1);
     ds->write(Selection(), big);
     EXPECT_TRUE(same(ds->read(), big));
+    const Array whole = little.clone();
+    ds->write(Selection(), whole);  // converted on the way, never in the caller's memory
+    EXPECT_TRUE(same(whole, little));
+    EXPECT_TRUE(same(ds->read(), little));
+    ds->write(Selection(), big);
     ds->write(Selection::parse("::2"), take(little, Selection::parse("::2")));
     Array want = larder::testing::native(big);
     put(want.mutable_view(), Selection::parse("::2"), take(little, Selection::parse("::2")));

@@ -68,15 +68,19 @@ class Dataset : public Node {
   virtual Array read(const Selection& selection) = 0;
   virtual void write(const Selection& selection, ArrayView values) = 0;
   // Rows in the order given, repeats allowed; each chunk is read once.
-  virtual Array gather(std::span<const std::int64_t> rows) = 0;
+  // By default read() of an index list; Error(invalid_argument) for a
+  // scalar dataset.
+  virtual Array gather(std::span<const std::int64_t> rows);
   // Appends rows: `rows` has shape (n, *shape()[1:]), or shape()[1:] for one row.
   virtual void append(ArrayView rows) = 0;
   virtual void resize(const Shape& shape) = 0;
 
   // String datasets (dtype S<n> or vstring), element by element in C order.
-  virtual std::vector<std::string> read_strings(const Selection& selection) = 0;
-  virtual void write_strings(const Selection& selection,
-                             const std::vector<std::string>& values) = 0;
+  // By default, for S<n>: read() and write() of the elements, each string
+  // NUL-padded; a driver with variable-length strings overrides them.
+  // Error(type_mismatch) for a dtype that holds no strings.
+  virtual std::vector<std::string> read_strings(const Selection& selection);
+  virtual void write_strings(const Selection& selection, const std::vector<std::string>& values);
 
   // Variable-length datasets (an HDF5 vlen of numbers, as h5py's vlen_dtype
   // and PyTables' VLArray write) hold a sequence of items per element:

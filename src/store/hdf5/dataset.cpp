@@ -238,26 +238,12 @@ class Hdf5Dataset final : public Dataset {
     return out;
   }
 
-  Array gather(std::span<const std::int64_t> rows) override {
-    if (shape_.rank() == 0) {
-      throw Error(ErrorCode::invalid_argument, "a scalar dataset has no rows to gather",
-                  context_->name, path_);
-    }
-    return read(Selection{AxisSelection::indices({rows.begin(), rows.end()})});
-  }
-
   void write(const Selection& selection, ArrayView values) override {
     context_->check_writable(path_);
     require_fixed_size("write");
     const auto axes = resolve(selection);
     check_values(values, result_shape(axes));
-    // Packed values in native order: the caller's memory when it already is.
-    Array packed = packed_as(values, dtype_.native());
-    if (packed.num_elements() != result_shape(axes).num_elements()) {  // one value, broadcast
-      Array full = Array::empty(dtype_.native(), result_shape(axes));
-      put(full.mutable_view(), Selection(), packed);
-      packed = std::move(full);
-    }
+    const Array packed = packed_for(values, dtype_.native(), result_shape(axes));
     release_journal();
     if (chunked_direct()) {
       write_chunks(axes, packed);
@@ -270,13 +256,7 @@ class Hdf5Dataset final : public Dataset {
   void append(ArrayView rows) override {
     context_->check_writable(path_);
     require_fixed_size("append");
-    if (!extendable_) {
-      throw Error(ErrorCode::invalid_argument,
-                  "append needs an extendable dataset (created with extendable=true, or maxshape "
-                  "None along axis 0)",
-                  context_->name, path_);
-    }
-    const std::int64_t count = rows_to_append(rows, shape_, context_->name, path_);
+    const std::int64_t count = rows_to_append(rows, shape_, extendable_, context_->name, path_);
     const Shape dims = shape_.with(0, count);
     check_values(rows, rows.shape());
     // Packed rows in native order: the caller's memory when it already is.
@@ -390,11 +370,7 @@ class Hdf5Dataset final : public Dataset {
 
   std::vector<std::string> read_strings(const Selection& selection) override {
     context_->check_open(path_);
-    if (dtype_.kind() != DTypeKind::string && dtype_.kind() != DTypeKind::vstring) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("read_strings on a dataset of dtype {}", dtype_.name()),
-                  context_->name, path_);
-    }
+    require_strings(dtype_, "read_strings", context_->name, path_);
     const auto axes = resolve(selection);
     const auto n = static_cast<std::size_t>(result_shape(axes).num_elements());
     if (dtype_.kind() == DTypeKind::string) {
@@ -425,16 +401,12 @@ class Hdf5Dataset final : public Dataset {
 
   void write_strings(const Selection& selection, const std::vector<std::string>& values) override {
     context_->check_writable(path_);
-    if (dtype_.kind() != DTypeKind::string && dtype_.kind() != DTypeKind::vstring) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("write_strings on a dataset of dtype {}", dtype_.name()),
-                  context_->name, path_);
-    }
+    require_strings(dtype_, "write_strings", context_->name, path_);
     const auto axes = resolve(selection);
     check_string_count(values.size(), result_shape(axes).num_elements(), context_->name, path_);
     if (dtype_.kind() == DTypeKind::string) {
-      const Array fixed = pack_fixed_strings(
-          dtype_, values, Shape{static_cast<std::int64_t>(values.size())}, context_->name, path_);
+      const Array fixed =
+          pack_fixed_strings(dtype_, values, result_shape(axes), context_->name, path_);
       write_through_library(axes, fixed.data(), memory_type_.get(), dtype_.item_size());
     } else {
       std::vector<const char*> pointers;

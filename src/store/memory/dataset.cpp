@@ -121,25 +121,12 @@ class MemoryDataset final : public Dataset {
         packed_as(values, a.dtype.native()));
   }
 
-  Array gather(std::span<const std::int64_t> rows) override {
-    if (shape().rank() == 0) {
-      throw Error(ErrorCode::invalid_argument, "a scalar dataset has no rows to gather",
-                  context_->name, path_);
-    }
-    return read(Selection{AxisSelection::indices({rows.begin(), rows.end()})});
-  }
-
   void append(ArrayView rows) override {
     std::unique_lock lock(context_->mutex);
     usable();
     ArrayData& a = *data_;
     require_fixed_size(a.dtype, "append", context_->name, path_);
-    if (!a.extendable) {
-      throw Error(ErrorCode::invalid_argument,
-                  "append needs an extendable dataset (created with extendable=true)",
-                  context_->name, path_);
-    }
-    const std::int64_t count = rows_to_append(rows, a.shape, context_->name, path_);
+    const std::int64_t count = rows_to_append(rows, a.shape, a.extendable, context_->name, path_);
     check_values(rows, a.dtype, rows.shape(), context_->name, path_);
     if (count == 0) return;
     const Array packed = packed_as(rows, a.dtype.native());
@@ -175,7 +162,7 @@ class MemoryDataset final : public Dataset {
     std::shared_lock lock(context_->mutex);
     usable();
     const ArrayData& a = *data_;
-    require_strings("read_strings");
+    require_strings(a.dtype, "read_strings", context_->name, path_);
     const auto axes = resolve_selection(selection, a.shape, context_->name, path_);
     if (a.dtype.kind() == DTypeKind::string) {
       return unpack_fixed_strings(
@@ -191,15 +178,13 @@ class MemoryDataset final : public Dataset {
     std::unique_lock lock(context_->mutex);
     usable();
     ArrayData& a = *data_;
-    require_strings("write_strings");
+    require_strings(a.dtype, "write_strings", context_->name, path_);
     const auto axes = resolve_selection(selection, a.shape, context_->name, path_);
     const Shape wanted = result_shape(axes);
     check_string_count(values.size(), wanted.num_elements(), context_->name, path_);
     if (a.dtype.kind() == DTypeKind::string) {
-      Array packed = pack_fixed_strings(
-          a.dtype, values, Shape{static_cast<std::int64_t>(values.size())}, context_->name, path_);
       put(MutableArrayView(a.bytes.data(), a.dtype, a.shape), selection,
-          std::move(packed).reshaped(wanted));
+          pack_fixed_strings(a.dtype, values, wanted, context_->name, path_));
       return;
     }
     const auto positions = flat_positions(axes, a.shape);
@@ -210,15 +195,6 @@ class MemoryDataset final : public Dataset {
  private:
   // The caller holds the store's lock.
   void usable() const { context_->check_usable(*data_, path_); }
-
-  void require_strings(std::string_view what) const {
-    const DTypeKind kind = data_->dtype.kind();
-    if (kind != DTypeKind::string && kind != DTypeKind::vstring) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("{} on a dataset of dtype {}", what, data_->dtype.name()),
-                  context_->name, path_);
-    }
-  }
 
   // Capacity for `size` elements: at least double what there was when it
   // runs out, so that growing one row at a time stays amortized O(1).

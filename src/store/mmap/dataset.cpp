@@ -669,16 +669,6 @@ class MmapDataset final : public Dataset {
     const Shape wanted = result_shape(axes);
     check_values(values, wanted);
     if (wanted.num_elements() == 0) return;
-    Array packed = Array::copy_of(values);
-    if (!packed.dtype().is_native()) {
-      byteswap(packed.data(), static_cast<std::size_t>(packed.num_elements()), packed.dtype());
-      packed = Array::adopt(packed.dtype().native(), packed.shape(), packed.buffer());
-    }
-    if (packed.num_elements() != wanted.num_elements()) {  // one value, broadcast
-      Array full = Array::empty(meta.dtype.native(), wanted);
-      put(full.mutable_view(), Selection(), packed);
-      packed = std::move(full);
-    }
     // The rows the selection touches, [low, high], as one block of bytes.
     std::int64_t low = 0, high = 0;
     if (!axes.empty()) {
@@ -691,43 +681,28 @@ class MmapDataset final : public Dataset {
     const std::uint64_t row_bytes = meta.row_bytes();
     const std::uint64_t begin = static_cast<std::uint64_t>(low) * row_bytes;
     const std::uint64_t end = static_cast<std::uint64_t>(high + 1) * row_bytes;
-    Array block = Array::empty(DType::uint8(), Shape{0});
+    // Everything in the file's byte order: the values, as the block when they
+    // are whole rows, else put into a copy of the rows they touch.
+    const Array packed = packed_for(values, meta.dtype, wanted);
     if (contiguous_rows(axes, meta.shape)) {
-      block = std::move(packed);
+      state_->write_at(packed.data(), end - begin, begin);
     } else {
       auto map = state_->mapping(meta.committed_bytes());
       const Shape rows = axes.empty() ? Shape{} : meta.shape.with(0, high - low + 1);
-      block = Array::copy_of(ArrayView(map->data + begin, meta.dtype, rows));
-      if (!meta.dtype.is_native())
-        byteswap(block.data(), static_cast<std::size_t>(block.num_elements()), meta.dtype);
-      block = Array::adopt(meta.dtype.native(), rows, block.buffer());
+      Array block = Array::copy_of(ArrayView(map->data + begin, meta.dtype, rows));
       put(block.mutable_view(), shifted(axes, low), packed);
+      state_->write_at(block.data(), end - begin, begin);
     }
-    if (!meta.dtype.is_native())
-      byteswap(block.data(), static_cast<std::size_t>(block.num_elements()), meta.dtype);
-    state_->write_at(block.data(), end - begin, begin);
     state_->rehash(begin, end);
     state_->save();
-  }
-
-  Array gather(std::span<const std::int64_t> rows) override {
-    if (shape().rank() == 0) {
-      throw Error(ErrorCode::invalid_argument, "a scalar dataset has no rows to gather",
-                  state_->context->name, path());
-    }
-    return read(Selection{AxisSelection::indices({rows.begin(), rows.end()})});
   }
 
   void append(ArrayView rows) override {
     std::lock_guard lock(state_->mutex);
     state_->begin_change();
     Sidecar& meta = state_->meta;
-    if (!meta.extendable) {
-      throw Error(ErrorCode::invalid_argument,
-                  "append needs an extendable dataset (created with extendable=true)",
-                  state_->context->name, path());
-    }
-    const std::int64_t count = rows_to_append(rows, meta.shape, state_->context->name, path());
+    const std::int64_t count =
+        rows_to_append(rows, meta.shape, meta.extendable, state_->context->name, path());
     check_values(rows, rows.shape());
     if (count == 0) return;
     // The rows as the file holds them: the caller's memory when it already is.
@@ -778,28 +753,6 @@ class MmapDataset final : public Dataset {
       state_->tail.reset();
       throw;
     }
-  }
-
-  std::vector<std::string> read_strings(const Selection& selection) override {
-    const DType dtype = this->dtype();
-    if (dtype.kind() != DTypeKind::string) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("read_strings on a dataset of dtype {}", dtype.name()),
-                  state_->context->name, path());
-    }
-    return unpack_fixed_strings(read(selection));
-  }
-
-  void write_strings(const Selection& selection, const std::vector<std::string>& values) override {
-    const DType dtype = this->dtype();
-    if (dtype.kind() != DTypeKind::string) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("write_strings on a dataset of dtype {}", dtype.name()),
-                  state_->context->name, path());
-    }
-    const Shape wanted = result_shape(resolve(selection, shape()));
-    check_string_count(values.size(), wanted.num_elements(), state_->context->name, path());
-    write(selection, pack_fixed_strings(dtype, values, wanted, state_->context->name, path()));
   }
 
  private:

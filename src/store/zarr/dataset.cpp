@@ -683,18 +683,10 @@ class ZarrDataset final : public Dataset {
     const auto l = writable_layout();
     const auto axes = resolve(selection, l->meta.shape);
     const Shape wanted = result_shape(axes);
-    check_values(*l, values, wanted);
+    check_values(values, l->meta.dtype, wanted, state_->context->name, path());
     if (wanted.num_elements() == 0) return;
-    const Array packed = packed_values(values, wanted);
+    const Array packed = packed_for(values, l->meta.dtype.native(), wanted);
     state_->write_from(*l, axes, packed.data());
-  }
-
-  Array gather(std::span<const std::int64_t> rows) override {
-    if (shape().rank() == 0) {
-      throw Error(ErrorCode::invalid_argument, "a scalar dataset has no rows to gather",
-                  state_->context->name, path());
-    }
-    return read(Selection{AxisSelection::indices({rows.begin(), rows.end()})});
   }
 
   void append(ArrayView rows) override {
@@ -705,26 +697,15 @@ class ZarrDataset final : public Dataset {
       throw Error(ErrorCode::invalid_argument, "a scalar dataset cannot be appended to",
                   state_->context->name, path());
     }
-    const Shape row_shape = shape.without_first();
-    std::int64_t count = 0;
-    if (rows.shape() == row_shape) {
-      count = 1;
-    } else if (rows.rank() == shape.rank() && rows.shape().without_first() == row_shape) {
-      count = rows.shape()[0];
-    } else {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("cannot append rows of shape {} to a dataset of shape {}",
-                              rows.shape().to_string(), shape.to_string()),
-                  state_->context->name, path());
-    }
-    check_values(*l, rows, rows.shape());
+    const std::int64_t count = rows_to_append(rows, shape, true, state_->context->name, path());
+    check_values(rows, l->meta.dtype, rows.shape(), state_->context->name, path());
     if (count == 0) return;
     // The rows' chunks first, then the new shape: a crash in between leaves
     // the array as it was (chunk bytes past its shape are never read).
     const auto next = l->with_shape(shape.with(0, shape[0] + count));
     const auto axes =
         resolve(Selection{AxisSelection::slice(shape[0], shape[0] + count)}, next->meta.shape);
-    const Array packed = packed_values(rows, result_shape(axes));
+    const Array packed = packed_for(rows, l->meta.dtype.native(), result_shape(axes));
     state_->write_from(*next, axes, packed.data());
     state_->save(next);
   }
@@ -747,20 +728,6 @@ class ZarrDataset final : public Dataset {
     if (shrinks) state_->trim(l->meta.shape, *next);
   }
 
-  std::vector<std::string> read_strings(const Selection& selection) override {
-    check_strings("read_strings");
-    return unpack_fixed_strings(read(selection));
-  }
-
-  void write_strings(const Selection& selection, const std::vector<std::string>& values) override {
-    const DType dtype = check_strings("write_strings");
-    const Shape wanted = result_shape(resolve(selection, shape()));
-    check_string_count(values.size(), wanted.num_elements(), state_->context->name, path());
-    const Array packed =
-        pack_fixed_strings(dtype.native(), values, wanted, state_->context->name, path());
-    write(selection, packed);
-  }
-
  private:
   // The current layout of a store open for writing. The caller holds the mutex.
   std::shared_ptr<const Layout> writable_layout() {
@@ -769,58 +736,8 @@ class ZarrDataset final : public Dataset {
     return state_->layout;
   }
 
-  DType check_strings(const char* what) const {
-    const DType dtype = this->dtype();
-    if (dtype.kind() != DTypeKind::string) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("{} on a dataset of dtype {}", what, dtype.name()),
-                  state_->context->name, path());
-    }
-    return dtype;
-  }
-
   std::vector<ResolvedAxis> resolve(const Selection& selection, const Shape& shape) const {
-    try {
-      return selection.resolve(shape);
-    } catch (const Error& e) {
-      throw e.at(state_->context->name, path());
-    }
-  }
-
-  void check_values(const Layout& l, ArrayView values, const Shape& wanted) const {
-    if (values.dtype().native() != l.meta.dtype.native()) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("values of dtype {} for a dataset of dtype {}", values.dtype().name(),
-                              l.meta.dtype.name()),
-                  state_->context->name, path());
-    }
-    if (values.shape() != wanted && values.num_elements() != 1) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("values of shape {} for a selection of shape {}",
-                              values.shape().to_string(), wanted.to_string()),
-                  state_->context->name, path());
-    }
-  }
-
-  // `values` in native byte order and C order, a single value broadcast to
-  // `wanted`; a view of the caller's memory when it already is.
-  static Array packed_values(ArrayView values, const Shape& wanted) {
-    const DType native = values.dtype().native();
-    if (values.num_elements() == wanted.num_elements() && values.is_contiguous() &&
-        values.dtype().is_native()) {
-      std::shared_ptr<std::byte> alias(std::shared_ptr<std::byte>(),
-                                       const_cast<std::byte*>(values.data()));
-      return Array::adopt_read_only(native, wanted, std::move(alias));
-    }
-    Array packed = Array::copy_of(values);
-    if (!values.dtype().is_native()) {
-      byteswap(packed.data(), static_cast<std::size_t>(packed.num_elements()), values.dtype());
-      packed = Array::adopt(native, packed.shape(), packed.buffer());
-    }
-    if (packed.num_elements() == wanted.num_elements()) return std::move(packed).reshaped(wanted);
-    Array full = Array::empty(native, wanted);  // one value, broadcast
-    put(full.mutable_view(), Selection(), packed);
-    return full;
+    return resolve_selection(selection, shape, state_->context->name, path());
   }
 
   std::shared_ptr<ArrayState> state_;
