@@ -235,6 +235,10 @@ TEST_P(Conformance, AClosedStoreRefusesItsNodes) {
             }),
             ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([&] { ds->shape(); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { ds->dtype(); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { ds->codec(); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { ds->gather(std::vector<std::int64_t>{0}); }),
+            ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([&] { ds->attrs(); }), ErrorCode::invalid_argument);
   store_->close();  // a second close is harmless
 }

@@ -66,30 +66,22 @@ class MemoryDataset final : public Dataset {
   }
 
   DType dtype() const override {
-    std::shared_lock lock(context_->mutex);
-    usable();
-    return data_->dtype;
+    return inspect([](const ArrayData& a) { return a.dtype; });
   }
   Shape shape() const override {
-    std::shared_lock lock(context_->mutex);
-    usable();
-    return data_->shape;
+    return inspect([](const ArrayData& a) { return a.shape; });
   }
   std::vector<std::int64_t> chunks() const override {
-    std::shared_lock lock(context_->mutex);
-    usable();
-    return data_->chunks;
+    return inspect([](const ArrayData& a) { return a.chunks; });
   }
-  std::optional<codec::CodecSpec> codec() const override { return codec::CodecSpec{}; }
+  std::optional<codec::CodecSpec> codec() const override {  // held uncompressed
+    return inspect([](const ArrayData&) { return std::optional(codec::CodecSpec{}); });
+  }
   bool extendable() const override {
-    std::shared_lock lock(context_->mutex);
-    usable();
-    return data_->extendable;
+    return inspect([](const ArrayData& a) { return a.extendable; });
   }
   nlohmann::json fill_value() const override {
-    std::shared_lock lock(context_->mutex);
-    usable();
-    return data_->fill_value;
+    return inspect([](const ArrayData& a) { return a.fill_value; });
   }
 
   StorageInfo storage_info() const override {
@@ -195,6 +187,14 @@ class MemoryDataset final : public Dataset {
  private:
   // The caller holds the store's lock.
   void usable() const { context_->check_usable(*data_, path_); }
+
+  // What `get` takes from the array, under the store's shared lock.
+  template <class Get>
+  std::invoke_result_t<Get, const ArrayData&> inspect(Get get) const {
+    std::shared_lock lock(context_->mutex);
+    usable();
+    return get(*data_);
+  }
 
   // Capacity for `size` elements: at least double what there was when it
   // runs out, so that growing one row at a time stays amortized O(1).

@@ -606,8 +606,12 @@ class MmapDataset final : public Dataset {
   Shape shape() const override {
     return current([](const Sidecar& m) { return m.shape; });
   }
-  std::vector<std::int64_t> chunks() const override { return {}; }
-  std::optional<codec::CodecSpec> codec() const override { return codec::CodecSpec{}; }
+  std::vector<std::int64_t> chunks() const override {  // never chunked
+    return current([](const Sidecar&) { return std::vector<std::int64_t>{}; });
+  }
+  std::optional<codec::CodecSpec> codec() const override {  // never compressed
+    return current([](const Sidecar&) { return std::optional(codec::CodecSpec{}); });
+  }
   bool extendable() const override {
     return current([](const Sidecar& m) { return m.extendable; });
   }
