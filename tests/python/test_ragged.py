@@ -135,6 +135,7 @@ def test_h5py_vlen_datasets_read_as_ragged(tmp_path):
             d[i] = w
         f.create_dataset("ints", data=np.array([np.arange(k, dtype=np.int64) for k in (3, 0, 2)],
                                               dtype=object), dtype=h5py.vlen_dtype(np.int64))
+        f.create_dataset("unset", (3,), dtype=h5py.vlen_dtype(np.float32))  # every row empty
     with larder.open(path) as s:
         r = s["jets"]
         assert isinstance(r, larder.Ragged) and r.format == "hdf5-vlen" and not r.writable
@@ -142,6 +143,8 @@ def test_h5py_vlen_datasets_read_as_ragged(tmp_path):
         assert_records_equal(r[[499, 0, 499]], [want[499], want[0], want[499]])
         np.testing.assert_array_equal(r.lengths, [len(w) for w in want])
         assert_records_equal(s["ints"][:], [np.arange(k) for k in (3, 0, 2)])
+        assert [len(x) for x in s["unset"][:]] == [0, 0, 0]
+        assert s["unset"].read().values.shape == (0,)
         with pytest.raises(larder.UnsupportedError, match="read-only"):
             r.append(np.ones(2, np.float32))
 

@@ -345,6 +345,15 @@ class Hdf5Dataset final : public Dataset {
       H5Dvlen_reclaim(memory_type_.get(), memory_space.get(), H5P_DEFAULT, sequences.data());
     }
 
+    std::vector<std::int64_t> dims{starts.back()};
+    dims.insert(dims.end(), item_shape_->begin(), item_shape_->end());
+    if (std::equal(rows.begin(), rows.end(), unique.begin(), unique.end())) {
+      // Ascending without repeats (a range): the items read are the answer.
+      auto held = std::make_shared<std::vector<std::byte>>(std::move(items));
+      return {.values = Array::adopt(dtype_.native(), Shape(std::move(dims)),
+                                     std::shared_ptr<std::byte>(held, held->data())),
+              .offsets = std::move(starts)};
+    }
     // The rows asked for, in their order.
     Sequences out;
     out.offsets.reserve(rows.size() + 1);
@@ -355,8 +364,7 @@ class Hdf5Dataset final : public Dataset {
                                        unique.begin());
       out.offsets.push_back(out.offsets.back() + starts[at[i] + 1] - starts[at[i]]);
     }
-    std::vector<std::int64_t> dims{out.offsets.back()};
-    dims.insert(dims.end(), item_shape_->begin(), item_shape_->end());
+    dims[0] = out.offsets.back();
     out.values = Array::empty(dtype_.native(), Shape(std::move(dims)));
     std::byte* to = out.values.data();
     for (std::size_t i = 0; i < rows.size(); ++i) {
