@@ -242,18 +242,21 @@ class StoredRagged final : public Ragged {
   }
   // memmpy's shapes, one int64 vector per record, as (n, rank); records of
   // different ranks are refused.
-  Array flat_shapes(const Records& shapes) const {
+  Array flat_shapes(Records shapes) const {
     const std::int64_t n = shapes.size();
     const std::int64_t rank = n == 0 ? 0 : shapes.offsets[1];
     for (std::int64_t i = 0; i < n; ++i) {
-      if (shapes.offsets[static_cast<std::size_t>(i) + 1] -
-              shapes.offsets[static_cast<std::size_t>(i)] !=
-          rank) {
-        throw Error(ErrorCode::unsupported, "shaped records of different ranks", file_, path_);
+      const auto at = static_cast<std::size_t>(i);
+      const std::int64_t axes = shapes.offsets[at + 1] - shapes.offsets[at];
+      if (axes != rank) {
+        throw Error(ErrorCode::unsupported,
+                    fmt::format("shaped records of different ranks: {} axes here, {} in the first "
+                                "record read",
+                                axes, rank),
+                    file_, path_);
       }
     }
-    Array out = Array::copy_of(shapes.values);
-    return std::move(out).reshaped(Shape{n, rank});
+    return std::move(shapes.values).reshaped(Shape{n, rank});
   }
 
   // Shapes as Shape values, each checked against its record's item count.
