@@ -10,6 +10,8 @@
 
 #include "larder/codec/codec_spec.h"
 #include "larder/core/array.h"
+#include "larder/core/selection.h"
+#include "larder/ragged/ragged.h"
 #include "larder/store/group.h"
 
 namespace larder::python {
@@ -22,6 +24,7 @@ void bind_codec(py::module_& m);
 void bind_store(py::module_& m);
 void bind_ragged(py::module_& m);
 void bind_copy(py::module_& m);
+void bind_collection(py::module_& m);
 
 // A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
 py::array to_numpy(Array array);
@@ -46,6 +49,13 @@ py::object open_member(store::Group& group, const std::string& path);
 py::object create_ragged(store::Group& group, const std::string& path, py::object dtype,
                          py::object inner_shape, bool shaped, py::object codec, py::object level,
                          py::object chunk_items);
+
+// One axis of a numpy index: an int, a slice, Ellipsis, an integer list or
+// array (any order, repeats) or a boolean array.
+AxisSelection axis_from(py::handle item);
+
+// Records as a list of numpy arrays, each a view into one values array.
+py::list records_list(ragged::Records records);
 
 py::object to_python(const nlohmann::json& json);
 nlohmann::json to_json(py::handle object);

@@ -16,8 +16,8 @@ using store::Node;
 using store::NodeKind;
 using store::Store;
 
-// numpy's index forms -> Selection: ints, slices, Ellipsis, integer lists or
-// arrays (any order, repeats), boolean arrays, and tuples of these.
+}  // namespace
+
 AxisSelection axis_from(py::handle item) {
   if (item.is(py::ellipsis())) return AxisSelection::ellipsis();
   if (py::isinstance<py::slice>(item)) {
@@ -62,6 +62,8 @@ AxisSelection axis_from(py::handle item) {
               fmt::format("index arrays must hold integers or booleans, not {}",
                           py::str(array.dtype()).cast<std::string>()));
 }
+
+namespace {
 
 Selection selection_from(py::handle key) {
   std::vector<AxisSelection> axes;

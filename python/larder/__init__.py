@@ -22,6 +22,7 @@ from ._larder import (
     xxh3_64,
     xxh3_128,
 )
+from .collection import Collection, Phase
 from .errors import (
     CorruptError,
     Error,
@@ -50,8 +51,10 @@ __all__ = [
     "Array",
     "Attributes",
     "Codec",
+    "Collection",
     "Dataset",
     "Group",
+    "Phase",
     "Ragged",
     "Records",
     "Store",
