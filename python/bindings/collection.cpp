@@ -35,11 +35,11 @@ Split split_from(py::handle phase, py::handle phases) {
   }
   bool all_ints = true;
   for (py::handle item : phase) {
-    const bool is_int = !py::isinstance<py::bool_>(item) &&
-                        (py::isinstance<py::int_>(item) ||
-                         (py::hasattr(item, "dtype") && py::str(item.attr("dtype").attr("kind"))
-                                                                .cast<std::string>()
-                                                                .find_first_of("iu") == 0));
+    const bool is_int =
+        !py::isinstance<py::bool_>(item) &&
+        (py::isinstance<py::int_>(item) ||
+         (py::hasattr(item, "dtype") &&
+          py::str(item.attr("dtype").attr("kind")).cast<std::string>().find_first_of("iu") == 0));
     all_ints = all_ints && is_int;
   }
   if (all_ints) return Split::counts(phase.cast<std::vector<std::int64_t>>(), names);
@@ -51,7 +51,8 @@ Split split_from(py::handle phase, py::handle phases) {
 ragged::Records records_from(py::handle list) {
   py::module_ np = py::module_::import("numpy");
   std::vector<py::array> items;
-  for (py::handle item : list) items.push_back(np.attr("asarray")(item));
+  for (py::handle item : list)
+    items.push_back(np.attr("asarray")(item));
   if (items.empty()) throw Error(ErrorCode::invalid_argument, "no records given");
   const py::dtype dtype = np.attr("result_type")(*py::tuple(py::cast(items)));
   bool jagged = true;
@@ -116,7 +117,8 @@ void bind_collection(py::module_& m) {
            }),
            py::arg("store"), py::arg("data_id"), py::arg("codec") = py::none(),
            py::arg("level") = py::none(), py::arg("chunk_rows") = 0)
-      .def_static("data_ids", [](py::handle store) { return Collection::data_ids(*root_of(store)); })
+      .def_static("data_ids",
+                  [](py::handle store) { return Collection::data_ids(*root_of(store)); })
       .def_property_readonly("data_id", &Collection::data_id)
       .def_property_readonly("file", &Collection::file)
       .def("phases", &Collection::phases)
@@ -124,10 +126,8 @@ void bind_collection(py::module_& m) {
       .def("variables", &Collection::variables)
       .def("contains", &Collection::contains)
       .def("size", &Collection::size)
-      .def("info",
-           [](Collection& c, const std::string& phase, const std::string& name) {
-             return info_of(c.variable(phase, name));
-           })
+      .def("info", [](Collection& c, const std::string& phase,
+                      const std::string& name) { return info_of(c.variable(phase, name)); })
       .def("column",
            [](Collection& c, const std::string& phase, const std::string& name) -> py::object {
              const collection::Variable v = c.variable(phase, name);
@@ -139,8 +139,9 @@ void bind_collection(py::module_& m) {
           [](Collection& c, const std::vector<std::string>& names, py::list data, py::handle phase,
              py::handle phases, py::object seed) {
             if (names.size() != py::len(data)) {
-              throw Error(ErrorCode::invalid_argument,
-                          fmt::format("{} variable names for {} arrays", names.size(), py::len(data)));
+              throw Error(
+                  ErrorCode::invalid_argument,
+                  fmt::format("{} variable names for {} arrays", names.size(), py::len(data)));
             }
             const Split split = split_from(phase, phases);
             std::vector<ragged::Records> records(names.size());
@@ -244,8 +245,8 @@ void bind_collection(py::module_& m) {
           py::arg("phase"), py::arg("name"), py::arg("dtype"))
       .def(
           "onehot",
-          [](Collection& c, const std::string& phase, const std::string& name,
-             std::int64_t classes, py::object dtype) {
+          [](Collection& c, const std::string& phase, const std::string& name, std::int64_t classes,
+             py::object dtype) {
             const DType d = from_numpy_dtype(py::dtype::from_args(dtype));
             py::gil_scoped_release release;
             c.onehot(phase, name, classes, d);

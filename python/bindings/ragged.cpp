@@ -166,7 +166,9 @@ void extend(Ragged& r, py::handle records, py::object lengths, py::object shapes
 
 }  // namespace
 
-py::list records_list(ragged::Records records) { return PyRecords(std::move(records)).list(); }
+py::list records_list(ragged::Records records) {
+  return PyRecords(std::move(records)).list();
+}
 
 py::object create_ragged(store::Group& group, const std::string& path, py::object dtype,
                          py::object inner_shape, bool shaped, py::object codec, py::object level,

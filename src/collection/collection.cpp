@@ -46,7 +46,8 @@ std::vector<std::int64_t> resolved_ids(const AxisSelection& rows, std::int64_t s
   const ResolvedAxis& axis = axes.front();
   drops_axis = axis.drops_axis;
   std::vector<std::int64_t> ids(static_cast<std::size_t>(axis.count));
-  for (std::int64_t k = 0; k < axis.count; ++k) ids[static_cast<std::size_t>(k)] = axis.source_index(k);
+  for (std::int64_t k = 0; k < axis.count; ++k)
+    ids[static_cast<std::size_t>(k)] = axis.source_index(k);
   return ids;
 }
 
@@ -64,9 +65,13 @@ std::int64_t VariableData::rows() const {
   return dense.rank() == 0 ? 1 : dense.shape()[0];
 }
 
-std::int64_t Variable::rows() const { return dense ? dense->rows() : ragged->size(); }
+std::int64_t Variable::rows() const {
+  return dense ? dense->rows() : ragged->size();
+}
 
-DType Variable::dtype() const { return dense ? dense->dtype() : ragged->dtype(); }
+DType Variable::dtype() const {
+  return dense ? dense->dtype() : ragged->dtype();
+}
 
 Shape Variable::sample_shape() const {
   if (dense) return tail(dense->shape());
@@ -95,7 +100,8 @@ RecordRows slice_records(const ragged::Records& records, std::int64_t begin, std
     out.shapes.assign(records.shapes.begin() + static_cast<std::ptrdiff_t>(b),
                       records.shapes.begin() + static_cast<std::ptrdiff_t>(e));
   } else {
-    for (std::size_t i = b; i < e; ++i) out.lengths.push_back(records.offsets[i + 1] - records.offsets[i]);
+    for (std::size_t i = b; i < e; ++i)
+      out.lengths.push_back(records.offsets[i + 1] - records.offsets[i]);
   }
   return out;
 }
@@ -119,7 +125,8 @@ RecordRows gather_records(const ragged::Records& records, std::span<const std::i
     const std::int64_t n = records.offsets[i + 1] - records.offsets[i];
     const auto bytes = static_cast<std::size_t>(n) * item_bytes;
     if (bytes > 0) {
-      std::memcpy(to, records.values.data() + static_cast<std::size_t>(records.offsets[i]) * item_bytes,
+      std::memcpy(to,
+                  records.values.data() + static_cast<std::size_t>(records.offsets[i]) * item_bytes,
                   bytes);
     }
     to += bytes;
@@ -136,13 +143,15 @@ RecordRows gather_records(const ragged::Records& records, std::span<const std::i
 std::int64_t block_rows(const Variable& v, std::size_t bytes) {
   std::size_t row_bytes = v.dtype().item_size();
   if (v.dense) {
-    row_bytes *= static_cast<std::size_t>(std::max<std::int64_t>(v.sample_shape().num_elements(), 1));
+    row_bytes *=
+        static_cast<std::size_t>(std::max<std::int64_t>(v.sample_shape().num_elements(), 1));
   } else {
     const std::int64_t n = v.ragged->size();
     const auto stored = v.ragged->storage_info().logical_bytes;
     row_bytes = n > 0 ? std::max<std::size_t>(stored / static_cast<std::size_t>(n), 1) : 1;
   }
-  return std::max<std::int64_t>(1, static_cast<std::int64_t>(bytes / std::max<std::size_t>(row_bytes, 1)));
+  return std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(bytes / std::max<std::size_t>(row_bytes, 1)));
 }
 
 // ---- Impl ---------------------------------------------------------------
@@ -185,11 +194,11 @@ std::shared_ptr<store::Group> Collection::Impl::phase_group(const std::string& p
   if (!group->contains(phase)) return nullptr;
   auto node = group->open(phase);
   return node->kind() == store::NodeKind::group ? std::static_pointer_cast<store::Group>(node)
-                                                 : nullptr;
+                                                : nullptr;
 }
 
 std::shared_ptr<store::Group> Collection::Impl::memory_phase_group(const std::string& phase,
-                                                                  bool create) {
+                                                                   bool create) {
   auto group = memory_group(create);
   if (!group) return nullptr;
   if (create) return group->require_group(phase);
@@ -200,7 +209,8 @@ std::optional<Variable> Collection::Impl::find(const std::string& phase, const s
   const auto open_in = [&](const std::shared_ptr<store::Group>& group,
                            bool in_memory) -> std::optional<Variable> {
     if (!group || !group->contains(name)) return std::nullopt;
-    Variable v{.phase = phase, .name = name, .dense = nullptr, .ragged = nullptr, .in_memory = in_memory};
+    Variable v{
+        .phase = phase, .name = name, .dense = nullptr, .ragged = nullptr, .in_memory = in_memory};
     auto node = group->open(name);
     if (auto records = ragged::Ragged::from_node(*group, name, node)) {
       v.ragged = std::move(records);
@@ -239,10 +249,12 @@ Variable Collection::Impl::require(const std::string& phase, const std::string& 
   }
   std::set<std::string> names;
   if (group) {
-    for (auto& n : group_names(*group, false)) names.insert(n);
+    for (auto& n : group_names(*group, false))
+      names.insert(n);
   }
   if (auto m = memory_phase_group(phase, false)) {
-    for (auto& n : group_names(*m, false)) names.insert(n);
+    for (auto& n : group_names(*m, false))
+      names.insert(n);
   }
   throw Error(ErrorCode::not_found,
               fmt::format("phase '{}' of collection '{}' has no variable '{}' (variables: {})",
@@ -268,7 +280,8 @@ std::shared_ptr<store::Dataset> Collection::Impl::create_dense(
                                   : std::max<std::int64_t>(1, (std::int64_t{1} << 20) / row_bytes);
     chunks = dims;
     chunks[0] = rows;
-    for (std::size_t i = 1; i < chunks.size(); ++i) chunks[i] = std::max<std::int64_t>(chunks[i], 1);
+    for (std::size_t i = 1; i < chunks.size(); ++i)
+      chunks[i] = std::max<std::int64_t>(chunks[i], 1);
   }
   return group.create_dataset(path, {.dtype = dtype.native(),
                                      .shape = Shape(std::move(dims)),
@@ -319,7 +332,8 @@ std::unique_ptr<Collection> Collection::open(std::shared_ptr<store::Group> root,
                                              const CollectionOptions& options) {
   check_name(data_id, "collection");
   std::unique_ptr<Collection> c(new Collection(std::move(root), std::move(data_id), options));
-  if (auto group = c->impl_->collection_group(false); group && group->attrs().contains(kSwapAttribute)) {
+  if (auto group = c->impl_->collection_group(false);
+      group && group->attrs().contains(kSwapAttribute)) {
     try {
       c->impl_->finish_swap();
     } catch (const Error&) {
@@ -339,7 +353,8 @@ std::vector<std::string> Collection::data_ids(store::Group& root) {
       const auto kind = group->attrs().get_json(kKindAttribute);
       is_collection = kind.is_string() && kind.get<std::string>() == "collection";
     }
-    for (const auto& p : default_phases()) is_collection = is_collection || group->contains(p);
+    for (const auto& p : default_phases())
+      is_collection = is_collection || group->contains(p);
     if (is_collection) ids.push_back(name);
   }
   return ids;
@@ -348,10 +363,12 @@ std::vector<std::string> Collection::data_ids(store::Group& root) {
 std::vector<std::string> Collection::phases() {
   std::set<std::string> names;
   if (auto group = impl_->collection_group(false)) {
-    for (auto& n : group_names(*group, true)) names.insert(n);
+    for (auto& n : group_names(*group, true))
+      names.insert(n);
   }
   if (auto m = impl_->memory_group(false)) {
-    for (auto& n : group_names(*m, true)) names.insert(n);
+    for (auto& n : group_names(*m, true))
+      names.insert(n);
   }
   std::vector<std::string> out(names.begin(), names.end());
   order_phases(out);
@@ -373,10 +390,12 @@ std::vector<std::string> Collection::variables(const std::string& phase) {
   }
   std::set<std::string> names;
   if (group) {
-    for (auto& n : group_names(*group, false)) names.insert(n);
+    for (auto& n : group_names(*group, false))
+      names.insert(n);
   }
   if (memory) {
-    for (auto& n : group_names(*memory, false)) names.insert(n);
+    for (auto& n : group_names(*memory, false))
+      names.insert(n);
   }
   return {names.begin(), names.end()};
 }
@@ -419,8 +438,8 @@ void Collection::add(const std::vector<VariableData>& data, const Split& split,
   for (const auto& d : data) {
     check_name(d.name, "variable");
     if (!seen.insert(d.name).second) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("variable '{}' is given twice", d.name), file_);
+      throw Error(ErrorCode::invalid_argument, fmt::format("variable '{}' is given twice", d.name),
+                  file_);
     }
     if (!d.records && d.dense.rank() == 0) {
       throw Error(ErrorCode::invalid_argument,
@@ -445,19 +464,19 @@ void Collection::add(const std::vector<VariableData>& data, const Split& split,
       if (!existing) continue;
       const std::string kind =
           !d.records ? "dense" : (d.records->shapes.empty() ? "jagged" : "shaped");
-      const Shape sample = d.records ? (d.records->shapes.empty() ? tail(d.records->values.shape())
-                                                                  : Shape{})
-                                     : tail(d.dense.shape());
+      const Shape sample =
+          d.records ? (d.records->shapes.empty() ? tail(d.records->values.shape()) : Shape{})
+                    : tail(d.dense.shape());
       const DType dtype = d.dense.dtype();
       if (existing->kind() != kind || existing->dtype().native() != dtype.native() ||
           existing->sample_shape() != sample) {
-        throw Error(ErrorCode::type_mismatch,
-                    fmt::format("cannot append {} rows to variable '{}' of phase '{}', which "
-                                "holds {}",
-                                describe(kind, dtype, sample), d.name, phase,
-                                describe(existing->kind(), existing->dtype(),
-                                         existing->sample_shape())),
-                    file_, impl_->where(phase, d.name));
+        throw Error(
+            ErrorCode::type_mismatch,
+            fmt::format("cannot append {} rows to variable '{}' of phase '{}', which "
+                        "holds {}",
+                        describe(kind, dtype, sample), d.name, phase,
+                        describe(existing->kind(), existing->dtype(), existing->sample_shape())),
+            file_, impl_->where(phase, d.name));
       }
     }
   }
@@ -469,13 +488,13 @@ void Collection::add(const std::vector<VariableData>& data, const Split& split,
     const std::int64_t end = begin + count;
     const std::span<const std::int64_t> ids =
         order.empty() ? std::span<const std::int64_t>{}
-                      : std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(begin),
-                                                                    static_cast<std::size_t>(count));
+                      : std::span<const std::int64_t>(order).subspan(
+                            static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
     for (const auto& d : data) {
       auto existing = impl_->find(phase, d.name);
       if (d.records) {
-        const RecordRows part = order.empty() ? slice_records(*d.records, begin, end)
-                                              : gather_records(*d.records, ids);
+        const RecordRows part =
+            order.empty() ? slice_records(*d.records, begin, end) : gather_records(*d.records, ids);
         std::shared_ptr<ragged::Ragged> target =
             existing ? existing->ragged
                      : impl_->create_ragged(*impl_->phase_group(phase, true), d.name,
@@ -484,8 +503,9 @@ void Collection::add(const std::vector<VariableData>& data, const Split& split,
         if (part.size() > 0) part.extend_into(*target);
       } else {
         const Array copy =
-            order.empty() ? Array::empty(DType::uint8(), Shape{0})
-                          : take(d.dense, Selection{AxisSelection::indices({ids.begin(), ids.end()})});
+            order.empty()
+                ? Array::empty(DType::uint8(), Shape{0})
+                : take(d.dense, Selection{AxisSelection::indices({ids.begin(), ids.end()})});
         const ArrayView part = order.empty()
                                    ? d.dense.select(Selection{AxisSelection::slice(begin, end)})
                                    : copy.view();
@@ -504,8 +524,8 @@ void Collection::add(const std::vector<VariableData>& data, const Split& split,
 void Collection::create_empty(const std::vector<std::string>& names, const Shape& shape,
                               const Split& split, const DType& dtype) {
   if (shape.rank() == 0) {
-    throw Error(ErrorCode::invalid_argument,
-                "create_empty() needs a shape with rows first, got ()", file_);
+    throw Error(ErrorCode::invalid_argument, "create_empty() needs a shape with rows first, got ()",
+                file_);
   }
   const auto plan = split.plan(shape[0]);
   for (const auto& name : names) {
@@ -534,7 +554,10 @@ void Collection::update(const std::string& phase, const std::string& name,
                         const AxisSelection& rows, ArrayView values) {
   const auto existing = impl_->find(phase, name);
   if (!existing) {
-    if (std::holds_alternative<AxisSelection::All>(rows.get())) {
+    const auto* slice = std::get_if<Slice>(&rows.get());
+    const bool every_row = std::holds_alternative<AxisSelection::All>(rows.get()) ||
+                           (slice && !slice->start && !slice->stop && slice->step == 1);
+    if (every_row) {
       add({VariableData(name, values)}, Split::phase(phase));
       return;
     }
@@ -557,6 +580,7 @@ Array Collection::get(const std::string& phase, const std::string& name,
     std::vector<Variable> parts;
     std::int64_t total = 0;
     for (const auto& p : phases()) {
+      if (!contains(p, name) && variables(p).empty()) continue;  // an empty phase
       parts.push_back(impl_->require(p, name));
       total += parts.back().rows();
     }
@@ -573,12 +597,12 @@ Array Collection::get(const std::string& phase, const std::string& name,
     std::int64_t offset = 0;
     for (const auto& v : parts) {
       if (!v.dense || v.sample_shape() != sample || v.dtype().native() != out.dtype()) {
-        throw Error(ErrorCode::type_mismatch,
-                    fmt::format("variable '{}' differs between phases: {} in '{}', {} in '{}'",
-                                name, describe(parts.front().kind(), out.dtype(), sample),
-                                parts.front().phase,
-                                describe(v.kind(), v.dtype(), v.sample_shape()), v.phase),
-                    file_, impl_->where(v.phase, name));
+        throw Error(
+            ErrorCode::type_mismatch,
+            fmt::format("variable '{}' differs between phases: {} in '{}', {} in '{}'", name,
+                        describe(parts.front().kind(), out.dtype(), sample), parts.front().phase,
+                        describe(v.kind(), v.dtype(), v.sample_shape()), v.phase),
+            file_, impl_->where(v.phase, name));
       }
       std::vector<std::int64_t> local, positions;
       for (std::size_t k = 0; k < ids.size(); ++k) {
@@ -613,9 +637,10 @@ ragged::Records Collection::get_records(const std::string& phase, const std::str
                                         const AxisSelection& rows) {
   const Variable v = impl_->require(phase, name);
   if (!v.ragged) {
-    throw Error(ErrorCode::type_mismatch,
-                fmt::format("variable '{}' of phase '{}' is dense: read it with get()", name, phase),
-                file_, impl_->where(phase, name));
+    throw Error(
+        ErrorCode::type_mismatch,
+        fmt::format("variable '{}' of phase '{}' is dense: read it with get()", name, phase), file_,
+        impl_->where(phase, name));
   }
   if (const auto* s = std::get_if<Slice>(&rows.get()); s && s->step == 1) {
     const auto axes = Selection{rows}.resolve(Shape{v.rows()});
@@ -662,9 +687,10 @@ Array Collection::get_stacked(const std::string& phase, const std::vector<std::s
   for (std::int64_t i = 0; i < n; ++i) {
     for (std::int64_t j = 0; j < m; ++j) {
       if (row_bytes == 0) continue;
-      std::memcpy(out.data() + static_cast<std::size_t>(i * m + j) * row_bytes,
-                  parts[static_cast<std::size_t>(j)].data() + static_cast<std::size_t>(i) * row_bytes,
-                  row_bytes);
+      std::memcpy(
+          out.data() + static_cast<std::size_t>(i * m + j) * row_bytes,
+          parts[static_cast<std::size_t>(j)].data() + static_cast<std::size_t>(i) * row_bytes,
+          row_bytes);
     }
   }
   return out;
@@ -690,14 +716,15 @@ nlohmann::json Metadata::to_json() const {
     order.push_back(p.name);
     nlohmann::json vars = nlohmann::json::object();
     for (const auto& v : p.variables) {
-      vars[v.name] = {{"kind", v.kind},
-                      {"dtype", v.dtype.numpy_str()},
-                      {"shape", std::vector<std::int64_t>(v.sample_shape.begin(), v.sample_shape.end())}};
+      vars[v.name] = {
+          {"kind", v.kind},
+          {"dtype", v.dtype.numpy_str()},
+          {"shape", std::vector<std::int64_t>(v.sample_shape.begin(), v.sample_shape.end())}};
     }
     variables[p.name] = std::move(vars);
   }
-  return {{"version", 1},  {"compiled", true},           {"total", total},
-          {"phases", order}, {"sizes", sizes}, {"variables", variables}};
+  return {{"version", 1},    {"compiled", true}, {"total", total},
+          {"phases", order}, {"sizes", sizes},   {"variables", variables}};
 }
 
 Metadata Metadata::from_json(const nlohmann::json& json, const std::string& where) {
@@ -708,10 +735,11 @@ Metadata Metadata::from_json(const nlohmann::json& json, const std::string& wher
       Phase p{.name = name.get<std::string>(), .size = 0, .variables = {}};
       p.size = json.at("sizes").at(p.name).get<std::int64_t>();
       for (const auto& [var, info] : json.at("variables").at(p.name).items()) {
-        p.variables.push_back({.name = var,
-                               .kind = info.at("kind").get<std::string>(),
-                               .dtype = DType::from_string(info.at("dtype").get<std::string>()),
-                               .sample_shape = Shape(info.at("shape").get<std::vector<std::int64_t>>())});
+        p.variables.push_back(
+            {.name = var,
+             .kind = info.at("kind").get<std::string>(),
+             .dtype = DType::from_string(info.at("dtype").get<std::string>()),
+             .sample_shape = Shape(info.at("shape").get<std::vector<std::int64_t>>())});
       }
       m.phases.push_back(std::move(p));
     }
@@ -731,8 +759,10 @@ Metadata Collection::compile() {
     Metadata::Phase p{.name = phase, .size = size(phase), .variables = {}};
     for (const auto& name : variables(phase)) {
       const Variable v = impl_->require(phase, name);
-      p.variables.push_back(
-          {.name = name, .kind = v.kind(), .dtype = v.dtype().native(), .sample_shape = v.sample_shape()});
+      p.variables.push_back({.name = name,
+                             .kind = v.kind(),
+                             .dtype = v.dtype().native(),
+                             .sample_shape = v.sample_shape()});
     }
     m.total += p.size;
     m.phases.push_back(std::move(p));

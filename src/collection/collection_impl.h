@@ -42,7 +42,9 @@ RecordRows gather_records(const ragged::Records& records, std::span<const std::i
 // starting with "larder." are larder's own (zarr refuses names with a
 // leading '.').
 inline constexpr std::string_view kSwapPrefix = "larder.next.";
-inline std::string swap_name(const std::string& name) { return std::string(kSwapPrefix) + name; }
+inline std::string swap_name(const std::string& name) {
+  return std::string(kSwapPrefix) + name;
+}
 
 struct Collection::Impl {
   std::shared_ptr<store::Group> root;
@@ -83,8 +85,9 @@ struct Collection::Impl {
   // Writes the new version of each of `names` of `phase` through `write`
   // (given the variable and the group and name to write it at), then swaps
   // every one in, in a way a crash cannot tear (see collection.h).
-  void rewrite(const std::string& phase, const std::vector<std::string>& names,
-               const std::function<void(const Variable&, store::Group&, const std::string&)>& write);
+  void rewrite(
+      const std::string& phase, const std::vector<std::string>& names,
+      const std::function<void(const Variable&, store::Group&, const std::string&)>& write);
   // Replaces each variable by its swap_name() version where one is there.
   void finish_swap();
   // Removes new versions a crash left before their swap began.

@@ -20,7 +20,8 @@ std::vector<std::string> phases_or_default(std::vector<std::string> phases, std:
                             phases.size(), fmt::join(phases, ", ")));
   }
   phases.resize(parts);
-  for (const auto& p : phases) check_name(p, "phase");
+  for (const auto& p : phases)
+    check_name(p, "phase");
   return phases;
 }
 
@@ -71,8 +72,9 @@ Split Split::counts(std::vector<std::int64_t> counts, std::vector<std::string> p
   if (counts.empty()) throw Error(ErrorCode::invalid_argument, "a split needs counts");
   for (auto c : counts) {
     if (c < 0) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("split counts must not be negative, got ({})", fmt::join(counts, ", ")));
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("split counts must not be negative, got ({})", fmt::join(counts, ", ")));
     }
   }
   Split s;
@@ -111,7 +113,8 @@ std::vector<std::pair<std::string, std::int64_t>> Split::plan(std::int64_t rows)
                     fmt::format("split counts ({}) sum to {}, but {} rows are added",
                                 fmt::join(counts_, ", "), sum, rows));
       }
-      for (std::size_t i = 0; i < counts_.size(); ++i) out.emplace_back(phases_[i], counts_[i]);
+      for (std::size_t i = 0; i < counts_.size(); ++i)
+        out.emplace_back(phases_[i], counts_[i]);
       break;
     }
   }

@@ -96,9 +96,11 @@ Array astype(ArrayView values, const DType& dtype) {
       } else if constexpr (std::is_same_v<From, bool>) {
         // Read as bytes: a stored bool other than 0 or 1 is still true.
         const auto* bytes = reinterpret_cast<const std::uint8_t*>(in);
-        for (std::size_t i = 0; i < n; ++i) result[i] = static_cast<To>(bytes[i] != 0);
+        for (std::size_t i = 0; i < n; ++i)
+          result[i] = static_cast<To>(bytes[i] != 0);
       } else {
-        for (std::size_t i = 0; i < n; ++i) result[i] = convert<To>(in[i]);
+        for (std::size_t i = 0; i < n; ++i)
+          result[i] = convert<To>(in[i]);
       }
     });
   });

@@ -15,19 +15,23 @@ std::uint64_t splitmix64(std::uint64_t& x) noexcept {
 
 __extension__ using uint128 = unsigned __int128;
 
-std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) noexcept {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
 Random::Random(std::uint64_t seed) noexcept {
-  for (auto& s : state_) s = splitmix64(seed);
+  for (auto& s : state_)
+    s = splitmix64(seed);
 }
 
 Random::Random(std::uint64_t seed, std::uint64_t stream) noexcept {
   std::uint64_t mixed = seed;
   const std::uint64_t first = splitmix64(mixed);
   mixed = first ^ (stream * 0xd1342543de82ef95ULL + 0x2545f4914f6cdd1dULL);
-  for (auto& s : state_) s = splitmix64(mixed);
+  for (auto& s : state_)
+    s = splitmix64(mixed);
 }
 
 std::uint64_t Random::next() noexcept {
@@ -56,7 +60,9 @@ std::uint64_t Random::below(std::uint64_t bound) noexcept {
   return static_cast<std::uint64_t>(m >> 64);
 }
 
-double Random::uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Random::uniform() noexcept {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 void shuffle(std::vector<std::int64_t>& values, Random& random) {
   for (std::size_t i = values.size(); i > 1; --i) {

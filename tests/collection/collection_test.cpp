@@ -17,7 +17,9 @@ namespace {
 using larder::testing::Driver;
 using larder::testing::error_of;
 
-std::string driver_name(const ::testing::TestParamInfo<Driver>& info) { return info.param.name; }
+std::string driver_name(const ::testing::TestParamInfo<Driver>& info) {
+  return info.param.name;
+}
 
 template <class T>
 Array array_of(std::vector<T> values, Shape shape) {
@@ -35,7 +37,8 @@ std::vector<T> values_of(ArrayView view) {
 Array features(std::int64_t n) {
   std::vector<float> v;
   for (std::int64_t i = 0; i < n; ++i) {
-    v.insert(v.end(), {static_cast<float>(i), static_cast<float>(i) + 0.5f, -static_cast<float>(i)});
+    v.insert(v.end(),
+             {static_cast<float>(i), static_cast<float>(i) + 0.5f, -static_cast<float>(i)});
   }
   return array_of(v, Shape{n, 3});
 }
@@ -43,7 +46,8 @@ Array features(std::int64_t n) {
 // n labels: row i is i * 10.
 Array labels(std::int64_t n) {
   std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i * 10;
+  for (std::int64_t i = 0; i < n; ++i)
+    v[static_cast<std::size_t>(i)] = i * 10;
   return array_of(v, Shape{n});
 }
 
@@ -52,7 +56,8 @@ ragged::Records jets(std::int64_t n) {
   ragged::Records r;
   std::vector<float> values;
   for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int64_t k = 0; k < i % 4; ++k) values.push_back(static_cast<float>(i));
+    for (std::int64_t k = 0; k < i % 4; ++k)
+      values.push_back(static_cast<float>(i));
     r.offsets.push_back(static_cast<std::int64_t>(values.size()));
   }
   r.values = array_of(values, Shape{static_cast<std::int64_t>(values.size())});
@@ -111,7 +116,8 @@ TEST_P(CollectionTest, ShuffledAddIsASeededPermutationAndLeavesTheCallerAlone) {
   EXPECT_NE(all, before);
   // Rows of x and y moved together.
   const auto x = values_of<float>(c().get("train", "x", AxisSelection::all()));
-  for (std::size_t i = 0; i < 300; ++i) EXPECT_EQ(static_cast<std::int64_t>(x[i * 3]) * 10, all[i]);
+  for (std::size_t i = 0; i < 300; ++i)
+    EXPECT_EQ(static_cast<std::int64_t>(x[i * 3]) * 10, all[i]);
   std::sort(all.begin(), all.end());
   EXPECT_EQ(all, before);
 
@@ -147,7 +153,8 @@ TEST_P(CollectionTest, RaggedVariablesSplitShuffleAndReadAsRecords) {
   for (std::int64_t i = 0; i < train.size(); ++i) {
     const std::int64_t row = y[static_cast<std::size_t>(i)] / 10;  // the record's original row
     ASSERT_EQ(train[i].shape()[0], row % 4);
-    for (float v : values_of<float>(train[i])) EXPECT_EQ(v, static_cast<float>(row));
+    for (float v : values_of<float>(train[i]))
+      EXPECT_EQ(v, static_cast<float>(row));
   }
   const ragged::Records some = c().get_records("valid", "jets", AxisSelection::indices({3, 0}));
   EXPECT_EQ(some.size(), 2);
@@ -174,23 +181,39 @@ TEST_P(CollectionTest, CompiledMetadataSurvivesReopeningUntilSomethingChanges) {
 TEST_P(CollectionTest, BadInputNamesTheProblemAndChangesNothing) {
   c().add({{"x", features(10)}, {"y", labels(10)}}, Split::phase("train"));
   std::string why;
-  EXPECT_EQ(error_of([&] { Split::fractions({0.5, -0.1, 0.6}); }, &why), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of(
+                [&] {
+                  Split::fractions({0.5, -0.1, 0.6});
+                },
+                &why),
+            ErrorCode::invalid_argument);
   EXPECT_NE(why.find("-0.1"), std::string::npos) << why;
   EXPECT_EQ(error_of([&] { Split::fractions({0.5, 0.3}); }, &why), ErrorCode::invalid_argument);
   EXPECT_NE(why.find("sum to 1"), std::string::npos) << why;
-  EXPECT_EQ(error_of([&] { c().add({{"x", features(5)}}, Split::counts({3, 3})); }, &why),
+  EXPECT_EQ(error_of(
+                [&] {
+                  c().add({{"x", features(5)}}, Split::counts({3, 3}));
+                },
+                &why),
             ErrorCode::invalid_argument);
-  EXPECT_EQ(error_of([&] { c().add({{"x", features(5)}, {"y", labels(4)}}, Split::phase("train")); },
-                     &why),
+  EXPECT_EQ(error_of(
+                [&] {
+                  c().add({{"x", features(5)}, {"y", labels(4)}}, Split::phase("train"));
+                },
+                &why),
             ErrorCode::invalid_argument);
   EXPECT_NE(why.find("'y' has 4"), std::string::npos) << why;
   // y would take the rows, x would not: neither changes.
-  EXPECT_EQ(error_of([&] { c().add({{"y", labels(5)}, {"x", labels(5)}}, Split::phase("train")); },
-                     &why),
+  EXPECT_EQ(error_of(
+                [&] {
+                  c().add({{"y", labels(5)}, {"x", labels(5)}}, Split::phase("train"));
+                },
+                &why),
             ErrorCode::type_mismatch);
   EXPECT_NE(why.find("'x'"), std::string::npos) << why;
   EXPECT_EQ(c().size("train"), 10);
-  EXPECT_EQ(error_of([&] { c().get("train", "z", AxisSelection::all()); }, &why), ErrorCode::not_found);
+  EXPECT_EQ(error_of([&] { c().get("train", "z", AxisSelection::all()); }, &why),
+            ErrorCode::not_found);
   EXPECT_NE(why.find("variables: x, y"), std::string::npos) << why;
   EXPECT_EQ(error_of([&] { c().variables("tset"); }, &why), ErrorCode::not_found);
   EXPECT_NE(why.find("phases: train"), std::string::npos) << why;
@@ -213,8 +236,8 @@ TEST_P(CollectionTest, UpdateWritesRowsAndAddsMissingVariables) {
 }
 
 TEST_P(CollectionTest, ConversionsRewriteVariables) {
-  const Array scores = array_of<float>({0.1f, 0.9f, 0.0f, 0.7f, 0.2f, 0.1f, 0.3f, 0.3f, 0.4f},
-                                       Shape{3, 3});
+  const Array scores =
+      array_of<float>({0.1f, 0.9f, 0.0f, 0.7f, 0.2f, 0.1f, 0.3f, 0.3f, 0.4f}, Shape{3, 3});
   c().add({{"scores", scores}, {"label", array_of<std::int64_t>({2, 0, 1}, Shape{3})}},
           Split::phase("train"));
   c().argmax("train", "scores", 1);
@@ -283,7 +306,8 @@ TEST_P(CollectionTest, ASwapACrashInterruptedIsFinishedByTheNextOpen) {
   // swap record, the old variable still in place.
   auto phase = store_->root()->open_group("events/train");
   phase->create_dataset("larder.next.y", {.dtype = DType::int64(), .shape = Shape{2}});
-  phase->open_dataset("larder.next.y")->write(Selection(), array_of<std::int64_t>({5, 6}, Shape{2}));
+  phase->open_dataset("larder.next.y")
+      ->write(Selection(), array_of<std::int64_t>({5, 6}, Shape{2}));
   store_->root()->open_group("events")->attrs().set(
       "larder.swap", nlohmann::json{{"phase", "train"}, {"names", {"y"}}});
   open("r+");
@@ -309,7 +333,9 @@ TEST(Split, FractionCountsSumToTheRowsAndStayWithinOneRow) {
     EXPECT_EQ(sum, rows);
   }
   EXPECT_EQ(Split::fractions({0.5, 0.5}, {"a", "b"}).plan(3).front().first, "a");
-  EXPECT_EQ(error_of([] { Split::fractions({0.25, 0.25, 0.25, 0.25}); }),
+  EXPECT_EQ(error_of([] {
+              Split::fractions({0.25, 0.25, 0.25, 0.25});
+            }),
             ErrorCode::invalid_argument);  // four parts, three default phases
 }
 
