@@ -1,6 +1,6 @@
 // `larder demo` — runs larder's main job on built-in example data, stage by
 // stage. Each capability adds its stage here; today: codecs, storage (HDF5),
-// memory-mapped storage, ragged records.
+// memory-mapped storage, ragged records, collections.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "larder/codec/chunked.h"
 #include "larder/codec/registry.h"
+#include "larder/collection/collection.h"
 #include "larder/core/array.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
@@ -318,6 +319,76 @@ void ragged_stage(const DemoOptions& options) {
   fmt::print("\n");
 }
 
+// The stage-4 events as a collection: per event the jets (ragged), their
+// count and the leading jet's momentum, split 80/10/10 after a seeded
+// shuffle, compiled, and checked after reopening.
+void collection_stage(const DemoOptions& options) {
+  fmt::print("== stage 5: collections ==\n");
+  const std::string source = (std::filesystem::path(options.workdir) / "events.h5").string();
+  const std::string file = (std::filesystem::path(options.workdir) / "collection.h5").string();
+  auto events = store::Store::open(source, "r");
+  const auto jets = ragged::Ragged::open(*events->root(), "run1/jet_pt");
+  const ragged::Records all = jets->read(0, jets->size());
+  const std::int64_t n = all.size();
+  std::vector<std::int32_t> counts(static_cast<std::size_t>(n));
+  std::vector<float> lead(static_cast<std::size_t>(n), std::nanf(""));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto record = all[i].values<float>();
+    counts[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(record.size());
+    for (float pt : record) {
+      auto& l = lead[static_cast<std::size_t>(i)];
+      if (std::isnan(l) || pt > l) l = pt;
+    }
+  }
+  const Array n_jets = Array::from_values<std::int32_t>(counts);
+  const Array lead_pt = Array::from_values<float>(lead);
+
+  auto start = std::chrono::steady_clock::now();
+  {
+    auto out = store::Store::open(file, "w");
+    auto c = collection::Collection::open(out->root(), "higgs",
+                                          {.codec = {.id = "blosc-lz4", .level = 5}});
+    c->add({{"jet_pt", all}, {"n_jets", n_jets}, {"lead_pt", lead_pt}},
+           collection::Split::fractions({0.8, 0.1, 0.1}), 1);
+    c->compile();
+  }
+  const double build_s = seconds_since(start);
+
+  auto st = store::Store::open(file, "r");
+  auto c = collection::Collection::open(st->root(), "higgs");
+  const auto metadata = c->metadata();
+  if (!metadata || metadata->total != n) {
+    throw Error(ErrorCode::corrupt, "the collection's metadata did not survive reopening", file,
+                "/higgs");
+  }
+  // Every event landed in exactly one phase, its jets beside their count.
+  std::int64_t seen = 0;
+  for (const auto& phase : metadata->phases) {
+    const Array count = c->get(phase.name, "n_jets", AxisSelection::all());
+    const ragged::Records records = c->get_records(phase.name, "jet_pt", AxisSelection::all());
+    const auto k = count.values<std::int32_t>();
+    for (std::int64_t i = 0; i < records.size(); ++i) {
+      if (records[i].shape()[0] != k[static_cast<std::size_t>(i)]) {
+        throw Error(
+            ErrorCode::corrupt,
+            fmt::format("event {} of phase {}: its jets and n_jets disagree", i, phase.name), file,
+            "/higgs/" + phase.name);
+      }
+    }
+    seen += phase.size;
+    fmt::print("  {:<6} {:>8} events\n", phase.name, phase.size);
+  }
+  if (seen != n) {
+    throw Error(ErrorCode::corrupt, fmt::format("{} of {} events in the phases", seen, n), file,
+                "/higgs");
+  }
+  fmt::print(
+      "{} events split 80/10/10 after a seeded shuffle into {} (jets ragged, blosc-lz4) in "
+      "{:.0f} ms; reopened: metadata read back, no recompile, every event in one phase "
+      "(checked)\n\n",
+      n, file, build_s * 1e3);
+}
+
 }  // namespace
 
 void add_demo_command(CLI::App& app) {
@@ -340,6 +411,7 @@ void add_demo_command(CLI::App& app) {
     storage_stage(*options);
     mmap_stage(*options);
     ragged_stage(*options);
+    collection_stage(*options);
     fmt::print("demo finished: every stage ran and checked its results\n");
   });
 }
