@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "larder/collection/collection.h"
 #include "larder/ragged/ragged.h"
 #include "larder/store/store.h"
 #include "location.h"
@@ -89,6 +90,28 @@ void add_info_command(CLI::App& app) {
   });
 }
 
+namespace {
+
+// "  collection: train 700, valid 200, test 100 rows" for a group that is
+// a compiled collection ("  collection, not compiled" before compile()).
+std::string collection_summary(store::Store& st, store::Node& group) {
+  auto& attributes = group.attrs();
+  if (!attributes.contains("larder.kind")) return {};
+  const auto kind = attributes.get_json("larder.kind");
+  if (!kind.is_string() || kind.get<std::string>() != "collection") return {};
+  const std::string& path = group.path();
+  const std::string parent = path.substr(0, path.find_last_of('/'));
+  auto c = collection::Collection::open(parent.empty() ? st.root() : st.root()->open_group(parent),
+                                        group.name());
+  const auto metadata = c->metadata();
+  if (!metadata) return "  collection, not compiled";
+  std::vector<std::string> sizes;
+  for (const auto& p : metadata->phases) sizes.push_back(fmt::format("{} {}", p.name, p.size));
+  return fmt::format("  collection: {} rows", fmt::join(sizes, ", "));
+}
+
+}  // namespace
+
 void print_info(const std::string& file, const std::string& path, bool json, bool attrs) {
   const Location where{file, path};
   auto st = store::Store::open(where.file, "r");
@@ -147,7 +170,8 @@ void print_info(const std::string& file, const std::string& path, bool json, boo
                  records->dtype().name(), records->record_shape(),
                  info.filters.empty() ? "uncompressed" : info.filters, sizes_text(info));
     } else if (node->kind() == store::NodeKind::group) {
-      fmt::print("{}{}{}\n", indent, name, name.ends_with('/') ? "" : "/");
+      fmt::print("{}{}{}{}\n", indent, name, name.ends_with('/') ? "" : "/",
+                 collection_summary(*st, *node));
     } else {
       auto& ds = static_cast<store::Dataset&>(*node);
       const auto info = ds.storage_info();

@@ -277,7 +277,7 @@ std::shared_ptr<store::Dataset> Collection::Impl::create_dense(
                            std::max<std::int64_t>(sample.num_elements(), 1);
     const std::int64_t rows = options.chunk_rows > 0
                                   ? options.chunk_rows
-                                  : std::max<std::int64_t>(1, (std::int64_t{1} << 20) / row_bytes);
+                                  : std::max<std::int64_t>(1, (std::int64_t{256} << 10) / row_bytes);
     chunks = dims;
     chunks[0] = rows;
     for (std::size_t i = 1; i < chunks.size(); ++i)

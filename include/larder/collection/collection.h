@@ -37,7 +37,9 @@ namespace larder::collection {
 struct CollectionOptions {
   // Codec of the variables a Collection creates (not of those it appends to).
   codec::CodecSpec codec{};
-  // Rows per chunk of new dense variables; 0: about 1 MiB of rows.
+  // Rows per chunk of new dense variables; 0: about 256 KiB of rows (a
+  // loader's block shuffle reads whole chunks; HDF5 keeps an appendable
+  // tail of up to a chunk uncompressed beside each dataset).
   std::int64_t chunk_rows = 0;
 };
 
