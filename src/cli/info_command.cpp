@@ -106,7 +106,8 @@ std::string collection_summary(store::Store& st, store::Node& group) {
   const auto metadata = c->metadata();
   if (!metadata) return "  collection, not compiled";
   std::vector<std::string> sizes;
-  for (const auto& p : metadata->phases) sizes.push_back(fmt::format("{} {}", p.name, p.size));
+  for (const auto& p : metadata->phases)
+    sizes.push_back(fmt::format("{} {}", p.name, p.size));
   return fmt::format("  collection: {} rows", fmt::join(sizes, ", "));
 }
 

@@ -275,9 +275,9 @@ std::shared_ptr<store::Dataset> Collection::Impl::create_dense(
   if (chunks.empty()) {
     const auto row_bytes = static_cast<std::int64_t>(dtype.item_size()) *
                            std::max<std::int64_t>(sample.num_elements(), 1);
-    const std::int64_t rows = options.chunk_rows > 0
-                                  ? options.chunk_rows
-                                  : std::max<std::int64_t>(1, (std::int64_t{256} << 10) / row_bytes);
+    const std::int64_t rows =
+        options.chunk_rows > 0 ? options.chunk_rows
+                               : std::max<std::int64_t>(1, (std::int64_t{256} << 10) / row_bytes);
     chunks = dims;
     chunks[0] = rows;
     for (std::size_t i = 1; i < chunks.size(); ++i)

@@ -80,6 +80,37 @@ class Conformance : public ::testing::TestWithParam<Driver> {
   std::shared_ptr<Group> root_;
 };
 
+// ---- arrays larger than a fill piece ----------------------------------------------
+
+// Regression: the mmap driver wrote the fill of a new fixed-size array (and of
+// rows a resize adds) piece after piece at one offset, so an array of more
+// than 4 MiB was a short file that failed to open again.
+TEST_P(Conformance, ArraysOfManyMegabytesAreFilledWrittenInPartsAndReopened) {
+  constexpr std::int64_t kRows = 600'000;  // x 4 float32: 9.6 MB
+  auto ds = root_->create_dataset("big", {.dtype = DType::float32(), .shape = Shape{kRows, 4}});
+  constexpr std::int64_t kPart = 150'000;
+  for (std::int64_t begin = 0; begin < kRows; begin += kPart) {
+    Array part = Array::empty(DType::float32(), Shape{kPart, 4});
+    for (auto& v : part.values<float>())
+      v = static_cast<float>(begin);
+    ds->write(Selection{AxisSelection::slice(begin, begin + kPart)}, part);
+  }
+  auto grown = root_->create_dataset(
+      "grown", {.dtype = DType::int32(), .shape = Shape{10}, .extendable = true, .fill_value = 7});
+  grown->resize(Shape{3'000'000});  // 12 MB of fill
+  if (can().persistent) reopen();
+  const Array back = root_->open_dataset("big")->read();
+  const auto values = back.values<float>();
+  for (std::int64_t row = 0; row < kRows; row += 1237) {
+    ASSERT_EQ(values[static_cast<std::size_t>(row * 4)], static_cast<float>(row / kPart * kPart))
+        << "row " << row;
+  }
+  const Array tail =
+      root_->open_dataset("grown")->read(Selection{AxisSelection::slice(2'999'990, std::nullopt)});
+  for (auto v : tail.values<std::int32_t>())
+    EXPECT_EQ(v, 7);
+}
+
 // ---- groups -------------------------------------------------------------------
 
 TEST_P(Conformance, NestedGroupsAreMadeWithTheirParents) {

@@ -307,8 +307,13 @@ struct ArrayState : std::enable_shared_from_this<ArrayState> {
   // the CPU cache for the copy into the file: measured ~8% faster appends
   // than writing first, when the rows come from memory.
   void append_bytes(const std::byte* bytes, std::uint64_t size) {
+    append_bytes_at(bytes, size, meta.committed_bytes());
+  }
+
+  // append_bytes() at `offset`, the end of what is committed plus what the
+  // caller wrote before this call without committing it yet.
+  void append_bytes_at(const std::byte* bytes, std::uint64_t size, std::uint64_t offset) {
     if (size == 0) return;
-    const std::uint64_t offset = meta.committed_bytes();
     reserve(offset + size);
     if (!tail || tail_block != offset / meta.block_bytes) resume_tail(offset);
     extend_checksums(bytes, size, offset);
@@ -356,7 +361,9 @@ struct ArrayState : std::enable_shared_from_this<ArrayState> {
     }
   }
 
-  // Appends `rows` rows of the fill value.
+  // Appends `rows` rows of the fill value, in pieces that each start where
+  // the one before ended (the shape, and so the committed length, changes
+  // only when the caller commits them all).
   void append_fill(std::uint64_t rows) {
     const std::uint64_t total = rows * meta.row_bytes();
     if (total == 0) return;
@@ -366,9 +373,10 @@ struct ArrayState : std::enable_shared_from_this<ArrayState> {
     std::vector<std::byte> buffer(piece);
     for (std::size_t i = 0; i < piece; i += item)
       std::memcpy(buffer.data() + i, fill.data(), item);
+    const std::uint64_t start = meta.committed_bytes();
     for (std::uint64_t done = 0; done < total;) {
       const std::uint64_t n = std::min<std::uint64_t>(piece, total - done);
-      append_bytes(buffer.data(), n);
+      append_bytes_at(buffer.data(), n, start + done);
       done += n;
     }
   }
