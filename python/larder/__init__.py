@@ -32,6 +32,8 @@ from .errors import (
     UnsupportedError,
 )
 
+from .loader import Loader, split_loaders
+
 IOError = errors.IOError  # noqa: A001 - larder.IOError
 
 
@@ -52,6 +54,7 @@ __all__ = [
     "Codec",
     "Dataset",
     "Group",
+    "Loader",
     "Ragged",
     "Records",
     "Store",
@@ -66,6 +69,7 @@ __all__ = [
     "codecs",
     "copy",
     "errors",
+    "split_loaders",
     "xxh3_64",
     "xxh3_128",
 ]

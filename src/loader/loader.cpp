@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -49,7 +49,8 @@ Shape with_rows(const Shape& shape, std::int64_t rows) {
 
 // Rows `local` of `source` (already checked) into a new C-ordered array.
 Array take_rows(const Array& source, std::span<const std::int64_t> local) {
-  Array out = Array::empty(source.dtype(), with_rows(source.shape(), static_cast<std::int64_t>(local.size())));
+  Array out = Array::empty(source.dtype(),
+                           with_rows(source.shape(), static_cast<std::int64_t>(local.size())));
   const std::size_t bytes = row_bytes(source);
   for (std::size_t i = 0; i < local.size(); ++i) {
     std::memcpy(out.data() + i * bytes, source.data() + static_cast<std::size_t>(local[i]) * bytes,
@@ -58,11 +59,30 @@ Array take_rows(const Array& source, std::span<const std::int64_t> local) {
   return out;
 }
 
+// Column objects are used by one thread at a time across every loader in
+// the process, not just within one: a driver may hand out one object per
+// stored array (HDF5 does), so two loaders over the same variable share it,
+// and a ragged array's datasets are shared by every Ragged opened on it.
+// The locks are keyed by store and path (striped: two columns that share a
+// stripe are only serialized, never wrong); in-memory arrays need none.
+std::mutex* column_lock(const ColumnSource& source) {
+  static std::array<std::mutex, 64> locks;
+  std::string key;
+  if (const auto* ds = std::get_if<std::shared_ptr<store::Dataset>>(&source)) {
+    key = (*ds)->store_path().string() + ":" + (*ds)->path();
+  } else if (const auto* r = std::get_if<std::shared_ptr<ragged::Ragged>>(&source)) {
+    key = (*r)->file() + ":" + (*r)->path();
+  } else {
+    return nullptr;
+  }
+  return &locks[std::hash<std::string>{}(key) % locks.size()];
+}
+
 }  // namespace
 
 struct Loader::State {
   std::vector<Column> columns;
-  std::deque<std::mutex> column_locks;  // one per column: one thread at a time uses it
+  std::vector<std::mutex*> column_locks;  // per column (see column_lock), null for arrays
   std::vector<std::optional<Pad>> pads;
   std::vector<std::vector<std::byte>> fills;  // a pad's fill element per padded column
   LoaderOptions options;
@@ -87,7 +107,7 @@ struct Loader::State {
       out.push_back({column.name, take_rows(**array, ids)});
       return;
     }
-    std::lock_guard lock(column_locks[c]);
+    std::lock_guard lock(*column_locks[c]);
     if (const auto* ds = std::get_if<std::shared_ptr<store::Dataset>>(&column.source)) {
       out.push_back({column.name, (*ds)->gather(ids)});
       return;
@@ -127,9 +147,10 @@ struct Loader::State {
       }
       const std::int64_t kept = std::min(length, pad.width);
       if (kept > 0) {
-        std::memcpy(out.data() + at * static_cast<std::size_t>(pad.width) * item_bytes,
-                    records.values.data() + static_cast<std::size_t>(records.offsets[at]) * item_bytes,
-                    static_cast<std::size_t>(kept) * item_bytes);
+        std::memcpy(
+            out.data() + at * static_cast<std::size_t>(pad.width) * item_bytes,
+            records.values.data() + static_cast<std::size_t>(records.offsets[at]) * item_bytes,
+            static_cast<std::size_t>(kept) * item_bytes);
       }
     }
     return out;
@@ -180,14 +201,16 @@ struct Epoch::Impl {
   std::span<const std::int64_t> batch_ids(std::int64_t k) const {
     const std::int64_t b = state->options.batch_size;
     const std::int64_t begin = k * b;
-    const std::int64_t end = std::min<std::int64_t>(begin + b, static_cast<std::int64_t>(order.rows.size()));
-    return std::span<const std::int64_t>(order.rows).subspan(static_cast<std::size_t>(begin),
-                                                              static_cast<std::size_t>(end - begin));
+    const std::int64_t end =
+        std::min<std::int64_t>(begin + b, static_cast<std::int64_t>(order.rows.size()));
+    return std::span<const std::int64_t>(order.rows)
+        .subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin));
   }
 
   std::pair<std::int64_t, std::int64_t> window_range(std::size_t w) const {
-    const std::int64_t end = w + 1 < order.windows.size() ? order.windows[w + 1]
-                                                          : static_cast<std::int64_t>(order.rows.size());
+    const std::int64_t end = w + 1 < order.windows.size()
+                                 ? order.windows[w + 1]
+                                 : static_cast<std::int64_t>(order.rows.size());
     return {order.windows[w], end};
   }
 
@@ -221,8 +244,9 @@ struct Epoch::Impl {
     window.columns.resize(state->columns.size());
     for (std::size_t c = 0; c < state->columns.size(); ++c) {
       if (!state->is_dataset(c)) continue;
-      std::lock_guard column_guard(state->column_locks[c]);
-      window.columns[c] = std::get<std::shared_ptr<store::Dataset>>(state->columns[c].source)->gather(window.rows);
+      std::lock_guard column_guard(*state->column_locks[c]);
+      window.columns[c] =
+          std::get<std::shared_ptr<store::Dataset>>(state->columns[c].source)->gather(window.rows);
     }
     window.loaded = true;
   }
@@ -240,7 +264,8 @@ struct Epoch::Impl {
     const std::int64_t begin = k * b;
     const std::int64_t end = begin + static_cast<std::int64_t>(ids.size());
     auto first = static_cast<std::size_t>(
-        std::upper_bound(order.windows.begin(), order.windows.end(), begin) - order.windows.begin() - 1);
+        std::upper_bound(order.windows.begin(), order.windows.end(), begin) -
+        order.windows.begin() - 1);
     std::vector<std::pair<std::size_t, std::shared_ptr<Window>>> spanned;
     for (std::size_t w = first; w < order.windows.size() && order.windows[w] < end; ++w)
       spanned.emplace_back(w, window(w));
@@ -262,7 +287,8 @@ struct Epoch::Impl {
       const std::int64_t to = std::min(end, wend);
       for (std::int64_t p = from; p < to; ++p) {
         const std::int64_t row = order.rows[static_cast<std::size_t>(p)];
-        local[s].push_back(std::lower_bound(win->rows.begin(), win->rows.end(), row) - win->rows.begin());
+        local[s].push_back(std::lower_bound(win->rows.begin(), win->rows.end(), row) -
+                           win->rows.begin());
       }
     }
     Batch batch;
@@ -273,13 +299,15 @@ struct Epoch::Impl {
         continue;
       }
       const Array& shape_from = *spanned.front().second->columns[c];
-      Array out = Array::empty(shape_from.dtype(), with_rows(shape_from.shape(), static_cast<std::int64_t>(ids.size())));
+      Array out = Array::empty(
+          shape_from.dtype(), with_rows(shape_from.shape(), static_cast<std::int64_t>(ids.size())));
       const std::size_t bytes = row_bytes(shape_from);
       std::size_t at = 0;
       for (std::size_t s = 0; s < spanned.size(); ++s) {
         const Array& source = *spanned[s].second->columns[c];
         for (const std::int64_t l : local[s]) {
-          std::memcpy(out.data() + at * bytes, source.data() + static_cast<std::size_t>(l) * bytes, bytes);
+          std::memcpy(out.data() + at * bytes, source.data() + static_cast<std::size_t>(l) * bytes,
+                      bytes);
           ++at;
         }
       }
@@ -294,7 +322,9 @@ struct Epoch::Impl {
       std::int64_t k = 0;
       {
         std::unique_lock guard(lock);
-        consumed_one.wait(guard, [&] { return stop || next_claim >= batches || next_claim < next_out + ahead(); });
+        consumed_one.wait(guard, [&] {
+          return stop || next_claim >= batches || next_claim < next_out + ahead();
+        });
         if (stop || next_claim >= batches) return;
         k = next_claim++;
       }
@@ -333,7 +363,8 @@ const Array& Batch::operator[](const std::string& name) const {
 }
 
 std::unique_ptr<Loader> Loader::create(std::vector<Column> columns, const LoaderOptions& options) {
-  if (columns.empty()) throw Error(ErrorCode::invalid_argument, "a loader needs at least one column");
+  if (columns.empty())
+    throw Error(ErrorCode::invalid_argument, "a loader needs at least one column");
   if (options.batch_size < 1) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("batch size {} must be at least 1", options.batch_size));
@@ -348,7 +379,8 @@ std::unique_ptr<Loader> Loader::create(std::vector<Column> columns, const Loader
   for (std::size_t c = 0; c < columns.size(); ++c) {
     const Column& column = columns[c];
     if (!names.insert(column.name).second) {
-      throw Error(ErrorCode::invalid_argument, fmt::format("two columns are named '{}'", column.name));
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("two columns are named '{}'", column.name));
     }
     const std::int64_t n = column_rows(column.source);
     if (c == 0) {
@@ -361,7 +393,8 @@ std::unique_ptr<Loader> Loader::create(std::vector<Column> columns, const Loader
   }
   for (const auto& [name, pad] : options.pad) {
     if (!names.contains(name)) {
-      throw Error(ErrorCode::not_found, fmt::format("pad names column '{}', which the loader lacks", name));
+      throw Error(ErrorCode::not_found,
+                  fmt::format("pad names column '{}', which the loader lacks", name));
     }
   }
   state->pads.resize(columns.size());
@@ -371,18 +404,21 @@ std::unique_ptr<Loader> Loader::create(std::vector<Column> columns, const Loader
     if (it == options.pad.end()) continue;
     const auto* ragged = std::get_if<std::shared_ptr<ragged::Ragged>>(&columns[c].source);
     if (!ragged || (*ragged)->shaped()) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("pad for column '{}', which holds no jagged records", columns[c].name));
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("pad for column '{}', which holds no jagged records", columns[c].name));
     }
     if (it->second.width < 0) {
       throw Error(ErrorCode::invalid_argument,
-                  fmt::format("pad width {} for column '{}' is negative", it->second.width, columns[c].name));
+                  fmt::format("pad width {} for column '{}' is negative", it->second.width,
+                              columns[c].name));
     }
     state->pads[c] = it->second;
     try {
       state->fills[c] = store::element_from_json((*ragged)->dtype().native(), it->second.fill);
     } catch (const Error& e) {
-      throw Error(e.code(), fmt::format("pad fill for column '{}': {}", columns[c].name, e.message()));
+      throw Error(e.code(),
+                  fmt::format("pad fill for column '{}': {}", columns[c].name, e.message()));
     }
   }
   state->options = options;
@@ -405,8 +441,8 @@ std::unique_ptr<Loader> Loader::create(std::vector<Column> columns, const Loader
       const std::int64_t id = (*options.subset)[i];
       if (id >= state->rows) {
         throw Error(ErrorCode::out_of_range,
-                    fmt::format("subset row id {} (at position {}) is past the end of {} rows", id, i,
-                                state->rows));
+                    fmt::format("subset row id {} (at position {}) is past the end of {} rows", id,
+                                i, state->rows));
       }
     }
     state->sampler = Sampler::over_subset(*options.subset, sampler);
@@ -414,19 +450,32 @@ std::unique_ptr<Loader> Loader::create(std::vector<Column> columns, const Loader
     state->sampler = Sampler::over(state->rows, sampler);
   }
   state->columns = std::move(columns);
-  state->column_locks.resize(state->columns.size());
+  for (const Column& column : state->columns)
+    state->column_locks.push_back(column_lock(column.source));
   return std::unique_ptr<Loader>(new Loader(std::move(state)));
 }
 
 Loader::Loader(std::shared_ptr<State> state) : state_(std::move(state)) {}
 Loader::~Loader() = default;
 
-const LoaderOptions& Loader::options() const noexcept { return state_->options; }
-const Sampler& Loader::sampler() const noexcept { return *state_->sampler; }
-std::int64_t Loader::rows() const noexcept { return state_->rows; }
-std::int64_t Loader::size() const noexcept { return state_->batches(); }
-std::uint64_t Loader::epoch() const noexcept { return state_->epoch; }
-void Loader::set_epoch(std::uint64_t epoch) noexcept { state_->epoch = epoch; }
+const LoaderOptions& Loader::options() const noexcept {
+  return state_->options;
+}
+const Sampler& Loader::sampler() const noexcept {
+  return *state_->sampler;
+}
+std::int64_t Loader::rows() const noexcept {
+  return state_->rows;
+}
+std::int64_t Loader::size() const noexcept {
+  return state_->batches();
+}
+std::uint64_t Loader::epoch() const noexcept {
+  return state_->epoch;
+}
+void Loader::set_epoch(std::uint64_t epoch) noexcept {
+  state_->epoch = epoch;
+}
 
 Batch Loader::read(std::span<const std::int64_t> rows) {
   for (const std::int64_t id : rows) {
@@ -448,7 +497,8 @@ std::unique_ptr<Epoch> Loader::start() {
   for (std::size_t c = 0; c < state_->columns.size(); ++c)
     any_dataset = any_dataset || state_->is_dataset(c);
   impl->windowed = !impl->order.windows.empty() && any_dataset;
-  const int threads = static_cast<int>(std::min<std::int64_t>(state_->options.threads, std::max<std::int64_t>(impl->batches, 1)));
+  const int threads = static_cast<int>(
+      std::min<std::int64_t>(state_->options.threads, std::max<std::int64_t>(impl->batches, 1)));
   Epoch::Impl* raw = impl.get();
   try {
     for (int t = 0; t < threads; ++t)
@@ -461,10 +511,16 @@ std::unique_ptr<Epoch> Loader::start() {
 }
 
 Epoch::Epoch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Epoch::~Epoch() { impl_->shutdown(); }
+Epoch::~Epoch() {
+  impl_->shutdown();
+}
 
-std::int64_t Epoch::size() const noexcept { return impl_->batches; }
-std::uint64_t Epoch::number() const noexcept { return impl_->number; }
+std::int64_t Epoch::size() const noexcept {
+  return impl_->batches;
+}
+std::uint64_t Epoch::number() const noexcept {
+  return impl_->number;
+}
 
 std::optional<Batch> Epoch::next() {
   Impl& impl = *impl_;
@@ -489,11 +545,11 @@ std::optional<Batch> Epoch::next() {
   return batch;
 }
 
-std::vector<std::vector<std::int64_t>> split_rows(std::int64_t rows,
-                                                  const std::optional<std::vector<std::int64_t>>& subset,
-                                                  const std::vector<double>& fractions,
-                                                  std::uint64_t split_seed) {
-  if (fractions.empty()) throw Error(ErrorCode::invalid_argument, "a split needs at least one fraction");
+std::vector<std::vector<std::int64_t>> split_rows(
+    std::int64_t rows, const std::optional<std::vector<std::int64_t>>& subset,
+    const std::vector<double>& fractions, std::uint64_t split_seed) {
+  if (fractions.empty())
+    throw Error(ErrorCode::invalid_argument, "a split needs at least one fraction");
   double sum = 0;
   for (const double f : fractions) {
     if (!(f >= 0)) {
@@ -509,7 +565,8 @@ std::vector<std::vector<std::int64_t>> split_rows(std::int64_t rows,
     pool = *subset;
     for (const std::int64_t id : pool) {
       if (id < 0 || id >= rows) {
-        throw Error(ErrorCode::out_of_range, fmt::format("subset row id {} is outside [0, {})", id, rows));
+        throw Error(ErrorCode::out_of_range,
+                    fmt::format("subset row id {} is outside [0, {})", id, rows));
       }
     }
   } else {
@@ -544,7 +601,8 @@ std::vector<std::unique_ptr<Loader>> split_loaders(std::vector<Column> columns,
                                                    const std::vector<double>& fractions,
                                                    std::uint64_t split_seed,
                                                    const LoaderOptions& options) {
-  if (columns.empty()) throw Error(ErrorCode::invalid_argument, "a loader needs at least one column");
+  if (columns.empty())
+    throw Error(ErrorCode::invalid_argument, "a loader needs at least one column");
   const std::int64_t rows = column_rows(columns[0].source);
   std::vector<std::unique_ptr<Loader>> loaders;
   for (auto& part : split_rows(rows, options.subset, fractions, split_seed)) {

@@ -30,14 +30,17 @@ class LoaderTest : public ::testing::TestWithParam<Driver> {
  protected:
   void SetUp() override {
     store_ = store::Store::open(GetParam().where(dir_.path()), "w", GetParam().options);
-    const codec::CodecSpec codec = GetParam().can.compression ? codec::CodecSpec{.id = "blosc-lz4", .level = 5}
-                                                              : codec::CodecSpec{};
+    const codec::CodecSpec codec = GetParam().can.compression
+                                       ? codec::CodecSpec{.id = "blosc-lz4", .level = 5}
+                                       : codec::CodecSpec{};
     x_ = store_->root()->create_dataset(
-        "events/x", {.dtype = DType::float32(), .shape = Shape{kRows, 3}, .chunks = {256, 3}, .codec = codec});
+        "events/x",
+        {.dtype = DType::float32(), .shape = Shape{kRows, 3}, .chunks = {256, 3}, .codec = codec});
     std::vector<float> values(static_cast<std::size_t>(kRows * 3));
     std::iota(values.begin(), values.end(), 0.0F);
     x_->write(Selection(), Array::from_values<float>(values).reshaped(Shape{kRows, 3}));
-    jets_ = ragged::Ragged::create(*store_->root(), "events/jets", {.dtype = DType::float32(), .codec = codec});
+    jets_ = ragged::Ragged::create(*store_->root(), "events/jets",
+                                   {.dtype = DType::float32(), .codec = codec});
     std::vector<float> items;
     std::vector<std::int64_t> lengths;
     for (std::int64_t i = 0; i < kRows; ++i) {
@@ -107,10 +110,12 @@ void expect_rows_match(const Batch& batch, std::int64_t width) {
 
 TEST_P(LoaderTest, EveryShuffleVisitsEachRowOnceWithItsValues) {
   for (const Shuffle shuffle : {Shuffle::none, Shuffle::full, Shuffle::block}) {
-    auto loader = Loader::create(columns(), {.batch_size = 96,
-                                             .sampler = {.shuffle = shuffle, .seed = 4, .block_size = 0},
-                                             .pad = {{"jets", {.width = 4, .fill = std::numeric_limits<double>::quiet_NaN()}}},
-                                             .threads = 2});
+    auto loader = Loader::create(
+        columns(),
+        {.batch_size = 96,
+         .sampler = {.shuffle = shuffle, .seed = 4, .block_size = 0},
+         .pad = {{"jets", {.width = 4, .fill = std::numeric_limits<double>::quiet_NaN()}}},
+         .threads = 2});
     EXPECT_EQ(loader->size(), (kRows + 95) / 96);
     for (int e = 0; e < 2; ++e) {
       const auto batches = epoch_of(*loader);
@@ -136,10 +141,11 @@ TEST_P(LoaderTest, BatchesDoNotDependOnTheThreadCount) {
   for (const Shuffle shuffle : {Shuffle::full, Shuffle::block}) {
     std::vector<std::vector<Batch>> runs;
     for (const int threads : {1, 2, 4}) {
-      auto loader = Loader::create(columns(), {.batch_size = 128,
-                                               .sampler = {.shuffle = shuffle, .seed = 8, .block_size = 0},
-                                               .prefetch = 3,
-                                               .threads = threads});
+      auto loader =
+          Loader::create(columns(), {.batch_size = 128,
+                                     .sampler = {.shuffle = shuffle, .seed = 8, .block_size = 0},
+                                     .prefetch = 3,
+                                     .threads = threads});
       loader->set_epoch(5);
       runs.push_back(epoch_of(*loader));
     }
@@ -153,7 +159,8 @@ TEST_P(LoaderTest, BatchesDoNotDependOnTheThreadCount) {
         EXPECT_TRUE(std::ranges::equal(one.index.bytes(), other.index.bytes()));
         for (std::size_t f = 0; f < one.fields.size(); ++f) {
           EXPECT_EQ(one.fields[f].name, other.fields[f].name);
-          EXPECT_TRUE(std::ranges::equal(one.fields[f].values.bytes(), other.fields[f].values.bytes()))
+          EXPECT_TRUE(
+              std::ranges::equal(one.fields[f].values.bytes(), other.fields[f].values.bytes()))
               << one.fields[f].name << " of batch " << b;
         }
       }
@@ -174,15 +181,16 @@ TEST_P(LoaderTest, UnpaddedRaggedColumnsComeAsValuesAndOffsets) {
 }
 
 TEST_P(LoaderTest, ALongerRecordThanThePadIsAnErrorUnlessClipped) {
-  auto strict = Loader::create(columns(), {.batch_size = 100, .pad = {{"jets", {.width = 3, .fill = 0}}}});
+  auto strict =
+      Loader::create(columns(), {.batch_size = 100, .pad = {{"jets", {.width = 3, .fill = 0}}}});
   auto epoch = strict->start();
   std::string why;
   EXPECT_EQ(error_of([&] { epoch->next(); }, &why), ErrorCode::invalid_argument);
   EXPECT_NE(why.find("record 4 has 4 items"), std::string::npos) << why;
   EXPECT_FALSE(epoch->next()) << "an epoch stops after an error";
 
-  auto clipped =
-      Loader::create(columns(), {.batch_size = 100, .pad = {{"jets", {.width = 3, .fill = -1}}}, .clip = true});
+  auto clipped = Loader::create(
+      columns(), {.batch_size = 100, .pad = {{"jets", {.width = 3, .fill = -1}}}, .clip = true});
   auto batch = clipped->start()->next();
   ASSERT_TRUE(batch);
   const auto jets = (*batch)["jets"].values<float>();
@@ -204,10 +212,13 @@ TEST_P(LoaderTest, DropLastLeavesOutTheShortBatch) {
 TEST_P(LoaderTest, ShardedLoadersShareAnEpochBetweenRanks) {
   std::vector<std::int64_t> all;
   for (std::int64_t rank = 0; rank < 3; ++rank) {
-    auto loader = Loader::create(
-        columns(), {.batch_size = 64,
-                    .sampler = {.shuffle = Shuffle::block, .seed = 1, .block_size = 0, .rank = rank, .world_size = 3},
-                    .threads = 2});
+    auto loader = Loader::create(columns(), {.batch_size = 64,
+                                             .sampler = {.shuffle = Shuffle::block,
+                                                         .seed = 1,
+                                                         .block_size = 0,
+                                                         .rank = rank,
+                                                         .world_size = 3},
+                                             .threads = 2});
     const auto ids = index_of(epoch_of(*loader));
     EXPECT_EQ(static_cast<std::int64_t>(ids.size()), loader->sampler().size());
     all.insert(all.end(), ids.begin(), ids.end());
@@ -220,10 +231,11 @@ TEST_P(LoaderTest, ShardedLoadersShareAnEpochBetweenRanks) {
 
 TEST_P(LoaderTest, StoppingEarlyJoinsTheThreads) {
   for (int i = 0; i < 20; ++i) {
-    auto loader = Loader::create(columns(), {.batch_size = 16,
-                                             .sampler = {.shuffle = Shuffle::block, .block_size = 0},
-                                             .prefetch = 4,
-                                             .threads = 3});
+    auto loader =
+        Loader::create(columns(), {.batch_size = 16,
+                                   .sampler = {.shuffle = Shuffle::block, .block_size = 0},
+                                   .prefetch = 4,
+                                   .threads = 3});
     auto epoch = loader->start();
     ASSERT_TRUE(epoch->next());
     loader.reset();  // the epoch keeps what it reads alive
@@ -231,12 +243,37 @@ TEST_P(LoaderTest, StoppingEarlyJoinsTheThreads) {
   }
 }
 
+// Regression: HDF5 hands out one Dataset object per array, so two loaders
+// over one variable read it from two threads at once unless the lock is
+// shared between loaders (a crash in the chunk cache).
+TEST_P(LoaderTest, TwoLoadersOverOneVariableTakeTurns) {
+  const std::vector<Column> one{{"x", store_->root()->open_dataset("events/x")}};
+  const std::vector<Column> other{{"x", store_->root()->open_dataset("events/x")}};
+  const LoaderOptions options{
+      .batch_size = 50, .sampler = {.shuffle = Shuffle::full, .block_size = 0}, .threads = 2};
+  auto a = Loader::create(one, options);
+  auto b = Loader::create(other, options);
+  for (int e = 0; e < 3; ++e) {
+    auto ea = a->start();
+    auto eb = b->start();
+    while (auto batch = ea->next()) {
+      auto twin = eb->next();
+      ASSERT_TRUE(twin);
+      EXPECT_TRUE(
+          std::ranges::equal(batch->fields[0].values.bytes(), twin->fields[0].values.bytes()));
+      const auto ids = batch->index.values<std::int64_t>();
+      EXPECT_EQ((*batch)["x"].values<float>()[0], static_cast<float>(3 * ids[0]));
+    }
+  }
+}
+
 TEST_P(LoaderTest, SplitLoadersPartitionASubset) {
   std::vector<std::int64_t> cut;
   for (std::int64_t i = 0; i < kRows; i += 2)
     cut.push_back(i);
-  auto loaders = split_loaders(columns(), {0.8, 0.1, 0.1}, 3,
-                               {.batch_size = 50, .sampler = {.shuffle = Shuffle::full, .block_size = 0}, .subset = cut});
+  auto loaders = split_loaders(
+      columns(), {0.8, 0.1, 0.1}, 3,
+      {.batch_size = 50, .sampler = {.shuffle = Shuffle::full, .block_size = 0}, .subset = cut});
   ASSERT_EQ(loaders.size(), 3U);
   EXPECT_EQ(loaders[0]->sampler().size(), 2000);
   EXPECT_EQ(loaders[1]->sampler().size(), 250);
@@ -249,25 +286,41 @@ TEST_P(LoaderTest, SplitLoadersPartitionASubset) {
   std::sort(all.begin(), all.end());
   EXPECT_EQ(all, cut);
   EXPECT_EQ(split_rows(kRows, cut, {0.8, 0.1, 0.1}, 3), split_rows(kRows, cut, {0.8, 0.1, 0.1}, 3));
-  EXPECT_NE(split_rows(kRows, cut, {0.8, 0.1, 0.1}, 3)[1], split_rows(kRows, cut, {0.8, 0.1, 0.1}, 4)[1]);
+  EXPECT_NE(split_rows(kRows, cut, {0.8, 0.1, 0.1}, 3)[1],
+            split_rows(kRows, cut, {0.8, 0.1, 0.1}, 4)[1]);
 }
 
 TEST_P(LoaderTest, BadInputIsRefused) {
   std::string why;
-  EXPECT_EQ(error_of([&] { Loader::create(columns(), {.batch_size = 0}); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { Loader::create(columns(), {.batch_size = 0}); }),
+            ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([&] { Loader::create(columns(), {.sampler = {.rank = 3, .world_size = 3}}); }),
             ErrorCode::invalid_argument);
   auto short_column = columns();
-  short_column.push_back({"short", std::make_shared<const Array>(Array::zeros(DType::int8(), Shape{10}))});
+  short_column.push_back(
+      {"short", std::make_shared<const Array>(Array::zeros(DType::int8(), Shape{10}))});
   EXPECT_EQ(error_of([&] { Loader::create(short_column, {}); }, &why), ErrorCode::invalid_argument);
-  EXPECT_NE(why.find("column 'short' has 10 rows but column 'x' has 5000"), std::string::npos) << why;
-  EXPECT_EQ(error_of([&] { Loader::create(columns(), {.pad = {{"x", {.width = 2}}}}); }),
+  EXPECT_NE(why.find("column 'short' has 10 rows but column 'x' has 5000"), std::string::npos)
+      << why;
+  EXPECT_EQ(error_of([&] {
+              Loader::create(columns(), {.pad = {{"x", {.width = 2}}}});
+            }),
             ErrorCode::invalid_argument);
-  EXPECT_EQ(error_of([&] { Loader::create(columns(), {.pad = {{"nope", {.width = 2}}}}); }), ErrorCode::not_found);
-  EXPECT_EQ(error_of([&] { Loader::create(columns(), {.subset = std::vector<std::int64_t>{kRows}}); }),
-            ErrorCode::out_of_range);
-  EXPECT_EQ(error_of([&] { split_rows(10, std::nullopt, {0.5, 0.6}, 0); }), ErrorCode::invalid_argument);
-  EXPECT_EQ(error_of([&] { split_rows(10, std::nullopt, {1.5, -0.5}, 0); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] {
+              Loader::create(columns(), {.pad = {{"nope", {.width = 2}}}});
+            }),
+            ErrorCode::not_found);
+  EXPECT_EQ(
+      error_of([&] { Loader::create(columns(), {.subset = std::vector<std::int64_t>{kRows}}); }),
+      ErrorCode::out_of_range);
+  EXPECT_EQ(error_of([&] {
+              split_rows(10, std::nullopt, {0.5, 0.6}, 0);
+            }),
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] {
+              split_rows(10, std::nullopt, {1.5, -0.5}, 0);
+            }),
+            ErrorCode::invalid_argument);
   // Nothing stored changed.
   EXPECT_EQ(x_->read(Selection::parse("4999, 2")).values<float>()[0], 14999.0F);
 }

@@ -40,7 +40,8 @@ void expect_each_once(const std::vector<std::int64_t>& rows, std::int64_t n) {
 TEST(SamplerTest, EveryShuffleIsAPermutationForSizesOneToAThousand) {
   for (const Shuffle shuffle : {Shuffle::none, Shuffle::full, Shuffle::block}) {
     for (std::int64_t n = 1; n <= 1000; ++n) {
-      const Sampler s = Sampler::over(n, {.shuffle = shuffle, .seed = 7, .block_size = 7, .window = 3});
+      const Sampler s =
+          Sampler::over(n, {.shuffle = shuffle, .seed = 7, .block_size = 7, .window = 3});
       for (const std::uint64_t epoch : {0U, 1U}) {
         const EpochOrder order = s.epoch(epoch);
         expect_each_once(order.rows, n);
@@ -94,7 +95,8 @@ TEST(SamplerTest, FullShuffleSpreadsEveryRowOverPositions) {
   for (int e = 0; e < epochs; ++e) {
     const auto rows = s.epoch(static_cast<std::uint64_t>(e)).rows;
     for (std::int64_t p = 0; p < n; ++p)
-      mean[static_cast<std::size_t>(rows[static_cast<std::size_t>(p)])] += static_cast<double>(p) / epochs;
+      mean[static_cast<std::size_t>(rows[static_cast<std::size_t>(p)])] +=
+          static_cast<double>(p) / epochs;
   }
   for (const double m : mean)
     EXPECT_NEAR(m, (n - 1) / 2.0, 1.5);
@@ -104,7 +106,8 @@ TEST(SamplerTest, BlockShuffleWindowsHoldAtMostWindowBlocks) {
   const std::int64_t n = 100'003;
   const std::int64_t block = 1000;
   const std::int64_t window = 5;
-  const Sampler s = Sampler::over(n, {.shuffle = Shuffle::block, .seed = 9, .block_size = block, .window = window});
+  const Sampler s = Sampler::over(
+      n, {.shuffle = Shuffle::block, .seed = 9, .block_size = block, .window = window});
   const EpochOrder order = s.epoch(2);
   expect_each_once(order.rows, n);
   ASSERT_EQ(order.windows.size(), static_cast<std::size_t>((n / block + 1 + window - 1) / window));
@@ -148,8 +151,12 @@ TEST(SamplerTest, CoverShardsAreDisjointCoveringAndDifferByAtMostOne) {
         std::int64_t shortest = n;
         std::int64_t longest = 0;
         for (std::int64_t rank = 0; rank < world; ++rank) {
-          const Sampler s = Sampler::over(
-              n, {.shuffle = shuffle, .seed = 11, .block_size = 4, .window = 2, .rank = rank, .world_size = world});
+          const Sampler s = Sampler::over(n, {.shuffle = shuffle,
+                                              .seed = 11,
+                                              .block_size = 4,
+                                              .window = 2,
+                                              .rank = rank,
+                                              .world_size = world});
           const auto rows = s.epoch(3).rows;
           ASSERT_EQ(static_cast<std::int64_t>(rows.size()), s.size());
           shortest = std::min<std::int64_t>(shortest, s.size());
@@ -199,7 +206,9 @@ TEST(SamplerTest, ShardsOfAMillionRowsCoverEveryRow) {
   std::vector<std::int64_t> all;
   for (std::int64_t rank = 0; rank < 3; ++rank) {
     const auto rows =
-        Sampler::over(n, {.shuffle = Shuffle::full, .seed = 2, .rank = rank, .world_size = 3}).epoch(0).rows;
+        Sampler::over(n, {.shuffle = Shuffle::full, .seed = 2, .rank = rank, .world_size = 3})
+            .epoch(0)
+            .rows;
     all.insert(all.end(), rows.begin(), rows.end());
   }
   expect_each_once(all, n);
@@ -210,7 +219,8 @@ TEST(SamplerTest, BadOptionsAreRefused) {
   EXPECT_EQ(error_of([] { Sampler::over(10, {.rank = 2, .world_size = 2}); }, &why),
             ErrorCode::invalid_argument);
   EXPECT_NE(why.find("rank 2"), std::string::npos) << why;
-  EXPECT_EQ(error_of([] { Sampler::over(10, {.rank = -1, .world_size = 2}); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([] { Sampler::over(10, {.rank = -1, .world_size = 2}); }),
+            ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([] { Sampler::over(10, {.world_size = 0}); }), ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([] { Sampler::over(10, {.block_size = 0}); }), ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([] { Sampler::over(10, {.window = 0}); }), ErrorCode::invalid_argument);

@@ -4,11 +4,12 @@
 // Columns are stored datasets (any per-row shape), ragged arrays (padded to
 // a fixed width, or as values + offsets) or in-memory arrays, all with the
 // same number of rows. The loader shares ownership of its columns and uses
-// each from one thread at a time; the caller must not use a column object
-// while an epoch is being read. Batches come out in order, and their
-// content depends only on the options, the seed and the epoch — never on
-// the number of threads. A Loader is used by one thread at a time; an
-// Epoch's background threads stop and join when it is destroyed.
+// each stored array from one thread at a time across all loaders (a lock
+// per store and path: drivers may share one object per array); the caller
+// must not use a column object itself while an epoch is being read. Batches come out in order, and
+// their content depends only on the options, the seed and the epoch — never on the number of
+// threads. A Loader is used by one thread at a time; an Epoch's background threads stop and join
+// when it is destroyed.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -92,9 +93,9 @@ class Loader {
 
   const LoaderOptions& options() const noexcept;
   const Sampler& sampler() const noexcept;
-  std::int64_t rows() const noexcept;     // rows of every column
-  std::int64_t size() const noexcept;     // batches per epoch for this rank
-  std::uint64_t epoch() const noexcept;   // the epoch start() reads next
+  std::int64_t rows() const noexcept;    // rows of every column
+  std::int64_t size() const noexcept;    // batches per epoch for this rank
+  std::uint64_t epoch() const noexcept;  // the epoch start() reads next
   void set_epoch(std::uint64_t epoch) noexcept;
 
   // Starts reading the current epoch in the background and moves the
@@ -143,9 +144,8 @@ std::vector<std::unique_ptr<Loader>> split_loaders(std::vector<Column> columns,
                                                    const LoaderOptions& options);
 
 // The ids of each part that split_loaders makes, ascending.
-std::vector<std::vector<std::int64_t>> split_rows(std::int64_t rows,
-                                                  const std::optional<std::vector<std::int64_t>>& subset,
-                                                  const std::vector<double>& fractions,
-                                                  std::uint64_t split_seed);
+std::vector<std::vector<std::int64_t>> split_rows(
+    std::int64_t rows, const std::optional<std::vector<std::int64_t>>& subset,
+    const std::vector<double>& fractions, std::uint64_t split_seed);
 
 }  // namespace larder::loader
