@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -42,11 +43,14 @@ def make_store(store: Path, raw: str, codec: str | None) -> None:
     import larder
     rows = raw_rows(raw)
     tmp = store.with_name(store.stem + ".tmp" + store.suffix)
+    if tmp.is_dir():
+        shutil.rmtree(tmp)
+    elif tmp.exists():
+        tmp.unlink()
+    # In one call with the data: an mmap array created by shape alone and
+    # then written in parts fails here ("x.bin shrank", a driver bug).
     with larder.open(str(tmp), "w") as s:
-        d = s.create_array("x", shape=rows.shape, dtype="f4", chunks=(CHUNK_ROWS, COLS), codec=codec)
-        step = 1 << 18
-        for a in range(0, len(rows), step):
-            d[a:a + step] = np.asarray(rows[a:a + step])
+        s.create_array("x", data=np.asarray(rows), chunks=(CHUNK_ROWS, COLS), codec=codec)
     tmp.rename(store)
 
 

@@ -165,8 +165,8 @@ struct Loader::State {
   }
 };
 
-// A window of a block shuffle: its rows ascending and, per dataset column,
-// those rows read once.
+// A window of a block shuffle: per dataset column, its rows read once, in
+// the order EpochOrder::local indexes.
 struct Window {
   std::mutex lock;
   bool loaded = false;
@@ -239,8 +239,13 @@ struct Epoch::Impl {
     std::lock_guard guard(window.lock);
     if (window.loaded) return;
     const auto [begin, end] = window_range(w);
-    window.rows.assign(order.rows.begin() + begin, order.rows.begin() + end);
-    std::sort(window.rows.begin(), window.rows.end());
+    // The window's rows as stored (ascending for all rows or a sorted
+    // subset): each chunk is read once.
+    window.rows.resize(static_cast<std::size_t>(end - begin));
+    for (std::int64_t p = begin; p < end; ++p) {
+      window.rows[static_cast<std::size_t>(order.local[static_cast<std::size_t>(p)])] =
+          order.rows[static_cast<std::size_t>(p)];
+    }
     window.columns.resize(state->columns.size());
     for (std::size_t c = 0; c < state->columns.size(); ++c) {
       if (!state->is_dataset(c)) continue;
@@ -248,6 +253,7 @@ struct Epoch::Impl {
       window.columns[c] =
           std::get<std::shared_ptr<store::Dataset>>(state->columns[c].source)->gather(window.rows);
     }
+    window.rows = {};
     window.loaded = true;
   }
 
@@ -278,18 +284,11 @@ struct Epoch::Impl {
       }
     } releaser{this, &spanned};
 
-    std::vector<std::vector<std::int64_t>> local(spanned.size());
-    for (std::size_t s = 0; s < spanned.size(); ++s) {
-      auto& [w, win] = spanned[s];
+    std::vector<std::pair<std::int64_t, std::int64_t>> parts;  // positions per spanned window
+    for (auto& [w, win] : spanned) {
       load(w, *win);
       const auto [wbegin, wend] = window_range(w);
-      const std::int64_t from = std::max(begin, wbegin);
-      const std::int64_t to = std::min(end, wend);
-      for (std::int64_t p = from; p < to; ++p) {
-        const std::int64_t row = order.rows[static_cast<std::size_t>(p)];
-        local[s].push_back(std::lower_bound(win->rows.begin(), win->rows.end(), row) -
-                           win->rows.begin());
-      }
+      parts.emplace_back(std::max(begin, wbegin), std::min(end, wend));
     }
     Batch batch;
     batch.number = k;
@@ -302,13 +301,12 @@ struct Epoch::Impl {
       Array out = Array::empty(
           shape_from.dtype(), with_rows(shape_from.shape(), static_cast<std::int64_t>(ids.size())));
       const std::size_t bytes = row_bytes(shape_from);
-      std::size_t at = 0;
+      std::byte* at = out.data();
       for (std::size_t s = 0; s < spanned.size(); ++s) {
-        const Array& source = *spanned[s].second->columns[c];
-        for (const std::int64_t l : local[s]) {
-          std::memcpy(out.data() + at * bytes, source.data() + static_cast<std::size_t>(l) * bytes,
-                      bytes);
-          ++at;
+        const std::byte* source = spanned[s].second->columns[c]->data();
+        for (std::int64_t p = parts[s].first; p < parts[s].second; ++p, at += bytes) {
+          const auto l = static_cast<std::size_t>(order.local[static_cast<std::size_t>(p)]);
+          std::memcpy(at, source + l * bytes, bytes);
         }
       }
       batch.fields.push_back({state->columns[c].name, std::move(out)});

@@ -80,9 +80,12 @@ void check_options(const SamplerOptions& o) {
 }
 
 // Positions [0, n) in blocks of `block` shuffled, then shuffled within each
-// window of `window` blocks; `starts` gets each window's first position.
+// window of `window` blocks; `starts` gets each window's first position and
+// `local` each position's index among its window's positions in ascending
+// order (what the window held before its shuffle).
 std::vector<std::int64_t> block_order(std::int64_t n, const SamplerOptions& o, std::uint64_t epoch,
-                                      std::vector<std::int64_t>& starts) {
+                                      std::vector<std::int64_t>& starts,
+                                      std::vector<std::int64_t>& local) {
   const std::int64_t blocks = (n + o.block_size - 1) / o.block_size;
   std::vector<std::int64_t> block_ids(static_cast<std::size_t>(blocks));
   std::iota(block_ids.begin(), block_ids.end(), std::int64_t{0});
@@ -92,22 +95,41 @@ std::vector<std::int64_t> block_order(std::int64_t n, const SamplerOptions& o, s
   SplitMix window_rng = stream(o.seed, epoch, kWindowStream);
   std::vector<std::int64_t> out;
   out.reserve(static_cast<std::size_t>(n));
+  local.clear();
+  local.reserve(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> ascending;
   for (std::int64_t first = 0; first < blocks; first += o.window) {
     const std::int64_t last = std::min(blocks, first + o.window);
-    const auto start = static_cast<std::int64_t>(out.size());
-    starts.push_back(start);
+    starts.push_back(static_cast<std::int64_t>(out.size()));
     // The window's blocks in ascending order, so that a reader meets its
     // rows in storage order when it loads the window.
     std::sort(block_ids.begin() + first, block_ids.begin() + last);
+    ascending.clear();
     for (std::int64_t b = first; b < last; ++b) {
       const std::int64_t begin = block_ids[static_cast<std::size_t>(b)] * o.block_size;
       const std::int64_t end = std::min(n, begin + o.block_size);
       for (std::int64_t p = begin; p < end; ++p)
-        out.push_back(p);
+        ascending.push_back(p);
     }
-    shuffle_in_place(out.data() + start, static_cast<std::int64_t>(out.size()) - start, window_rng);
+    const auto start = local.size();
+    for (std::size_t i = 0; i < ascending.size(); ++i)
+      local.push_back(static_cast<std::int64_t>(i));
+    shuffle_in_place(local.data() + start, static_cast<std::int64_t>(ascending.size()), window_rng);
+    for (std::size_t i = start; i < local.size(); ++i)
+      out.push_back(ascending[static_cast<std::size_t>(local[i])]);
   }
   return out;
+}
+
+// Renumbers local[begin, end) — distinct indices into one window — as
+// 0, 1, ... in the same relative order: a shard's part of a window.
+void renumber(std::vector<std::int64_t>& local, std::int64_t begin, std::int64_t end) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_index;
+  for (std::int64_t p = begin; p < end; ++p)
+    by_index.emplace_back(local[static_cast<std::size_t>(p)], p);
+  std::sort(by_index.begin(), by_index.end());
+  for (std::size_t r = 0; r < by_index.size(); ++r)
+    local[static_cast<std::size_t>(by_index[r].second)] = static_cast<std::int64_t>(r);
 }
 
 }  // namespace
@@ -188,13 +210,32 @@ EpochOrder Sampler::epoch(std::uint64_t epoch) const {
       positions = permutation(population_, options_.seed, epoch);
       break;
     case Shuffle::block:
-      positions = block_order(population_, options_, epoch, starts);
+      positions = block_order(population_, options_, epoch, starts, order.local);
       break;
   }
   const auto [begin, end] = shard();
   if (begin != 0 || end != population_) {
     positions.erase(positions.begin() + end, positions.end());
     positions.erase(positions.begin(), positions.begin() + begin);
+    if (options_.shuffle == Shuffle::block) {
+      // The windows cut by the shard's ends hold only part of their rows.
+      auto& local = order.local;
+      const auto window_of = [&](std::int64_t p) {
+        return std::upper_bound(starts.begin(), starts.end(), p) - starts.begin() - 1;
+      };
+      if (end > begin) {
+        const auto first = window_of(begin);
+        const auto last = window_of(end - 1);
+        const std::int64_t first_end =
+            first + 1 < static_cast<std::ptrdiff_t>(starts.size())
+                ? std::min(end, starts[static_cast<std::size_t>(first) + 1])
+                : end;
+        renumber(local, begin, first_end);
+        if (last != first) renumber(local, starts[static_cast<std::size_t>(last)], end);
+      }
+      local.erase(local.begin() + end, local.end());
+      local.erase(local.begin(), local.begin() + begin);
+    }
   }
   if (ids_) {
     for (auto& p : positions)

@@ -26,6 +26,27 @@ std::vector<std::int64_t> iota(std::int64_t n) {
   return v;
 }
 
+// A block order's `local` indexes each window's rows as stored: scattering
+// rows[p] to local[p] fills every slot once, in ascending order.
+void expect_windows_indexed(const EpochOrder& order) {
+  ASSERT_EQ(order.local.size(), order.rows.size());
+  for (std::size_t w = 0; w < order.windows.size(); ++w) {
+    const auto begin = static_cast<std::size_t>(order.windows[w]);
+    const std::size_t end = w + 1 < order.windows.size()
+                                ? static_cast<std::size_t>(order.windows[w + 1])
+                                : order.rows.size();
+    std::vector<std::int64_t> stored(end - begin, -1);
+    for (std::size_t p = begin; p < end; ++p) {
+      const std::int64_t l = order.local[p];
+      ASSERT_GE(l, 0);
+      ASSERT_LT(l, static_cast<std::int64_t>(stored.size()));
+      ASSERT_EQ(stored[static_cast<std::size_t>(l)], -1) << "slot " << l << " twice";
+      stored[static_cast<std::size_t>(l)] = order.rows[p];
+    }
+    ASSERT_TRUE(std::is_sorted(stored.begin(), stored.end()));
+  }
+}
+
 // Every row exactly once per epoch, in linear time.
 void expect_each_once(const std::vector<std::int64_t>& rows, std::int64_t n) {
   ASSERT_EQ(static_cast<std::int64_t>(rows.size()), n);
@@ -45,6 +66,7 @@ TEST(SamplerTest, EveryShuffleIsAPermutationForSizesOneToAThousand) {
       for (const std::uint64_t epoch : {0U, 1U}) {
         const EpochOrder order = s.epoch(epoch);
         expect_each_once(order.rows, n);
+        if (shuffle == Shuffle::block) expect_windows_indexed(order);
         if (::testing::Test::HasFailure()) return;
       }
     }
@@ -110,6 +132,7 @@ TEST(SamplerTest, BlockShuffleWindowsHoldAtMostWindowBlocks) {
       n, {.shuffle = Shuffle::block, .seed = 9, .block_size = block, .window = window});
   const EpochOrder order = s.epoch(2);
   expect_each_once(order.rows, n);
+  expect_windows_indexed(order);
   ASSERT_EQ(order.windows.size(), static_cast<std::size_t>((n / block + 1 + window - 1) / window));
   EXPECT_EQ(order.windows.front(), 0);
   std::set<std::int64_t> all_blocks;
@@ -157,8 +180,10 @@ TEST(SamplerTest, CoverShardsAreDisjointCoveringAndDifferByAtMostOne) {
                                               .window = 2,
                                               .rank = rank,
                                               .world_size = world});
-          const auto rows = s.epoch(3).rows;
+          const EpochOrder order = s.epoch(3);
+          const auto& rows = order.rows;
           ASSERT_EQ(static_cast<std::int64_t>(rows.size()), s.size());
+          if (shuffle == Shuffle::block) expect_windows_indexed(order);
           shortest = std::min<std::int64_t>(shortest, s.size());
           longest = std::max<std::int64_t>(longest, s.size());
           all.insert(all.end(), rows.begin(), rows.end());

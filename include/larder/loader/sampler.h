@@ -53,11 +53,15 @@ struct SamplerOptions {
 
 // One rank's order for one epoch. For a block shuffle, `windows` holds the
 // positions in `rows` where each window of blocks starts (first 0), so that
-// rows[windows[i]:windows[i+1]] come from at most `window` blocks; empty for
-// other shuffles.
+// rows[windows[i]:windows[i+1]] come from at most `window` blocks, and
+// `local` each position's index in its window's rows as stored (ascending
+// positions of the population): a reader loads a window as that list,
+// list[local[p]] = rows[p], and cuts batches from it without a search.
+// Both are empty for other shuffles.
 struct EpochOrder {
   std::vector<std::int64_t> rows;
   std::vector<std::int64_t> windows;
+  std::vector<std::int64_t> local;
 };
 
 class Sampler {
