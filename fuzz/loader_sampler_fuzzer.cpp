@@ -1,8 +1,9 @@
 // Samplers against their contract, for any sizes and options the bytes
 // pick: every shuffle of n rows (or of a subset) is a permutation, shards
 // are disjoint and cover the epoch (cover rule) or are equal and disjoint
-// (equal rule), block windows hold at most `window` blocks. Bad options
-// must be Error(invalid_argument); any violation aborts.
+// (equal rule), block windows hold at most `window` blocks and index their
+// rows as stored. Bad options must be Error(invalid_argument); any
+// violation aborts.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -63,6 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                        ? order.windows[w + 1]
                                        : static_cast<std::int64_t>(order.rows.size());
           std::set<std::int64_t> blocks;
+          // local[] indexes the window's rows as stored: one slot each, ascending.
+          std::vector<std::int64_t> stored(static_cast<std::size_t>(end - order.windows[w]), -1);
+          for (std::int64_t p = order.windows[w]; p < end; ++p) {
+            const std::int64_t l = order.local[static_cast<std::size_t>(p)];
+            if (l < 0 || l >= static_cast<std::int64_t>(stored.size())) std::abort();
+            if (stored[static_cast<std::size_t>(l)] != -1) std::abort();
+            stored[static_cast<std::size_t>(l)] = order.rows[static_cast<std::size_t>(p)];
+          }
+          if (!std::is_sorted(stored.begin(), stored.end())) std::abort();
           for (std::int64_t p = order.windows[w]; p < end; ++p) {
             const std::int64_t row = order.rows[static_cast<std::size_t>(p)];
             const std::int64_t position =
