@@ -165,6 +165,9 @@ struct Loader::State {
   }
 };
 
+// Rows a full shuffle gathers at once per dataset column (whole batches).
+constexpr std::int64_t kGatherRows = 2048;
+
 // A window of a block shuffle: per dataset column, its rows read once, in
 // the order EpochOrder::local indexes.
 struct Window {
@@ -181,6 +184,8 @@ struct Epoch::Impl {
   EpochOrder order;
   std::int64_t batches = 0;
   bool windowed = false;
+  // Batches read by one gather per dataset column (see start()).
+  std::int64_t group = 1;
 
   std::mutex lock;
   std::condition_variable produced;
@@ -195,7 +200,51 @@ struct Epoch::Impl {
   std::vector<std::thread> threads;
 
   std::int64_t ahead() const {
-    return std::max<std::int64_t>(state->options.prefetch, state->options.threads);
+    return std::max<std::int64_t>({state->options.prefetch, state->options.threads, group});
+  }
+
+  // Batches [k, k + count) (not windowed): one gather of all their rows per
+  // dataset column — each chunk a scattered order touches is visited once
+  // per group instead of once per batch — cut into the batches; other
+  // columns are read batch by batch. The batches are the same as read one
+  // by one.
+  std::vector<Batch> build_group(std::int64_t k, std::int64_t count) {
+    std::vector<Batch> out(static_cast<std::size_t>(count));
+    if (count == 1) {
+      out[0] = state->read_batch(batch_ids(k));
+      out[0].number = k;
+      return out;
+    }
+    const std::int64_t b = state->options.batch_size;
+    const auto begin = static_cast<std::size_t>(k * b);
+    const std::size_t end = std::min(static_cast<std::size_t>((k + count) * b), order.rows.size());
+    const std::span<const std::int64_t> all =
+        std::span<const std::int64_t>(order.rows).subspan(begin, end - begin);
+    for (std::int64_t j = 0; j < count; ++j)
+      out[static_cast<std::size_t>(j)].number = k + j;
+    for (std::size_t c = 0; c < state->columns.size(); ++c) {
+      if (!state->is_dataset(c)) {
+        for (std::int64_t j = 0; j < count; ++j)
+          state->read_column(c, batch_ids(k + j), out[static_cast<std::size_t>(j)].fields);
+        continue;
+      }
+      Array rows = [&] {
+        std::lock_guard column_guard(*state->column_locks[c]);
+        return std::get<std::shared_ptr<store::Dataset>>(state->columns[c].source)->gather(all);
+      }();
+      const std::size_t bytes = row_bytes(rows);
+      for (std::int64_t j = 0; j < count; ++j) {
+        const auto n = static_cast<std::int64_t>(batch_ids(k + j).size());
+        Array part = Array::empty(rows.dtype(), with_rows(rows.shape(), n));
+        std::memcpy(part.data(), rows.data() + static_cast<std::size_t>(j * b) * bytes,
+                    static_cast<std::size_t>(n) * bytes);
+        out[static_cast<std::size_t>(j)].fields.push_back(
+            {state->columns[c].name, std::move(part)});
+      }
+    }
+    for (std::int64_t j = 0; j < count; ++j)
+      out[static_cast<std::size_t>(j)].index = Array::from_values<std::int64_t>(batch_ids(k + j));
+    return out;
   }
 
   std::span<const std::int64_t> batch_ids(std::int64_t k) const {
@@ -257,15 +306,10 @@ struct Epoch::Impl {
     window.loaded = true;
   }
 
-  Batch build(std::int64_t k) {
+  // Batch k of a block shuffle: dataset columns come from the windows the
+  // batch spans; the others are read directly.
+  Batch build_windowed(std::int64_t k) {
     const std::span<const std::int64_t> ids = batch_ids(k);
-    if (!windowed) {
-      Batch batch = state->read_batch(ids);
-      batch.number = k;
-      return batch;
-    }
-    // Dataset columns come from the windows the batch spans; the others
-    // are read directly.
     const std::int64_t b = state->options.batch_size;
     const std::int64_t begin = k * b;
     const std::int64_t end = begin + static_cast<std::int64_t>(ids.size());
@@ -318,18 +362,27 @@ struct Epoch::Impl {
   void produce() {
     for (;;) {
       std::int64_t k = 0;
+      std::int64_t count = 1;
       {
         std::unique_lock guard(lock);
         consumed_one.wait(guard, [&] {
           return stop || next_claim >= batches || next_claim < next_out + ahead();
         });
         if (stop || next_claim >= batches) return;
-        k = next_claim++;
+        k = next_claim;
+        count = windowed ? 1 : std::min(group, batches - k);
+        next_claim += count;
       }
       try {
-        Batch batch = build(k);
+        std::vector<Batch> built;
+        if (windowed) {
+          built.push_back(build_windowed(k));
+        } else {
+          built = build_group(k, count);
+        }
         std::lock_guard guard(lock);
-        ready.emplace(k, std::move(batch));
+        for (std::int64_t j = 0; j < count; ++j)
+          ready.emplace(k + j, std::move(built[static_cast<std::size_t>(j)]));
       } catch (...) {
         std::lock_guard guard(lock);
         if (!error || k < error_batch) {
@@ -495,6 +548,11 @@ std::unique_ptr<Epoch> Loader::start() {
   for (std::size_t c = 0; c < state_->columns.size(); ++c)
     any_dataset = any_dataset || state_->is_dataset(c);
   impl->windowed = !impl->order.windows.empty() && any_dataset;
+  // Gathering several batches at once pays on chunked storage read in a
+  // scattered order (a full shuffle); it changes nothing in the batches.
+  if (!impl->windowed && any_dataset && state_->options.sampler.shuffle == Shuffle::full) {
+    impl->group = std::max<std::int64_t>(1, kGatherRows / state_->options.batch_size);
+  }
   const int threads = static_cast<int>(
       std::min<std::int64_t>(state_->options.threads, std::max<std::int64_t>(impl->batches, 1)));
   Epoch::Impl* raw = impl.get();
