@@ -168,6 +168,23 @@ TEST_P(LoaderTest, BatchesDoNotDependOnTheThreadCount) {
   }
 }
 
+TEST_P(LoaderTest, BatchesGatheredTogetherEqualBatchesReadAlone) {
+  // A full shuffle gathers 2048 rows at once and cuts them into batches.
+  auto loader =
+      Loader::create(columns(), {.batch_size = 100,
+                                 .sampler = {.shuffle = Shuffle::full, .seed = 2, .block_size = 0},
+                                 .pad = {{"jets", {.width = 4, .fill = 0}}}});
+  for (const Batch& batch : epoch_of(*loader)) {
+    const Batch alone = loader->read(batch.index.values<std::int64_t>());
+    ASSERT_EQ(alone.fields.size(), batch.fields.size());
+    for (std::size_t f = 0; f < batch.fields.size(); ++f) {
+      EXPECT_EQ(alone.fields[f].values.shape(), batch.fields[f].values.shape());
+      EXPECT_TRUE(
+          std::ranges::equal(alone.fields[f].values.bytes(), batch.fields[f].values.bytes()));
+    }
+  }
+}
+
 TEST_P(LoaderTest, UnpaddedRaggedColumnsComeAsValuesAndOffsets) {
   auto loader = Loader::create(columns(), {.batch_size = 10});
   auto epoch = loader->start();
