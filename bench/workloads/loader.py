@@ -123,7 +123,7 @@ class LoaderWorkload(Workload):
                        run("larder block", "larder", "x.lmm", "--shuffle", "block", subject=True),
                        run("numpy-memmap", "numpy-memmap", None)]),
             Case(key={"storage": "zarr blosc-lz4"}, check=check,
-                 runs=[run("larder full", "larder", "x.zarr", *blosc, subject=True),
+                 runs=[run("larder full, big cache", "larder", "x.zarr", *blosc, *big, subject=True),
                        run("larder block", "larder", "x.zarr", *blosc, "--shuffle", "block",
                            subject=True),
                        run("zarr", "zarr", "x.zarr", *blosc, "--max-rows", str(prefix))]),
