@@ -139,6 +139,15 @@ int main(int argc, char** argv) {
                            offsets_seed(0, 5, {0, 6})}) {
     write(root / "fuzz_check_ragged_offsets", k++, seed.data(), seed.size());
   }
+  // Samplers: n (2 bytes), flags, seed (8), block size (2), window, world
+  // size, epoch (4), big-endian.
+  const std::vector<std::vector<std::uint8_t>> sampler_seeds{
+      {0x03, 0xe8, 0x02, 0, 0, 0, 0, 0, 0, 0, 7, 0, 9, 5, 4, 0, 0, 0, 1},
+      {0x00, 0x11, 0x19, 1, 2, 3, 4, 5, 6, 7, 8, 0, 3, 3, 6, 0, 0, 0, 0},
+      {0x01, 0x00, 0x0a, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 2}};
+  k = 0;
+  for (const auto& seed : sampler_seeds)
+    write(root / "fuzz_loader_sampler", k++, seed.data(), seed.size());
   write_texts(
       root / "fuzz_parse_zarr_metadata",
       {R"({"chunks": [2, 2], "compressor": {"blocksize": 0, "clevel": 5, "cname": "lz4", )"

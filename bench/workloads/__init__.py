@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from harness import Workload
 from workloads.codec import CodecWorkload
+from workloads.loader import LoaderWorkload
 from workloads.ragged import RaggedWorkload
 from workloads.storage import AppendWorkload, GatherWorkload, ManyWorkload, ScanWorkload
 
@@ -14,6 +15,7 @@ ALL: list[Workload] = [
     AppendWorkload(),
     ScanWorkload(),
     GatherWorkload(),
+    LoaderWorkload(),
     RaggedWorkload(),
     ManyWorkload(),
 ]

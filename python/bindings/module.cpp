@@ -13,4 +13,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_ragged(m);
   lp::bind_copy(m);
   lp::bind_collection(m);
+  lp::bind_loader(m);
 }

@@ -33,6 +33,8 @@ from .errors import (
     UnsupportedError,
 )
 
+from .loader import Loader, split_loaders
+
 IOError = errors.IOError  # noqa: A001 - larder.IOError
 
 
@@ -54,6 +56,7 @@ __all__ = [
     "Collection",
     "Dataset",
     "Group",
+    "Loader",
     "Phase",
     "Ragged",
     "Records",
@@ -69,6 +72,7 @@ __all__ = [
     "codecs",
     "copy",
     "errors",
+    "split_loaders",
     "xxh3_64",
     "xxh3_128",
 ]

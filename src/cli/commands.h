@@ -12,6 +12,7 @@ void add_cat_command(CLI::App& app);
 void add_codecs_command(CLI::App& app);
 void add_cp_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_epoch_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_verify_command(CLI::App& app);
 
