@@ -22,6 +22,7 @@ void bind_codec(py::module_& m);
 void bind_store(py::module_& m);
 void bind_ragged(py::module_& m);
 void bind_copy(py::module_& m);
+void bind_expr(py::module_& m);
 
 // A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
 py::array to_numpy(Array array);

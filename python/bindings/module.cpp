@@ -12,4 +12,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_store(m);
   lp::bind_ragged(m);
   lp::bind_copy(m);
+  lp::bind_expr(m);
 }
