@@ -192,26 +192,71 @@ Ty min_scalar_type(const Value& v, bool signed_context) {
 
 // numpy.result_type of the operands, with value-based casting of scalars
 // when no scalar is of a higher kind than every array.
-Ty result_type(const std::vector<const Value*>& values) {
+bool by_value(const std::vector<const Value*>& values) {
   int array_kind = -1, scalar_kind = -1;
+  for (const Value* v : values) {
+    int& kind = v->space == Value::scalar ? scalar_kind : array_kind;
+    kind = std::max(kind, category(v->type));
+  }
+  return array_kind >= 0 && scalar_kind <= array_kind;
+}
+
+Ty result_type(const std::vector<const Value*>& values) {
   bool signed_array = false;
   for (const Value* v : values) {
-    if (v->space == Value::scalar) {
-      scalar_kind = std::max(scalar_kind, category(v->type));
-    } else {
-      array_kind = std::max(array_kind, category(v->type));
-      signed_array = signed_array || is_signed(v->type);
-    }
+    signed_array = signed_array || (v->space != Value::scalar && is_signed(v->type));
   }
-  const bool by_value = array_kind >= 0 && scalar_kind <= array_kind;
+  const bool value_based = by_value(values);
   bool first = true;
   Ty out = Ty::b;
   for (const Value* v : values) {
-    const Ty t = (by_value && v->space == Value::scalar) ? min_scalar_type(*v, signed_array) : v->type;
+    const Ty t = (value_based && v->space == Value::scalar) ? min_scalar_type(*v, signed_array)
+                                                            : v->type;
     out = first ? t : promote(out, t);
     first = false;
   }
   return out;
+}
+
+// numpy's "safe" casting between types.
+bool can_cast(Ty from, Ty to) {
+  if (from == to || from == Ty::b) return true;
+  if (to == Ty::b) return false;
+  if (is_float(from)) return is_float(to) && size_of(to) >= size_of(from);
+  if (is_float(to)) {
+    const std::size_t needed = size_of(from) == 1 ? 2 : size_of(from) == 2 ? 4 : 8;
+    return size_of(to) >= needed;
+  }
+  if (is_signed(from)) return is_signed(to) && size_of(to) >= size_of(from);
+  return is_signed(to) ? size_of(to) > size_of(from) : size_of(to) >= size_of(from);
+}
+
+// The type numpy's ufuncs resolved by searching their loops in order pick
+// (//, %, **, &, |, arctan2): the first candidate every operand casts to,
+// a scalar by its value when value-based casting applies. It differs from
+// result_type for scalars: uint16 // 2**31 is uint32, uint8 // 300 int16.
+Ty linear_type(const std::vector<const Value*>& values, const std::vector<Ty>& candidates) {
+  const bool value_based = by_value(values);
+  for (Ty t : candidates) {
+    const bool all = std::all_of(values.begin(), values.end(), [&](const Value* v) {
+      if (v->space != Value::scalar || !value_based) return can_cast(v->type, t);
+      // A scalar by value: the smallest type holding it, signed when the
+      // candidate is (numpy's "small unsigned" rule).
+      return can_cast(min_scalar_type(*v, is_signed(t)), t);
+    });
+    if (all) return t;
+  }
+  return result_type(values);
+}
+
+const std::vector<Ty>& integer_loops() {
+  static const std::vector<Ty> loops = {Ty::i8,  Ty::u8,  Ty::i16, Ty::u16, Ty::i32, Ty::u32,
+                                        Ty::i64, Ty::u64, Ty::f32, Ty::f64};
+  return loops;
+}
+const std::vector<Ty>& float_loops() {
+  static const std::vector<Ty> loops = {Ty::f32, Ty::f64};
+  return loops;
 }
 
 // The float type numpy's math functions give for an input type (integers
@@ -520,7 +565,10 @@ class Binder {
       return apply(op == "and" ? Op::bitand_ : Op::bitor_, Ty::b, Ty::b,
                    {cast(a, Ty::b), cast(b, Ty::b)});
     }
-    const Ty t = result_type({&a, &b});
+    const bool linear = op == "//" || op == "%" || op == "**" || op == "&" || op == "|";
+    const bool booleans = a.type == Ty::b && b.type == Ty::b;
+    const Ty t = linear && !booleans ? linear_type({&a, &b}, integer_loops())
+                                     : result_type({&a, &b});
     static const std::map<std::string, Op, std::less<>> compares = {
         {"<", Op::lt}, {"<=", Op::le}, {">", Op::gt}, {">=", Op::ge}, {"==", Op::eq}, {"!=", Op::ne}};
     if (const auto c = compares.find(op); c != compares.end()) {
@@ -546,6 +594,12 @@ class Binder {
         {"+", Op::add}, {"-", Op::sub}, {"*", Op::mul}, {"//", Op::floordiv},
         {"%", Op::mod}, {"**", Op::pow}};
     const Op code = arithmetic.at(op);
+    if (code == Op::pow && is_float(t) && b.space == Value::scalar) {
+      // numpy computes x ** 2 as square(x) and x ** 0.5 as sqrt(x): exactly.
+      const Value e = cast(b, Ty::f64);
+      if (e.src.as<double>() == 2.0) return apply(Op::mul, t, t, {a, a});
+      if (e.src.as<double>() == 0.5) return apply(Op::sqrt, t, t, {a});
+    }
     return apply(code, t, t, {a, b});
   }
 
@@ -626,7 +680,7 @@ class Binder {
         return apply(op, t, t, {args[0], args[1]});
       }
       case Op::arctan2: {
-        const Ty t = float_for(result_type({&args[0], &args[1]}));
+        const Ty t = linear_type({&args[0], &args[1]}, float_loops());
         return apply(op, t, t, {args[0], args[1]});
       }
       case Op::abs:

@@ -247,7 +247,12 @@ void run_unary(Op op, bool boolean, const Operands& o, std::int64_t n) {
   u8* mask = reinterpret_cast<u8*>(o.out);
   const bool as = o.a_scalar;
   switch (op) {
-    case Op::neg: return unary_loop(out, a, as, n, [](T x) { return wrap_sub<T>(T(0), x); });
+    case Op::neg:
+      if constexpr (is_int_v<T>) {
+        return unary_loop(out, a, as, n, [](T x) { return wrap_sub<T>(T(0), x); });
+      } else {
+        return unary_loop(out, a, as, n, [](T x) { return -x; });  // -(0.0) is -0.0
+      }
     case Op::abs:
       if constexpr (is_int_v<T>) {
         return unary_loop(out, a, as, n, [](T x) { return x < T(0) ? wrap_sub<T>(T(0), x) : x; });
