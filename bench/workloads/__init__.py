@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from harness import Workload
 from workloads.codec import CodecWorkload
+from workloads.expr import ExprWorkload
 from workloads.ragged import RaggedWorkload
 from workloads.storage import AppendWorkload, GatherWorkload, ManyWorkload, ScanWorkload
 
@@ -15,6 +16,7 @@ ALL: list[Workload] = [
     ScanWorkload(),
     GatherWorkload(),
     RaggedWorkload(),
+    ExprWorkload(),
     ManyWorkload(),
 ]
 
