@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const larder::Error&) {
     return 0;
   }
-  if (normalized.size() > larder::expr::max_expression_length) return 0;  // longer than input may be
+  if (normalized.size() > larder::expr::max_expression_length)
+    return 0;  // longer than input may be
   // Normalized text nests parentheses as deep as the tree, which the
   // parser accepted: it must parse, to the same text.
   std::string again;

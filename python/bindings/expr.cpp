@@ -74,8 +74,8 @@ void bind_expr(py::module_& m) {
         }
         return to_numpy(std::move(result.rows));
       },
-      py::arg("store"), py::arg("expr"), py::arg("constants") = py::none(),
-      py::arg("cache") = true, py::arg("recreate") = false,
+      py::arg("store"), py::arg("expr"), py::arg("constants") = py::none(), py::arg("cache") = true,
+      py::arg("recreate") = false,
       R"(Row ids (numpy int64, ascending) where `expr` holds over the columns of
 `store` (a Store or a Group; column paths are relative to it). With `cache`,
 the ids are kept under .larder/cuts in the store and reused while the
@@ -115,14 +115,17 @@ columns read are unchanged; `recreate` evaluates anyway. See docs/expr.md.)");
           flow = expr::cut_flow(*group, cuts, c);
         }
         py::list out;
-        for (const auto& step : flow.steps) out.append(py::make_tuple(step.expression, step.passing));
+        for (const auto& step : flow.steps)
+          out.append(py::make_tuple(step.expression, step.passing));
         return out;
       },
       py::arg("store"), py::arg("exprs"), py::arg("constants") = py::none(),
       "[(expr, rows passing it and every cut before it), ...] in one pass over the data.");
   m.def(
       "normalize_expr",
-      [](const std::string& expression) { return expr::Expression::parse(expression).normalized(); },
+      [](const std::string& expression) {
+        return expr::Expression::parse(expression).normalized();
+      },
       py::arg("expr"), "The canonical, fully parenthesized text of an expression.");
 }
 

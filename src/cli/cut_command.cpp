@@ -75,7 +75,8 @@ void run_cut(const CutArgs& args) {
     }
   }
   if (!st) st = store::Store::open(loc.file, "r");
-  std::shared_ptr<store::Group> group = loc.path.empty() ? st->root() : st->root()->open_group(loc.path);
+  std::shared_ptr<store::Group> group =
+      loc.path.empty() ? st->root() : st->root()->open_group(loc.path);
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -92,20 +93,21 @@ void run_cut(const CutArgs& args) {
         steps.push_back({{"expression", s.expression},
                          {"passing", s.passing},
                          {"fraction", flow.total > 0 ? static_cast<double>(s.passing) /
-                                                            static_cast<double>(flow.total)
-                                                      : 0.0}});
+                                                           static_cast<double>(flow.total)
+                                                     : 0.0}});
       }
-      std::puts(nlohmann::json{{"total", flow.total},
-                               {"steps", steps},
-                               {"seconds", seconds},
-                               {"rows_per_second",
-                                seconds > 0 ? static_cast<double>(flow.total) / seconds : 0.0}}
+      std::puts(nlohmann::json{
+          {"total", flow.total},
+          {"steps", steps},
+          {"seconds", seconds},
+          {"rows_per_second", seconds > 0 ? static_cast<double>(flow.total) / seconds : 0.0}}
                     .dump(2)
                     .c_str());
       return;
     }
     std::size_t width = 10;
-    for (const auto& s : flow.steps) width = std::max(width, s.expression.size());
+    for (const auto& s : flow.steps)
+      width = std::max(width, s.expression.size());
     fmt::print("cut flow over {} rows ({:.3f} s, {})\n", flow.total, seconds,
                rate_text(static_cast<double>(flow.total), seconds));
     std::int64_t before = flow.total;
@@ -118,27 +120,28 @@ void run_cut(const CutArgs& args) {
     return;
   }
 
-  const expr::CutResult result = expr::cut(
-      *group, args.expression,
-      {.constants = constants, .cache = !args.no_cache, .recreate = args.recreate});
+  const expr::CutResult result =
+      expr::cut(*group, args.expression,
+                {.constants = constants, .cache = !args.no_cache, .recreate = args.recreate});
   const double seconds = elapsed();
   const std::int64_t selected = result.rows.num_elements();
-  const std::string cache = args.no_cache          ? "not cached"
-                            : result.from_cache    ? "cache hit"
-                            : result.stored        ? "cached"
-                                                   : "not cached (read-only store)";
+  const std::string cache = args.no_cache       ? "not cached"
+                            : result.from_cache ? "cache hit"
+                            : result.stored     ? "cached"
+                                                : "not cached (read-only store)";
   if (args.json) {
-    std::puts(nlohmann::json{{"expression", args.expression},
-                             {"count", selected},
-                             {"total", result.total},
-                             {"fraction", result.total > 0 ? static_cast<double>(selected) /
-                                                                 static_cast<double>(result.total)
-                                                           : 0.0},
-                             {"seconds", seconds},
-                             {"rows_per_second", seconds > 0 ? static_cast<double>(result.total) / seconds : 0.0},
-                             {"from_cache", result.from_cache},
-                             {"stored", result.stored},
-                             {"key", result.key}}
+    std::puts(nlohmann::json{
+        {"expression", args.expression},
+        {"count", selected},
+        {"total", result.total},
+        {"fraction", result.total > 0
+                         ? static_cast<double>(selected) / static_cast<double>(result.total)
+                         : 0.0},
+        {"seconds", seconds},
+        {"rows_per_second", seconds > 0 ? static_cast<double>(result.total) / seconds : 0.0},
+        {"from_cache", result.from_cache},
+        {"stored", result.stored},
+        {"key", result.key}}
                   .dump(2)
                   .c_str());
     return;

@@ -346,7 +346,8 @@ void cut_stage(const DemoOptions& options) {
     state ^= state << 13;
     state ^= state >> 7;
     state ^= state << 17;
-    met[e] = static_cast<float>(-40.0 * std::log(static_cast<double>(state >> 11) / 9007199254740992.0 + 1e-12));
+    met[e] = static_cast<float>(
+        -40.0 * std::log(static_cast<double>(state >> 11) / 9007199254740992.0 + 1e-12));
   }
   for (const char* name : {"nJets", "ht", "met", ".larder"}) {
     if (run->contains(name)) run->remove(name);
@@ -375,18 +376,19 @@ void cut_stage(const DemoOptions& options) {
   const auto got = first.rows.values<std::int64_t>();
   if (!std::equal(got.begin(), got.end(), want.begin(), want.end()) || !again.from_cache ||
       xxh3_64(again.rows.bytes()) != xxh3_64(first.rows.bytes())) {
-    throw Error(ErrorCode::corrupt, fmt::format("the cut '{}' does not select what a loop does", text),
-                file, run->path());
+    throw Error(ErrorCode::corrupt,
+                fmt::format("the cut '{}' does not select what a loop does", text), file,
+                run->path());
   }
   fmt::print("$ larder cut {}:run1 '{}' --const min_ht=300\n", file, text);
-  fmt::print("{} of {} events ({:.2f}%) in {:.1f} ms ({:.0f} M events/s), cached in {}; again: "
-             "{:.1f} ms, a cache hit (columns re-hashed, unchanged); both match a loop\n",
-             want.size(), events, 100.0 * static_cast<double>(want.size()) / static_cast<double>(events),
-             first_s * 1e3, static_cast<double>(events) / first_s / 1e6,
-             ".larder/cuts/" + first.key, again_s * 1e3);
+  fmt::print(
+      "{} of {} events ({:.2f}%) in {:.1f} ms ({:.0f} M events/s), cached in {}; again: "
+      "{:.1f} ms, a cache hit (columns re-hashed, unchanged); both match a loop\n",
+      want.size(), events, 100.0 * static_cast<double>(want.size()) / static_cast<double>(events),
+      first_s * 1e3, static_cast<double>(events) / first_s / 1e6, ".larder/cuts/" + first.key,
+      again_s * 1e3);
 
-  const std::vector<std::string> cuts = {"nJets >= 4", "ht > 200", "any(jet_pt > 100)",
-                                         "met < 80"};
+  const std::vector<std::string> cuts = {"nJets >= 4", "ht > 200", "any(jet_pt > 100)", "met < 80"};
   start = std::chrono::steady_clock::now();
   const expr::CutFlow flow = expr::cut_flow(*run, cuts);
   const double flow_s = seconds_since(start);
@@ -394,13 +396,15 @@ void cut_stage(const DemoOptions& options) {
   for (std::int64_t i = 0; i < events; ++i) {
     const auto e = static_cast<std::size_t>(i);
     const bool pass[] = {n_jets[e] >= 4, ht[e] > 200.0f, hard[e] != 0, met[e] < 80.0f};
-    for (std::size_t c = 0; c < cuts.size() && pass[c]; ++c) ++passing[c];
+    for (std::size_t c = 0; c < cuts.size() && pass[c]; ++c)
+      ++passing[c];
   }
   fmt::print("cut flow over {} events in {:.1f} ms:\n", flow.total, flow_s * 1e3);
   for (std::size_t c = 0; c < cuts.size(); ++c) {
     if (flow.steps[c].passing != passing[c]) {
-      throw Error(ErrorCode::corrupt, fmt::format("cut flow step '{}' differs from a loop", cuts[c]),
-                  file, run->path());
+      throw Error(ErrorCode::corrupt,
+                  fmt::format("cut flow step '{}' differs from a loop", cuts[c]), file,
+                  run->path());
     }
     fmt::print("  {}. {:<20} {:>9} ({:.2f}%)\n", c + 1, cuts[c], flow.steps[c].passing,
                100.0 * static_cast<double>(flow.steps[c].passing) / static_cast<double>(events));

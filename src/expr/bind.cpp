@@ -18,14 +18,18 @@ std::size_t size_of(Ty t) {
   switch (t) {
     case Ty::b:
     case Ty::i8:
-    case Ty::u8: return 1;
+    case Ty::u8:
+      return 1;
     case Ty::i16:
     case Ty::u16:
-    case Ty::f16: return 2;
+    case Ty::f16:
+      return 2;
     case Ty::i32:
     case Ty::u32:
-    case Ty::f32: return 4;
-    default: return 8;
+    case Ty::f32:
+      return 4;
+    default:
+      return 8;
   }
 }
 
@@ -33,12 +37,18 @@ int category(Ty t) {
   if (t == Ty::b) return 0;
   return is_float(t) ? 2 : 1;
 }
-bool is_signed(Ty t) { return t >= Ty::i8 && t <= Ty::i64; }
-bool is_float(Ty t) { return t >= Ty::f16; }
-bool is_integer(Ty t) { return t >= Ty::i8 && t <= Ty::u64; }
+bool is_signed(Ty t) {
+  return t >= Ty::i8 && t <= Ty::i64;
+}
+bool is_float(Ty t) {
+  return t >= Ty::f16;
+}
+bool is_integer(Ty t) {
+  return t >= Ty::i8 && t <= Ty::u64;
+}
 
 std::string name_of(Ty t) {
-  static const char* names[] = {"bool",   "int8",   "int16",   "int32",   "int64",   "uint8",
+  static const char* names[] = {"bool",   "int8",   "int16",  "int32",   "int64",   "uint8",
                                 "uint16", "uint32", "uint64", "float16", "float32", "float64"};
   return names[static_cast<int>(t)];
 }
@@ -47,14 +57,18 @@ Ty ty_of(const DType& dtype) {
   const std::size_t size = dtype.item_size();
   const int log2 = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
   switch (dtype.kind()) {
-    case DTypeKind::boolean: return Ty::b;
-    case DTypeKind::int_: return static_cast<Ty>(static_cast<int>(Ty::i8) + log2);
-    case DTypeKind::uint: return static_cast<Ty>(static_cast<int>(Ty::u8) + log2);
+    case DTypeKind::boolean:
+      return Ty::b;
+    case DTypeKind::int_:
+      return static_cast<Ty>(static_cast<int>(Ty::i8) + log2);
+    case DTypeKind::uint:
+      return static_cast<Ty>(static_cast<int>(Ty::u8) + log2);
     case DTypeKind::float_:
       if (size == 4) return Ty::f32;
       if (size == 8) return Ty::f64;
       break;
-    default: break;
+    default:
+      break;
   }
   throw Error(ErrorCode::type_mismatch,
               fmt::format("expressions compute on bool, integers, float32 and float64, not {}",
@@ -63,18 +77,30 @@ Ty ty_of(const DType& dtype) {
 
 DType dtype_of(Ty t) {
   switch (t) {
-    case Ty::b: return DType::boolean();
-    case Ty::i8: return DType::int8();
-    case Ty::i16: return DType::int16();
-    case Ty::i32: return DType::int32();
-    case Ty::i64: return DType::int64();
-    case Ty::u8: return DType::uint8();
-    case Ty::u16: return DType::uint16();
-    case Ty::u32: return DType::uint32();
-    case Ty::u64: return DType::uint64();
-    case Ty::f16: return DType::float16();
-    case Ty::f32: return DType::float32();
-    case Ty::f64: return DType::float64();
+    case Ty::b:
+      return DType::boolean();
+    case Ty::i8:
+      return DType::int8();
+    case Ty::i16:
+      return DType::int16();
+    case Ty::i32:
+      return DType::int32();
+    case Ty::i64:
+      return DType::int64();
+    case Ty::u8:
+      return DType::uint8();
+    case Ty::u16:
+      return DType::uint16();
+    case Ty::u32:
+      return DType::uint32();
+    case Ty::u64:
+      return DType::uint64();
+    case Ty::f16:
+      return DType::float16();
+    case Ty::f32:
+      return DType::float32();
+    case Ty::f64:
+      return DType::float64();
   }
   return DType::float64();
 }
@@ -83,17 +109,24 @@ namespace {
 
 Ty signed_of_size(std::size_t size) {
   switch (size) {
-    case 1: return Ty::i8;
-    case 2: return Ty::i16;
-    case 4: return Ty::i32;
-    default: return Ty::i64;
+    case 1:
+      return Ty::i8;
+    case 2:
+      return Ty::i16;
+    case 4:
+      return Ty::i32;
+    default:
+      return Ty::i64;
   }
 }
 Ty float_of_size(std::size_t size) {
   switch (size) {
-    case 2: return Ty::f16;
-    case 4: return Ty::f32;
-    default: return Ty::f64;
+    case 2:
+      return Ty::f16;
+    case 4:
+      return Ty::f32;
+    default:
+      return Ty::f64;
   }
 }
 
@@ -146,7 +179,8 @@ Value scalar_value(Ty type, T v) {
 Ty min_scalar_type(const Value& v, bool signed_context) {
   if (v.type == Ty::b) return Ty::b;
   if (is_float(v.type)) {
-    const double x = v.type == Ty::f32 ? static_cast<double>(v.src.as<float>()) : v.src.as<double>();
+    const double x =
+        v.type == Ty::f32 ? static_cast<double>(v.src.as<float>()) : v.src.as<double>();
     if (!std::isfinite(x) || std::fabs(x) <= 65504.0) return Ty::f16;
     if (std::fabs(x) <= static_cast<double>(std::numeric_limits<float>::max())) return Ty::f32;
     return Ty::f64;
@@ -156,19 +190,35 @@ Ty min_scalar_type(const Value& v, bool signed_context) {
   if (is_signed(v.type)) {
     std::int64_t x = 0;
     switch (v.type) {
-      case Ty::i8: x = v.src.as<std::int8_t>(); break;
-      case Ty::i16: x = v.src.as<std::int16_t>(); break;
-      case Ty::i32: x = v.src.as<std::int32_t>(); break;
-      default: x = v.src.as<std::int64_t>(); break;
+      case Ty::i8:
+        x = v.src.as<std::int8_t>();
+        break;
+      case Ty::i16:
+        x = v.src.as<std::int16_t>();
+        break;
+      case Ty::i32:
+        x = v.src.as<std::int32_t>();
+        break;
+      default:
+        x = v.src.as<std::int64_t>();
+        break;
     }
     negative = x < 0;
     magnitude = negative ? 0 - static_cast<std::uint64_t>(x) : static_cast<std::uint64_t>(x);
   } else {
     switch (v.type) {
-      case Ty::u8: magnitude = v.src.as<std::uint8_t>(); break;
-      case Ty::u16: magnitude = v.src.as<std::uint16_t>(); break;
-      case Ty::u32: magnitude = v.src.as<std::uint32_t>(); break;
-      default: magnitude = v.src.as<std::uint64_t>(); break;
+      case Ty::u8:
+        magnitude = v.src.as<std::uint8_t>();
+        break;
+      case Ty::u16:
+        magnitude = v.src.as<std::uint16_t>();
+        break;
+      case Ty::u32:
+        magnitude = v.src.as<std::uint32_t>();
+        break;
+      default:
+        magnitude = v.src.as<std::uint64_t>();
+        break;
     }
   }
   if (negative) {
@@ -210,8 +260,8 @@ Ty result_type(const std::vector<const Value*>& values) {
   bool first = true;
   Ty out = Ty::b;
   for (const Value* v : values) {
-    const Ty t = (value_based && v->space == Value::scalar) ? min_scalar_type(*v, signed_array)
-                                                            : v->type;
+    const Ty t =
+        (value_based && v->space == Value::scalar) ? min_scalar_type(*v, signed_array) : v->type;
     out = first ? t : promote(out, t);
     first = false;
   }
@@ -250,8 +300,8 @@ Ty linear_type(const std::vector<const Value*>& values, const std::vector<Ty>& c
 }
 
 const std::vector<Ty>& integer_loops() {
-  static const std::vector<Ty> loops = {Ty::i8,  Ty::u8,  Ty::i16, Ty::u16, Ty::i32, Ty::u32,
-                                        Ty::i64, Ty::u64, Ty::f32, Ty::f64};
+  static const std::vector<Ty> loops = {Ty::i8,  Ty::u8,  Ty::i16, Ty::u16, Ty::i32,
+                                        Ty::u32, Ty::i64, Ty::u64, Ty::f32, Ty::f64};
   return loops;
 }
 const std::vector<Ty>& float_loops() {
@@ -279,15 +329,12 @@ struct FunctionInfo {
 
 const std::map<std::string, FunctionInfo, std::less<>>& elementwise_functions() {
   static const std::map<std::string, FunctionInfo, std::less<>> table = {
-      {"abs", {1, Op::abs}},         {"sqrt", {1, Op::sqrt}},
-      {"exp", {1, Op::exp}},         {"log", {1, Op::log}},
-      {"log10", {1, Op::log10}},     {"sin", {1, Op::sin}},
-      {"cos", {1, Op::cos}},         {"tan", {1, Op::tan}},
-      {"floor", {1, Op::floor}},     {"ceil", {1, Op::ceil}},
-      {"round", {1, Op::round}},     {"isnan", {1, Op::isnan}},
-      {"isfinite", {1, Op::isfinite}}, {"arctan2", {2, Op::arctan2}},
-      {"minimum", {2, Op::minimum}}, {"maximum", {2, Op::maximum}},
-      {"where", {3, Op::where}},
+      {"abs", {1, Op::abs}},           {"sqrt", {1, Op::sqrt}},       {"exp", {1, Op::exp}},
+      {"log", {1, Op::log}},           {"log10", {1, Op::log10}},     {"sin", {1, Op::sin}},
+      {"cos", {1, Op::cos}},           {"tan", {1, Op::tan}},         {"floor", {1, Op::floor}},
+      {"ceil", {1, Op::ceil}},         {"round", {1, Op::round}},     {"isnan", {1, Op::isnan}},
+      {"isfinite", {1, Op::isfinite}}, {"arctan2", {2, Op::arctan2}}, {"minimum", {2, Op::minimum}},
+      {"maximum", {2, Op::maximum}},   {"where", {3, Op::where}},
   };
   return table;
 }
@@ -381,7 +428,8 @@ class Binder {
   // Operands cast to `in` and moved to the widest space among them.
   Value apply(Op op, Ty in, Ty out, std::vector<Value> args) {
     Value::Space space = Value::scalar;
-    for (const Value& a : args) space = std::max(space, a.space);
+    for (const Value& a : args)
+      space = std::max(space, a.space);
     Step step;
     step.op = op;
     step.in = in;
@@ -399,20 +447,29 @@ class Binder {
 
   Value bind(const Node& node) {
     switch (node.kind) {
-      case NodeKind::integer: return scalar_value(Ty::i64, node.integer);
-      case NodeKind::real: return scalar_value(Ty::f64, node.real);
-      case NodeKind::boolean: return scalar_value(Ty::b, static_cast<std::uint8_t>(node.integer));
-      case NodeKind::name: return bind_name(node);
-      case NodeKind::unary: return bind_unary(node);
-      case NodeKind::binary: return bind_binary(node);
-      case NodeKind::call: return bind_call(node);
-      case NodeKind::index: return bind_index(node);
+      case NodeKind::integer:
+        return scalar_value(Ty::i64, node.integer);
+      case NodeKind::real:
+        return scalar_value(Ty::f64, node.real);
+      case NodeKind::boolean:
+        return scalar_value(Ty::b, static_cast<std::uint8_t>(node.integer));
+      case NodeKind::name:
+        return bind_name(node);
+      case NodeKind::unary:
+        return bind_unary(node);
+      case NodeKind::binary:
+        return bind_binary(node);
+      case NodeKind::call:
+        return bind_call(node);
+      case NodeKind::index:
+        return bind_index(node);
     }
     fail(node, ErrorCode::invalid_argument, "unknown node");
   }
 
   Value bind_constant(const Node& node, const nlohmann::json& value) {
-    if (value.is_boolean()) return scalar_value(Ty::b, static_cast<std::uint8_t>(value.get<bool>()));
+    if (value.is_boolean())
+      return scalar_value(Ty::b, static_cast<std::uint8_t>(value.get<bool>()));
     if (value.is_number_unsigned()) {
       const auto v = value.get<std::uint64_t>();
       if (v <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
@@ -436,9 +493,11 @@ class Binder {
   std::vector<std::string> known_names() {
     std::vector<std::string> names;
     if (constants_.is_object()) {
-      for (const auto& item : constants_.items()) names.push_back(item.key());
+      for (const auto& item : constants_.items())
+        names.push_back(item.key());
     }
-    for (const std::string& f : function_names()) names.push_back(f);
+    for (const std::string& f : function_names())
+      names.push_back(f);
     group_.visit([&](const std::string& path, store::NodeKind) {
       if (path.rfind(".larder", 0) != 0) names.push_back(path);
     });
@@ -449,7 +508,8 @@ class Binder {
     const std::vector<std::string> near = nearest_names(node.text, known_names());
     std::string hint = near.empty() ? std::string("no similar name")
                                     : fmt::format("nearest: {}", fmt::join(near, ", "));
-    fail(node, ErrorCode::invalid_argument, fmt::format("unknown {} '{}' ({})", what, node.text, hint));
+    fail(node, ErrorCode::invalid_argument,
+         fmt::format("unknown {} '{}' ({})", what, node.text, hint));
   }
 
   // The column at the node's path: {is_jagged, index}.
@@ -489,8 +549,7 @@ class Binder {
       rows = ds->shape()[0];
       c.dataset = std::move(ds);
     } else {
-      fail(node, ErrorCode::type_mismatch,
-           fmt::format("'{}' is a group, not a column", node.text));
+      fail(node, ErrorCode::type_mismatch, fmt::format("'{}' is a group, not a column", node.text));
     }
     try {
       c.type = ty_of(c.dtype);
@@ -567,10 +626,11 @@ class Binder {
     }
     const bool linear = op == "//" || op == "%" || op == "**" || op == "&" || op == "|";
     const bool booleans = a.type == Ty::b && b.type == Ty::b;
-    const Ty t = linear && !booleans ? linear_type({&a, &b}, integer_loops())
-                                     : result_type({&a, &b});
-    static const std::map<std::string, Op, std::less<>> compares = {
-        {"<", Op::lt}, {"<=", Op::le}, {">", Op::gt}, {">=", Op::ge}, {"==", Op::eq}, {"!=", Op::ne}};
+    const Ty t =
+        linear && !booleans ? linear_type({&a, &b}, integer_loops()) : result_type({&a, &b});
+    static const std::map<std::string, Op, std::less<>> compares = {{"<", Op::lt},  {"<=", Op::le},
+                                                                    {">", Op::gt},  {">=", Op::ge},
+                                                                    {"==", Op::eq}, {"!=", Op::ne}};
     if (const auto c = compares.find(op); c != compares.end()) {
       return apply(c->second, t, Ty::b, {a, b});
     }
@@ -591,8 +651,8 @@ class Binder {
       return apply(Op::div, f, f, {a, b});
     }
     static const std::map<std::string, Op, std::less<>> arithmetic = {
-        {"+", Op::add}, {"-", Op::sub}, {"*", Op::mul}, {"//", Op::floordiv},
-        {"%", Op::mod}, {"**", Op::pow}};
+        {"+", Op::add},       {"-", Op::sub}, {"*", Op::mul},
+        {"//", Op::floordiv}, {"%", Op::mod}, {"**", Op::pow}};
     const Op code = arithmetic.at(op);
     if (code == Op::pow && is_float(t) && b.space == Value::scalar) {
       // numpy computes x ** 2 as square(x) and x ** 0.5 as sqrt(x): exactly.
@@ -660,14 +720,16 @@ class Binder {
     const auto f = elementwise_functions().find(name);
     if (f == elementwise_functions().end()) {
       const std::vector<std::string> near = nearest_names(name, function_names());
-      fail(node, ErrorCode::invalid_argument,
-           fmt::format("unknown function '{}' ({})", name,
-                       near.empty() ? fmt::format("functions: {}", fmt::join(function_names(), ", "))
-                                    : fmt::format("nearest: {}", fmt::join(near, ", "))));
+      fail(
+          node, ErrorCode::invalid_argument,
+          fmt::format("unknown function '{}' ({})", name,
+                      near.empty() ? fmt::format("functions: {}", fmt::join(function_names(), ", "))
+                                   : fmt::format("nearest: {}", fmt::join(near, ", "))));
     }
     arity(static_cast<std::size_t>(f->second.arity));
     std::vector<Value> args;
-    for (const auto& arg : node.args) args.push_back(bind(*arg));
+    for (const auto& arg : node.args)
+      args.push_back(bind(*arg));
     const Op op = f->second.op;
     switch (op) {
       case Op::where: {
@@ -690,7 +752,8 @@ class Binder {
         if (!is_float(args[0].type)) return args[0];
         return apply(op, args[0].type, args[0].type, {args[0]});
       case Op::isnan:
-      case Op::isfinite: return apply(op, args[0].type, Ty::b, {args[0]});
+      case Op::isfinite:
+        return apply(op, args[0].type, Ty::b, {args[0]});
       default: {
         const Ty t = float_for(args[0].type);
         return apply(op, t, t, {args[0]});
@@ -700,8 +763,9 @@ class Binder {
 
   Value bind_index(const Node& node) {
     const Node& arg = *node.args[0];
-    const auto [jagged, index] =
-        (arg.quoted || !constants_.contains(arg.text)) ? column(arg) : std::pair<bool, int>{false, -1};
+    const auto [jagged, index] = (arg.quoted || !constants_.contains(arg.text))
+                                     ? column(arg)
+                                     : std::pair<bool, int>{false, -1};
     if (!jagged) {
       fail(node, ErrorCode::invalid_argument,
            fmt::format("'{}' is not a jagged column: only jagged columns take an index", arg.text));

@@ -17,7 +17,7 @@
 namespace larder::expr::detail {
 
 struct Column {
-  std::string path;  // as written in the expression
+  std::string path;                // as written in the expression
   DType dtype = DType::float64();  // native byte order
   Ty type = Ty::f64;
   std::shared_ptr<store::Dataset> dataset;  // dense columns

@@ -25,7 +25,8 @@ bool holds(store::Group& group, const std::string& path) {
 
 nlohmann::json checksums_json(const std::vector<ColumnChecksum>& checksums) {
   nlohmann::json out = nlohmann::json::object();
-  for (const ColumnChecksum& c : checksums) out[c.path] = c.checksum;
+  for (const ColumnChecksum& c : checksums)
+    out[c.path] = c.checksum;
   return out;
 }
 
@@ -60,8 +61,8 @@ bool store_entry(store::Group& group, const std::string& path, const std::string
     auto ds = group.create_dataset(
         path, {.dtype = DType::int64(),
                .shape = Shape{rows.num_elements()},
-               .chunks = {std::max<std::int64_t>(1, std::min<std::int64_t>(rows.num_elements(),
-                                                                           std::int64_t{1} << 17))},
+               .chunks = {std::max<std::int64_t>(
+                   1, std::min<std::int64_t>(rows.num_elements(), std::int64_t{1} << 17))},
                .extendable = true});
     if (rows.num_elements() > 0) ds->write(Selection(), rows);
     store::Attributes& attrs = ds->attrs();
@@ -131,13 +132,15 @@ CutResult cut(store::Group& group, std::string_view expression, const CutOptions
 CutFlow cut_flow(store::Group& group, const std::vector<std::string>& cuts,
                  const nlohmann::json& constants) {
   std::vector<Expression> parsed;
-  for (const std::string& c : cuts) parsed.push_back(Expression::parse(c));
+  for (const std::string& c : cuts)
+    parsed.push_back(Expression::parse(c));
   const EvaluateOptions options{.constants = constants_or_empty(constants)};
   CutFlow flow;
   if (parsed.empty()) return flow;
   const std::vector<std::int64_t> counts = count_flow(group, parsed, options);
   flow.total = rows_of(group, parsed.front(), options);
-  for (std::size_t i = 0; i < cuts.size(); ++i) flow.steps.push_back({cuts[i], counts[i]});
+  for (std::size_t i = 0; i < cuts.size(); ++i)
+    flow.steps.push_back({cuts[i], counts[i]});
   return flow;
 }
 

@@ -7,7 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <mutex>
+#include <future>
+#include <memory>
 
 #include "bind.h"
 #include "larder/core/error.h"
@@ -70,7 +71,8 @@ class Evaluation {
       values_ = Array::empty(detail::dtype_of(bound_.root_types[0]), Shape{bound_.rows});
     }
     if (hash_) {
-      for (std::size_t i = 0; i < bound_.dense.size(); ++i) sums_.dense.emplace_back();
+      for (std::size_t i = 0; i < bound_.dense.size(); ++i)
+        sums_.dense.emplace_back();
       for (std::size_t i = 0; i < bound_.ragged.size(); ++i) {
         sums_.values.emplace_back();
         sums_.lengths.emplace_back();
@@ -78,13 +80,23 @@ class Evaluation {
     }
   }
 
+  // Reads range k+1 on a second thread while range k is evaluated on the
+  // pool: only that thread touches the columns while it runs (one thread
+  // at a time per Dataset), and the ranges are read in order (the checksums
+  // stream).
   void run() {
     const std::int64_t total = bound_.rows;
     const std::int64_t step = rows_per_read(bound_, options_);
+    if (total == 0) return;
+    const auto read_range = [this, total, step](std::int64_t c0) {
+      return read(c0, std::min(total, c0 + step));
+    };
+    std::future<std::unique_ptr<Loaded>> next =
+        std::async(std::launch::async, read_range, std::int64_t{0});
     for (std::int64_t c0 = 0; c0 < total; c0 += step) {
-      const std::int64_t c1 = std::min(total, c0 + step);
-      read(c0, c1);
-      if (mode_ != Mode::checksums) compute(c0, c1);
+      std::unique_ptr<Loaded> loaded = next.get();
+      if (c0 + step < total) next = std::async(std::launch::async, read_range, c0 + step);
+      if (mode_ != Mode::checksums) compute(*loaded, c0, std::min(total, c0 + step));
     }
   }
 
@@ -106,28 +118,40 @@ class Evaluation {
   }
 
  private:
-  void read(std::int64_t c0, std::int64_t c1) {
-    data_ = detail::BlockData{};
-    raw_.clear();
-    packed_.clear();
-    records_.clear();
-    data_.chunk_begin = c0;
+  // One range of rows of every column, in memory.
+  struct Loaded {
+    detail::BlockData data;
+    std::vector<Array> raw;
+    std::vector<Array> packed;  // native byte order; may borrow raw's memory
+    std::vector<ragged::Records> records;
+  };
+
+  std::unique_ptr<Loaded> read(std::int64_t c0, std::int64_t c1) {
+    auto loaded = std::make_unique<Loaded>();
+    detail::BlockData& data = loaded->data;
+    std::vector<Array>& raw = loaded->raw;
+    std::vector<Array>& packed = loaded->packed;
+    std::vector<ragged::Records>& records = loaded->records;
+    raw.reserve(bound_.dense.size());
+    packed.reserve(bound_.dense.size() + bound_.ragged.size());
+    records.reserve(bound_.ragged.size());
+    data.chunk_begin = c0;
     for (std::size_t i = 0; i < bound_.dense.size(); ++i) {
       const detail::Column& c = bound_.dense[i];
-      raw_.push_back(c.dataset->read(Selection{AxisSelection::slice(c0, c1)}));
-      packed_.push_back(packed_as(raw_.back().view(), c.dtype));
-      data_.dense.push_back(packed_.back().data());
-      if (hash_) sums_.dense[i].update(packed_.back().bytes());
+      raw.push_back(c.dataset->read(Selection{AxisSelection::slice(c0, c1)}));
+      packed.push_back(packed_as(raw.back().view(), c.dtype));
+      data.dense.push_back(packed.back().data());
+      if (hash_) sums_.dense[i].update(packed.back().bytes());
     }
     for (std::size_t i = 0; i < bound_.ragged.size(); ++i) {
       detail::Column& c = bound_.ragged[i];
-      records_.push_back(c.ragged->read(c0, c1));
-      const ragged::Records& r = records_.back();
-      packed_.push_back(packed_as(r.values.view(), c.dtype));
-      data_.ragged.push_back({packed_.back().data(), r.offsets.data()});
-      data_.ragged_paths.push_back(c.path);
+      records.push_back(c.ragged->read(c0, c1));
+      const ragged::Records& r = records.back();
+      packed.push_back(packed_as(r.values.view(), c.dtype));
+      data.ragged.push_back({packed.back().data(), r.offsets.data()});
+      data.ragged_paths.push_back(c.path);
       if (hash_) {
-        sums_.values[i].update(packed_.back().bytes());
+        sums_.values[i].update(packed.back().bytes());
         std::vector<std::int64_t> lengths(r.offsets.size() - 1);
         for (std::size_t k = 0; k + 1 < r.offsets.size(); ++k) {
           lengths[k] = r.offsets[k + 1] - r.offsets[k];
@@ -135,9 +159,11 @@ class Evaluation {
         sums_.lengths[i].update(std::as_bytes(std::span<const std::int64_t>(lengths)));
       }
     }
+    return loaded;
   }
 
-  void compute(std::int64_t c0, std::int64_t c1) {
+  void compute(const Loaded& loaded, std::int64_t c0, std::int64_t c1) {
+    const detail::BlockData& data = loaded.data;
     const std::int64_t n = c1 - c0;
     const std::int64_t blocks = (n + detail::block_rows - 1) / detail::block_rows;
     std::vector<std::uint8_t> chunk_mask;
@@ -150,13 +176,15 @@ class Evaluation {
       for (std::int64_t b = b0; b < b1; ++b) {
         const std::int64_t begin = b * detail::block_rows;
         const std::int64_t m = std::min(detail::block_rows, n - begin);
-        detail::Frame frame = scratch.frame(data_, begin);
+        detail::Frame frame = scratch.frame(data, begin);
         detail::run(bound_.program, frame, m);
         emit(frame, begin, m, c0, local, running, chunk_mask);
       }
-      for (std::size_t i = 0; i < local.size(); ++i) counts[i] += local[i];
+      for (std::size_t i = 0; i < local.size(); ++i)
+        counts[i] += local[i];
     });
-    for (std::size_t i = 0; i < counts.size(); ++i) counts_[i] += counts[i].load();
+    for (std::size_t i = 0; i < counts.size(); ++i)
+      counts_[i] += counts[i].load();
     if (mode_ == Mode::select) {
       for (std::int64_t i = 0; i < n; ++i) {
         if (chunk_mask[static_cast<std::size_t>(i)]) ids_.push_back(c0 + i);
@@ -173,7 +201,8 @@ class Evaluation {
   static std::int64_t count_true(const std::uint8_t* v, bool scalar, std::int64_t m) {
     if (scalar) return v[0] ? m : 0;
     std::int64_t c = 0;
-    for (std::int64_t i = 0; i < m; ++i) c += v[i] != 0;
+    for (std::int64_t i = 0; i < m; ++i)
+      c += v[i] != 0;
     return c;
   }
 
@@ -188,7 +217,8 @@ class Evaluation {
         if (!scalar) {
           std::memcpy(out, p, static_cast<std::size_t>(m) * size);
         } else {
-          for (std::int64_t i = 0; i < m; ++i) std::memcpy(out + i * static_cast<std::int64_t>(size), p, size);
+          for (std::int64_t i = 0; i < m; ++i)
+            std::memcpy(out + i * static_cast<std::int64_t>(size), p, size);
         }
         return;
       }
@@ -219,7 +249,8 @@ class Evaluation {
         }
         return;
       }
-      case Mode::checksums: return;
+      case Mode::checksums:
+        return;
     }
   }
 
@@ -227,10 +258,6 @@ class Evaluation {
   const EvaluateOptions& options_;
   Mode mode_;
   bool hash_;
-  detail::BlockData data_;
-  std::vector<Array> raw_;
-  std::vector<Array> packed_;
-  std::vector<ragged::Records> records_;
   Checksums sums_;
   Array values_ = Array::empty(DType::boolean(), Shape{0});
   std::vector<std::int64_t> ids_;
@@ -287,7 +314,8 @@ std::vector<std::int64_t> count_flow(store::Group& group, const std::vector<Expr
                                      const EvaluateOptions& options) {
   if (cuts.empty()) return {};
   std::vector<const Expression*> list;
-  for (const Expression& c : cuts) list.push_back(&c);
+  for (const Expression& c : cuts)
+    list.push_back(&c);
   Bound bound = detail::bind(group, list, options.constants);
   Evaluation e(bound, options, Mode::flow, false);
   e.run();
@@ -298,8 +326,10 @@ std::vector<std::string> columns_of(store::Group& group, const Expression& expre
                                     const EvaluateOptions& options) {
   Bound bound = bind_one(group, expression, options);
   std::vector<std::string> out;
-  for (const auto& c : bound.dense) out.push_back(c.path);
-  for (const auto& c : bound.ragged) out.push_back(c.path);
+  for (const auto& c : bound.dense)
+    out.push_back(c.path);
+  for (const auto& c : bound.ragged)
+    out.push_back(c.path);
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -27,8 +27,12 @@ struct Token {
 bool is_name_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name_char(char c) {
+  return is_name_start(c) || (c >= '0' && c <= '9');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool is_keyword(std::string_view word) {
   static constexpr std::array<std::string_view, 10> keywords = {
@@ -61,9 +65,8 @@ class Parser {
 
  private:
   [[noreturn]] void fail(int column, const std::string& what) const {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("expression {}: {} at column {}", quoted_for_message(text_), what,
-                            column));
+    throw Error(ErrorCode::invalid_argument, fmt::format("expression {}: {} at column {}",
+                                                         quoted_for_message(text_), what, column));
   }
 
   // ---- tokens ----
@@ -81,10 +84,12 @@ class Parser {
     if (is_digit(c) || (c == '.' && pos_ + 1 < text_.size() && is_digit(text_[pos_ + 1]))) {
       t.kind = TokenKind::number;
       const std::size_t start = pos_;
-      while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
+      while (pos_ < text_.size() && is_digit(text_[pos_]))
+        ++pos_;
       if (pos_ < text_.size() && text_[pos_] == '.') {
         ++pos_;
-        while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
+        while (pos_ < text_.size() && is_digit(text_[pos_]))
+          ++pos_;
       }
       if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
         std::size_t p = pos_ + 1;
@@ -92,7 +97,8 @@ class Parser {
         if (p >= text_.size() || !is_digit(text_[p])) {
           fail(static_cast<int>(pos_) + 1, "an exponent needs digits");
         }
-        while (p < text_.size() && is_digit(text_[p])) ++p;
+        while (p < text_.size() && is_digit(text_[p]))
+          ++p;
         pos_ = p;
       }
       if (pos_ < text_.size() && is_name_char(text_[pos_])) {
@@ -105,7 +111,8 @@ class Parser {
     if (is_name_start(c)) {
       t.kind = TokenKind::name;
       const std::size_t start = pos_;
-      while (pos_ < text_.size() && is_name_char(text_[pos_])) ++pos_;
+      while (pos_ < text_.size() && is_name_char(text_[pos_]))
+        ++pos_;
       t.text = std::string(text_.substr(start, pos_ - start));
       if (t.text == "and" || t.text == "or" || t.text == "not") t.kind = TokenKind::op;
       return t;
@@ -143,7 +150,9 @@ class Parser {
     fail(t.column, fmt::format("unexpected character '{}'", c));
   }
 
-  bool at_op(std::string_view op) const { return token_.kind == TokenKind::op && token_.text == op; }
+  bool at_op(std::string_view op) const {
+    return token_.kind == TokenKind::op && token_.text == op;
+  }
 
   void expect(std::string_view op) {
     if (!at_op(op)) {
@@ -188,7 +197,8 @@ class Parser {
   // level, so the tree's height is bounded, not only the parser's recursion:
   // `1+1+1+...` nests without recursing in the parser.
   std::unique_ptr<Node> with_height(std::unique_ptr<Node> node) {
-    for (const auto& arg : node->args) node->height = std::max(node->height, arg->height + 1);
+    for (const auto& arg : node->args)
+      node->height = std::max(node->height, arg->height + 1);
     if (node->height > max_expression_depth) {
       fail(node->column, fmt::format("nested deeper than {} levels", max_expression_depth));
     }
@@ -461,9 +471,9 @@ std::string Expression::normalized() const {
 
 const std::vector<std::string>& function_names() {
   static const std::vector<std::string> names = {
-      "abs",  "all",   "any",   "arctan2", "ceil",    "cos",     "exp",   "floor",
-      "isfinite", "isnan", "len", "log",   "log10",   "max",     "maximum", "min",
-      "minimum", "round", "sin",  "sqrt",  "sum",     "tan",     "where"};
+      "abs",      "all",   "any", "arctan2", "ceil",  "cos", "exp",     "floor",
+      "isfinite", "isnan", "len", "log",     "log10", "max", "maximum", "min",
+      "minimum",  "round", "sin", "sqrt",    "sum",   "tan", "where"};
   return names;
 }
 
@@ -472,7 +482,8 @@ std::vector<std::string> nearest_names(std::string_view name,
                                        std::size_t count) {
   const auto distance = [](std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t j = 0; j <= b.size(); ++j)
+      row[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
       std::size_t diagonal = row[0];
       row[0] = i;
@@ -487,7 +498,8 @@ std::vector<std::string> nearest_names(std::string_view name,
     return row[b.size()];
   };
   std::vector<std::pair<std::size_t, std::string>> scored;
-  for (const std::string& c : candidates) scored.emplace_back(distance(name, c), c);
+  for (const std::string& c : candidates)
+    scored.emplace_back(distance(name, c), c);
   std::stable_sort(scored.begin(), scored.end(),
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   const std::size_t limit = std::max<std::size_t>(2, name.size() / 2 + 1);

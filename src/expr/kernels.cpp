@@ -26,18 +26,30 @@ constexpr bool is_int_v = std::is_integral_v<T>;
 template <class F>
 void with_type(Ty t, F&& f) {
   switch (t) {
-    case Ty::b: return f(u8{});
-    case Ty::i8: return f(std::int8_t{});
-    case Ty::i16: return f(std::int16_t{});
-    case Ty::i32: return f(std::int32_t{});
-    case Ty::i64: return f(std::int64_t{});
-    case Ty::u8: return f(std::uint8_t{});
-    case Ty::u16: return f(std::uint16_t{});
-    case Ty::u32: return f(std::uint32_t{});
-    case Ty::u64: return f(std::uint64_t{});
-    case Ty::f32: return f(float{});
-    case Ty::f64: return f(double{});
-    case Ty::f16: break;
+    case Ty::b:
+      return f(u8{});
+    case Ty::i8:
+      return f(std::int8_t{});
+    case Ty::i16:
+      return f(std::int16_t{});
+    case Ty::i32:
+      return f(std::int32_t{});
+    case Ty::i64:
+      return f(std::int64_t{});
+    case Ty::u8:
+      return f(std::uint8_t{});
+    case Ty::u16:
+      return f(std::uint16_t{});
+    case Ty::u32:
+      return f(std::uint32_t{});
+    case Ty::u64:
+      return f(std::uint64_t{});
+    case Ty::f32:
+      return f(float{});
+    case Ty::f64:
+      return f(double{});
+    case Ty::f16:
+      break;
   }
   throw Error(ErrorCode::unsupported, "float16 values are not computed");
 }
@@ -165,15 +177,19 @@ void binary_loop(R* __restrict out, const T* __restrict a, bool a_scalar, const 
                  bool b_scalar, std::int64_t n, F f) {
   if (a_scalar && b_scalar) {
     const R v = f(a[0], b[0]);
-    for (std::int64_t i = 0; i < n; ++i) out[i] = v;
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = v;
   } else if (a_scalar) {
     const T x = a[0];
-    for (std::int64_t i = 0; i < n; ++i) out[i] = f(x, b[i]);
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = f(x, b[i]);
   } else if (b_scalar) {
     const T y = b[0];
-    for (std::int64_t i = 0; i < n; ++i) out[i] = f(a[i], y);
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = f(a[i], y);
   } else {
-    for (std::int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = f(a[i], b[i]);
   }
 }
 
@@ -181,9 +197,11 @@ template <class R, class T, class F>
 void unary_loop(R* __restrict out, const T* __restrict a, bool a_scalar, std::int64_t n, F f) {
   if (a_scalar) {
     const R v = f(a[0]);
-    for (std::int64_t i = 0; i < n; ++i) out[i] = v;
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = v;
   } else {
-    for (std::int64_t i = 0; i < n; ++i) out[i] = f(a[i]);
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = f(a[i]);
   }
 }
 
@@ -203,15 +221,22 @@ void run_binary(Op op, const Operands& o, std::int64_t n) {
   u8* mask = reinterpret_cast<u8*>(o.out);
   const bool as = o.a_scalar, bs = o.b_scalar;
   switch (op) {
-    case Op::add: return binary_loop(out, a, as, b, bs, n, wrap_add<T>);
-    case Op::sub: return binary_loop(out, a, as, b, bs, n, wrap_sub<T>);
-    case Op::mul: return binary_loop(out, a, as, b, bs, n, wrap_mul<T>);
+    case Op::add:
+      return binary_loop(out, a, as, b, bs, n, wrap_add<T>);
+    case Op::sub:
+      return binary_loop(out, a, as, b, bs, n, wrap_sub<T>);
+    case Op::mul:
+      return binary_loop(out, a, as, b, bs, n, wrap_mul<T>);
     case Op::div:
-      if constexpr (!is_int_v<T>) return binary_loop(out, a, as, b, bs, n, [](T x, T y) { return x / y; });
+      if constexpr (!is_int_v<T>)
+        return binary_loop(out, a, as, b, bs, n, [](T x, T y) { return x / y; });
       break;
-    case Op::floordiv: return binary_loop(out, a, as, b, bs, n, floor_div<T>);
-    case Op::mod: return binary_loop(out, a, as, b, bs, n, floor_mod<T>);
-    case Op::pow: return binary_loop(out, a, as, b, bs, n, power<T>);
+    case Op::floordiv:
+      return binary_loop(out, a, as, b, bs, n, floor_div<T>);
+    case Op::mod:
+      return binary_loop(out, a, as, b, bs, n, floor_mod<T>);
+    case Op::pow:
+      return binary_loop(out, a, as, b, bs, n, power<T>);
     case Op::bitand_:
       if constexpr (is_int_v<T>) {
         return binary_loop(out, a, as, b, bs, n, [](T x, T y) { return static_cast<T>(x & y); });
@@ -222,22 +247,32 @@ void run_binary(Op op, const Operands& o, std::int64_t n) {
         return binary_loop(out, a, as, b, bs, n, [](T x, T y) { return static_cast<T>(x | y); });
       }
       break;
-    case Op::minimum: return binary_loop(out, a, as, b, bs, n, minimum<T>);
-    case Op::maximum: return binary_loop(out, a, as, b, bs, n, maximum<T>);
+    case Op::minimum:
+      return binary_loop(out, a, as, b, bs, n, minimum<T>);
+    case Op::maximum:
+      return binary_loop(out, a, as, b, bs, n, maximum<T>);
     case Op::arctan2:
       if constexpr (!is_int_v<T>) {
         return binary_loop(out, a, as, b, bs, n, [](T x, T y) { return std::atan2(x, y); });
       }
       break;
-    case Op::lt: return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x < y; });
-    case Op::le: return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x <= y; });
-    case Op::gt: return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x > y; });
-    case Op::ge: return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x >= y; });
-    case Op::eq: return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x == y; });
-    case Op::ne: return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x != y; });
-    default: break;
+    case Op::lt:
+      return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x < y; });
+    case Op::le:
+      return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x <= y; });
+    case Op::gt:
+      return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x > y; });
+    case Op::ge:
+      return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x >= y; });
+    case Op::eq:
+      return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x == y; });
+    case Op::ne:
+      return binary_loop(mask, a, as, b, bs, n, [](T x, T y) -> u8 { return x != y; });
+    default:
+      break;
   }
-  throw Error(ErrorCode::unsupported, fmt::format("operation {} on this type", static_cast<int>(op)));
+  throw Error(ErrorCode::unsupported,
+              fmt::format("operation {} on this type", static_cast<int>(op)));
 }
 
 template <class T>
@@ -272,30 +307,48 @@ void run_unary(Op op, bool boolean, const Operands& o, std::int64_t n) {
         return unary_loop(out, a, as, n, [](T x) { return std::nearbyint(x); });
       }
     case Op::isnan:
-      if constexpr (is_int_v<T>) return unary_loop(mask, a, as, n, [](T) -> u8 { return 0; });
-      else return unary_loop(mask, a, as, n, [](T x) -> u8 { return std::isnan(x); });
+      if constexpr (is_int_v<T>)
+        return unary_loop(mask, a, as, n, [](T) -> u8 { return 0; });
+      else
+        return unary_loop(mask, a, as, n, [](T x) -> u8 { return std::isnan(x); });
     case Op::isfinite:
-      if constexpr (is_int_v<T>) return unary_loop(mask, a, as, n, [](T) -> u8 { return 1; });
-      else return unary_loop(mask, a, as, n, [](T x) -> u8 { return std::isfinite(x); });
-    case Op::nonzero: return unary_loop(mask, a, as, n, [](T x) -> u8 { return x != T(0); });
-    case Op::logical_not: return unary_loop(mask, a, as, n, [](T x) -> u8 { return x == T(0); });
-    default: break;
+      if constexpr (is_int_v<T>)
+        return unary_loop(mask, a, as, n, [](T) -> u8 { return 1; });
+      else
+        return unary_loop(mask, a, as, n, [](T x) -> u8 { return std::isfinite(x); });
+    case Op::nonzero:
+      return unary_loop(mask, a, as, n, [](T x) -> u8 { return x != T(0); });
+    case Op::logical_not:
+      return unary_loop(mask, a, as, n, [](T x) -> u8 { return x == T(0); });
+    default:
+      break;
   }
   if constexpr (!is_int_v<T>) {
     switch (op) {
-      case Op::floor: return unary_loop(out, a, as, n, [](T x) { return std::floor(x); });
-      case Op::ceil: return unary_loop(out, a, as, n, [](T x) { return std::ceil(x); });
-      case Op::sqrt: return unary_loop(out, a, as, n, [](T x) { return std::sqrt(x); });
-      case Op::exp: return unary_loop(out, a, as, n, [](T x) { return std::exp(x); });
-      case Op::log: return unary_loop(out, a, as, n, [](T x) { return std::log(x); });
-      case Op::log10: return unary_loop(out, a, as, n, [](T x) { return std::log10(x); });
-      case Op::sin: return unary_loop(out, a, as, n, [](T x) { return std::sin(x); });
-      case Op::cos: return unary_loop(out, a, as, n, [](T x) { return std::cos(x); });
-      case Op::tan: return unary_loop(out, a, as, n, [](T x) { return std::tan(x); });
-      default: break;
+      case Op::floor:
+        return unary_loop(out, a, as, n, [](T x) { return std::floor(x); });
+      case Op::ceil:
+        return unary_loop(out, a, as, n, [](T x) { return std::ceil(x); });
+      case Op::sqrt:
+        return unary_loop(out, a, as, n, [](T x) { return std::sqrt(x); });
+      case Op::exp:
+        return unary_loop(out, a, as, n, [](T x) { return std::exp(x); });
+      case Op::log:
+        return unary_loop(out, a, as, n, [](T x) { return std::log(x); });
+      case Op::log10:
+        return unary_loop(out, a, as, n, [](T x) { return std::log10(x); });
+      case Op::sin:
+        return unary_loop(out, a, as, n, [](T x) { return std::sin(x); });
+      case Op::cos:
+        return unary_loop(out, a, as, n, [](T x) { return std::cos(x); });
+      case Op::tan:
+        return unary_loop(out, a, as, n, [](T x) { return std::tan(x); });
+      default:
+        break;
     }
   }
-  throw Error(ErrorCode::unsupported, fmt::format("operation {} on this type", static_cast<int>(op)));
+  throw Error(ErrorCode::unsupported,
+              fmt::format("operation {} on this type", static_cast<int>(op)));
 }
 
 template <class D, class S>
@@ -336,7 +389,8 @@ void run_where(Ty type, const Operands& o, std::int64_t n) {
     const T* y = reinterpret_cast<const T*>(o.c);
     T* out = reinterpret_cast<T*>(o.out);
     const std::int64_t cs = o.a_scalar ? 0 : 1, xs = o.b_scalar ? 0 : 1, ys = o.c_scalar ? 0 : 1;
-    for (std::int64_t i = 0; i < n; ++i) out[i] = c[i * cs] ? x[i * xs] : y[i * ys];
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = c[i * cs] ? x[i * xs] : y[i * ys];
   });
 }
 
@@ -347,9 +401,11 @@ void run_expand(Ty type, const std::byte* source, bool scalar, const std::int32_
     const T* s = reinterpret_cast<const T*>(source);
     T* d = reinterpret_cast<T*>(out);
     if (scalar) {
-      for (std::int64_t i = 0; i < n; ++i) d[i] = s[0];
+      for (std::int64_t i = 0; i < n; ++i)
+        d[i] = s[0];
     } else {
-      for (std::int64_t i = 0; i < n; ++i) d[i] = s[row_of_item[i]];
+      for (std::int64_t i = 0; i < n; ++i)
+        d[i] = s[row_of_item[i]];
     }
   });
 }
@@ -380,8 +436,8 @@ void check_equal_lengths(const Step& step, const Frame& frame, std::int64_t n) {
                                 "{} items): one reduction needs records of equal lengths",
                                 paths[static_cast<std::size_t>(step.ragged)],
                                 paths[static_cast<std::size_t>(other)],
-                                frame.data->chunk_begin + frame.begin + i,
-                                first[i + 1] - first[i], o[i + 1] - o[i]));
+                                frame.data->chunk_begin + frame.begin + i, first[i + 1] - first[i],
+                                o[i + 1] - o[i]));
       }
     }
   }
@@ -390,7 +446,8 @@ void check_equal_lengths(const Step& step, const Frame& frame, std::int64_t n) {
 void run_len(const Step& step, Frame& frame, std::int64_t n) {
   const std::int64_t* o = jagged_offsets(step, frame);
   auto* out = reinterpret_cast<std::int64_t*>(frame.regs[static_cast<std::size_t>(step.dst)]);
-  for (std::int64_t i = 0; i < n; ++i) out[i] = o[i + 1] - o[i];
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = o[i + 1] - o[i];
 }
 
 void run_index(const Step& step, Frame& frame, std::int64_t n) {
@@ -413,12 +470,16 @@ void run_index(const Step& step, Frame& frame, std::int64_t n) {
 template <class T>
 T identity(Op op) {
   switch (op) {
-    case Op::reduce_min: return std::is_floating_point_v<T> ? std::numeric_limits<T>::infinity()
-                                                            : std::numeric_limits<T>::max();
-    case Op::reduce_max: return std::is_floating_point_v<T> ? -std::numeric_limits<T>::infinity()
-                                                            : std::numeric_limits<T>::lowest();
-    case Op::reduce_all: return T(1);
-    default: return T(0);
+    case Op::reduce_min:
+      return std::is_floating_point_v<T> ? std::numeric_limits<T>::infinity()
+                                         : std::numeric_limits<T>::max();
+    case Op::reduce_max:
+      return std::is_floating_point_v<T> ? -std::numeric_limits<T>::infinity()
+                                         : std::numeric_limits<T>::lowest();
+    case Op::reduce_all:
+      return T(1);
+    default:
+      return T(0);
   }
 }
 
@@ -440,8 +501,8 @@ void run_reduce(const Step& step, Frame& frame, std::int64_t n) {
   buffers.sums.assign(static_cast<std::size_t>(n), 0.0);
 
   Frame items;
-  items.regs.assign(buffers.regs.begin(), buffers.regs.begin() +
-                                              static_cast<std::ptrdiff_t>(inner.registers.size()));
+  items.regs.assign(buffers.regs.begin(),
+                    buffers.regs.begin() + static_cast<std::ptrdiff_t>(inner.registers.size()));
   items.data = frame.data;
   items.outer = &frame;
   items.row_of_item = buffers.row_of_item.data();
@@ -452,16 +513,19 @@ void run_reduce(const Step& step, Frame& frame, std::int64_t n) {
     T* out = reinterpret_cast<T*>(frame.regs[static_cast<std::size_t>(step.dst)]);
     // Of booleans, min is all() and max is any(): an empty record gives true and false.
     const T start = (step.out == Ty::b && step.op == Op::reduce_min) ? T(1) : identity<T>(step.op);
-    for (std::int64_t i = 0; i < n; ++i) out[i] = start;
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = start;
     const std::int64_t first = o[0], last = o[n];
     std::int64_t row = 0;
     for (std::int64_t i0 = first; i0 < last; i0 += block_rows) {
       const std::int64_t count = std::min(block_rows, last - i0);
-      while (o[row + 1] <= i0) ++row;
+      while (o[row + 1] <= i0)
+        ++row;
       {
         std::int64_t r = row;
         for (std::int64_t i = 0; i < count; ++i) {
-          while (o[r + 1] <= i0 + i) ++r;
+          while (o[r + 1] <= i0 + i)
+            ++r;
           buffers.row_of_item[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(r);
         }
       }
@@ -470,7 +534,8 @@ void run_reduce(const Step& step, Frame& frame, std::int64_t n) {
       const T* v = reinterpret_cast<const T*>(resolve(result, items, step.out));
       const bool scalar = result.kind == Source::scalar;
       for (std::int64_t i = 0; i < count; ++i) {
-        const std::size_t r = static_cast<std::size_t>(buffers.row_of_item[static_cast<std::size_t>(i)]);
+        const std::size_t r =
+            static_cast<std::size_t>(buffers.row_of_item[static_cast<std::size_t>(i)]);
         const T x = v[scalar ? 0 : i];
         switch (step.op) {
           case Op::reduce_sum:
@@ -480,21 +545,27 @@ void run_reduce(const Step& step, Frame& frame, std::int64_t n) {
               out[r] = wrap_add<T>(out[r], x);
             }
             break;
-          case Op::reduce_min: out[r] = minimum<T>(out[r], x); break;
-          case Op::reduce_max: out[r] = maximum<T>(out[r], x); break;
+          case Op::reduce_min:
+            out[r] = minimum<T>(out[r], x);
+            break;
+          case Op::reduce_max:
+            out[r] = maximum<T>(out[r], x);
+            break;
           case Op::reduce_any:
             if constexpr (std::is_integral_v<T>) out[r] = static_cast<T>(out[r] | (x != T(0)));
             break;
           case Op::reduce_all:
             if constexpr (std::is_integral_v<T>) out[r] = static_cast<T>(out[r] & (x != T(0)));
             break;
-          default: break;
+          default:
+            break;
         }
       }
     }
     if constexpr (std::is_floating_point_v<T>) {
       if (step.op == Op::reduce_sum) {
-        for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(buffers.sums[static_cast<std::size_t>(i)]);
+        for (std::int64_t i = 0; i < n; ++i)
+          out[i] = static_cast<T>(buffers.sums[static_cast<std::size_t>(i)]);
       }
       if (step.op == Op::reduce_min || step.op == Op::reduce_max) {
         for (std::int64_t i = 0; i < n; ++i) {
@@ -509,14 +580,16 @@ void run_reduce(const Step& step, Frame& frame, std::int64_t n) {
 
 const std::byte* resolve(const Source& source, const Frame& frame, Ty type) {
   switch (source.kind) {
-    case Source::reg: return frame.regs[static_cast<std::size_t>(source.index)];
+    case Source::reg:
+      return frame.regs[static_cast<std::size_t>(source.index)];
     case Source::dense:
       return frame.data->dense[static_cast<std::size_t>(source.index)] +
              frame.begin * static_cast<std::int64_t>(size_of(type));
     case Source::items:
       return frame.data->ragged[static_cast<std::size_t>(source.index)].values +
              frame.begin * static_cast<std::int64_t>(size_of(type));
-    case Source::scalar: return source.value.data();
+    case Source::scalar:
+      return source.value.data();
   }
   return nullptr;
 }
@@ -526,13 +599,19 @@ void run(const Program& program, Frame& frame, std::int64_t n) {
     Operands o;
     o.out = frame.regs[static_cast<std::size_t>(step.dst)];
     switch (step.op) {
-      case Op::len: run_len(step, frame, n); continue;
-      case Op::index: run_index(step, frame, n); continue;
+      case Op::len:
+        run_len(step, frame, n);
+        continue;
+      case Op::index:
+        run_index(step, frame, n);
+        continue;
       case Op::reduce_sum:
       case Op::reduce_min:
       case Op::reduce_max:
       case Op::reduce_any:
-      case Op::reduce_all: run_reduce(step, frame, n); continue;
+      case Op::reduce_all:
+        run_reduce(step, frame, n);
+        continue;
       case Op::expand: {
         const Frame& outer = *frame.outer;
         const std::byte* source = resolve(step.a, outer, step.in);
@@ -540,7 +619,8 @@ void run(const Program& program, Frame& frame, std::int64_t n) {
         run_expand(step.in, source, step.a.kind == Source::scalar, frame.row_of_item, o.out, n);
         continue;
       }
-      default: break;
+      default:
+        break;
     }
     o.a = resolve(step.a, frame, step.op == Op::where ? Ty::b : step.in);
     o.a_scalar = step.a.kind == Source::scalar;

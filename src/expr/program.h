@@ -38,7 +38,7 @@ Ty promote(Ty a, Ty b);
 // Where an operand comes from.
 struct Source {
   enum Kind : std::uint8_t { reg, dense, items, scalar } kind = scalar;
-  int index = 0;                            // register, dense column or ragged column
+  int index = 0;                                // register, dense column or ragged column
   alignas(8) std::array<std::byte, 8> value{};  // a scalar, in the step's input type
 
   template <class T>
@@ -51,13 +51,44 @@ struct Source {
 
 enum class Op : std::uint8_t {
   // T, T -> T
-  add, sub, mul, div, floordiv, mod, pow, bitand_, bitor_, minimum, maximum, arctan2,
+  add,
+  sub,
+  mul,
+  div,
+  floordiv,
+  mod,
+  pow,
+  bitand_,
+  bitor_,
+  minimum,
+  maximum,
+  arctan2,
   // T, T -> bool
-  lt, le, gt, ge, eq, ne,
+  lt,
+  le,
+  gt,
+  ge,
+  eq,
+  ne,
   // T -> T
-  neg, abs, invert, round, floor, ceil, sqrt, exp, log, log10, sin, cos, tan,
+  neg,
+  abs,
+  invert,
+  round,
+  floor,
+  ceil,
+  sqrt,
+  exp,
+  log,
+  log10,
+  sin,
+  cos,
+  tan,
   // T -> bool
-  isnan, isfinite, nonzero, logical_not,
+  isnan,
+  isfinite,
+  nonzero,
+  logical_not,
   // in -> out
   cast,
   // bool, T, T -> T
@@ -65,7 +96,13 @@ enum class Op : std::uint8_t {
   // an outer row value copied to each item of its row (inner programs)
   expand,
   // jagged: per row of the outer program
-  len, index, reduce_sum, reduce_min, reduce_max, reduce_any, reduce_all,
+  len,
+  index,
+  reduce_sum,
+  reduce_min,
+  reduce_max,
+  reduce_any,
+  reduce_all,
 };
 
 struct Program;

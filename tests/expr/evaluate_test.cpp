@@ -49,7 +49,9 @@ std::vector<std::int64_t> ids(store::Group& g, std::string_view text,
   return values_of<std::int64_t>(select(g, Expression::parse(text), {.constants = constants}));
 }
 
-Array eval(store::Group& g, std::string_view text) { return evaluate(g, Expression::parse(text)); }
+Array eval(store::Group& g, std::string_view text) {
+  return evaluate(g, Expression::parse(text));
+}
 
 class ExprMemoryTest : public ::testing::Test {
  protected:
@@ -82,19 +84,31 @@ TEST_F(ExprMemoryTest, NumpyTypePromotion) {
     DType type;
   };
   for (const Case& c : std::vector<Case>{
-           {"f * 2.5", DType::float32()},      // a float scalar keeps float32 (value-based)
-           {"f * 1e300", DType::float64()},    // ... unless it does not fit
-           {"i8 + 1", DType::int8()},          {"i8 + 200", DType::int16()},
-           {"u8 + 1", DType::uint8()},         {"u8 + -1", DType::int16()},
-           {"i8 + u8", DType::int16()},        {"i64 + u64", DType::float64()},
-           {"i8 * 2.5", DType::float64()},     {"i8 / i8", DType::float64()},
-           {"f / 2", DType::float32()},        {"i16 + f", DType::float32()},
-           {"i64 + f", DType::float64()},      {"sqrt(i16)", DType::float32()},
-           {"sqrt(i64)", DType::float64()},    {"round(i16)", DType::int16()},
-           {"floor(i64)", DType::float64()},   {"abs(i8)", DType::int8()},
-           {"maximum(i8, 300)", DType::int16()}, {"where(f > 0, i8, 1.5)", DType::float64()},
-           {"i64 + (1 + 2)", DType::int64()},          {"flag + 1", DType::int64()},
-           {"flag & (i8 > 0)", DType::boolean()}, {"flag * f", DType::float32()},          {"(i8 > 0) + 1", DType::int64()},
+           {"f * 2.5", DType::float32()},    // a float scalar keeps float32 (value-based)
+           {"f * 1e300", DType::float64()},  // ... unless it does not fit
+           {"i8 + 1", DType::int8()},
+           {"i8 + 200", DType::int16()},
+           {"u8 + 1", DType::uint8()},
+           {"u8 + -1", DType::int16()},
+           {"i8 + u8", DType::int16()},
+           {"i64 + u64", DType::float64()},
+           {"i8 * 2.5", DType::float64()},
+           {"i8 / i8", DType::float64()},
+           {"f / 2", DType::float32()},
+           {"i16 + f", DType::float32()},
+           {"i64 + f", DType::float64()},
+           {"sqrt(i16)", DType::float32()},
+           {"sqrt(i64)", DType::float64()},
+           {"round(i16)", DType::int16()},
+           {"floor(i64)", DType::float64()},
+           {"abs(i8)", DType::int8()},
+           {"maximum(i8, 300)", DType::int16()},
+           {"where(f > 0, i8, 1.5)", DType::float64()},
+           {"i64 + (1 + 2)", DType::int64()},
+           {"flag + 1", DType::int64()},
+           {"flag & (i8 > 0)", DType::boolean()},
+           {"flag * f", DType::float32()},
+           {"(i8 > 0) + 1", DType::int64()},
        }) {
     EXPECT_EQ(eval(g(), c.text).dtype(), c.type) << c.text;
   }
@@ -264,8 +278,10 @@ TEST_F(ExprMemoryTest, ManyBlocksMatchALoop) {
   EXPECT_EQ(count(g(), e), static_cast<std::int64_t>(expected.size()));
   const auto flow = count_flow(g(), {Expression::parse("a > 0.5"), e, Expression::parse("b > 2")});
   std::int64_t first = 0;
-  for (float x : a) first += x > 0.5F;
-  EXPECT_EQ(flow, (std::vector<std::int64_t>{first, static_cast<std::int64_t>(expected.size()), 0}));
+  for (float x : a)
+    first += x > 0.5F;
+  EXPECT_EQ(flow,
+            (std::vector<std::int64_t>{first, static_cast<std::int64_t>(expected.size()), 0}));
 }
 
 // ---- every driver: evaluation and the cut cache ----
@@ -297,8 +313,8 @@ TEST_P(CutTest, CacheHitMissAndInvalidation) {
   EXPECT_TRUE(first.stored);
   EXPECT_EQ(first.total, 6);
   EXPECT_EQ(values_of<std::int64_t>(first.rows), (std::vector<std::int64_t>{1, 4}));
-  EXPECT_TRUE(g().contains((GetParam().name == "zarr" ? "_larder/cuts/" : ".larder/cuts/") +
-                          first.key));
+  EXPECT_TRUE(
+      g().contains((GetParam().name == "zarr" ? "_larder/cuts/" : ".larder/cuts/") + first.key));
 
   CutResult second = cut(g(), "(nJets>=6)&(met>m) & any(jet_pt>15)", options);  // same normalized
   EXPECT_TRUE(second.from_cache);
@@ -312,8 +328,9 @@ TEST_P(CutTest, CacheHitMissAndInvalidation) {
   EXPECT_TRUE(cut(g(), text, options).from_cache);
 
   // A changed column invalidates the entry.
-  g().open_dataset("met")->write(Selection{AxisSelection::index(0)},
-                                 Array::from_values(std::span<const double>(std::vector<double>{99})));
+  g().open_dataset("met")->write(
+      Selection{AxisSelection::index(0)},
+      Array::from_values(std::span<const double>(std::vector<double>{99})));
   CutResult changed = cut(g(), text, options);
   EXPECT_FALSE(changed.from_cache);
   EXPECT_EQ(values_of<std::int64_t>(changed.rows), (std::vector<std::int64_t>{0, 1, 4}));

@@ -12,7 +12,9 @@ namespace {
 
 using larder::testing::error_of;
 
-std::string normal(std::string_view text) { return Expression::parse(text).normalized(); }
+std::string normal(std::string_view text) {
+  return Expression::parse(text).normalized();
+}
 
 TEST(ExpressionTest, ComparisonsBindTighterThanAndOr) {
   EXPECT_EQ(normal("nJets >= 6 & nBTags_77 >= 2"), "((nJets >= 6) & (nBTags_77 >= 2))");
@@ -84,11 +86,13 @@ TEST(ExpressionTest, HostileNestingAndLengthAreRefused) {
   EXPECT_EQ(error_of([&] { Expression::parse(nested); }, &why), ErrorCode::invalid_argument);
   EXPECT_NE(why.find("nested deeper"), std::string::npos) << why;
   std::string chain = "1";
-  for (int i = 0; i < 1000; ++i) chain += "+1";
+  for (int i = 0; i < 1000; ++i)
+    chain += "+1";
   EXPECT_EQ(error_of([&] { Expression::parse(chain); }, &why), ErrorCode::invalid_argument);
   EXPECT_NE(why.find("nested deeper"), std::string::npos) << why;
   std::string ok = "a";
-  for (int i = 0; i < 200; ++i) ok += " & a";
+  for (int i = 0; i < 200; ++i)
+    ok += " & a";
   EXPECT_EQ(Expression::parse(Expression::parse(ok).normalized()).normalized(),
             Expression::parse(ok).normalized());
   std::string minus(5000, '-');

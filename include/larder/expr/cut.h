@@ -27,16 +27,16 @@ namespace larder::expr {
 
 struct CutOptions {
   nlohmann::json constants = nlohmann::json::object();  // as EvaluateOptions::constants
-  bool cache = true;       // look up and store the row ids in the store
-  bool recreate = false;   // evaluate even when the cache holds a valid entry
+  bool cache = true;      // look up and store the row ids in the store
+  bool recreate = false;  // evaluate even when the cache holds a valid entry
 };
 
 struct CutResult {
   Array rows = Array::empty(DType::int64(), Shape{0});  // ascending row ids
-  std::int64_t total = 0;       // rows in the columns read
-  bool from_cache = false;      // the ids came from a valid cache entry
-  bool stored = false;          // the ids were written to the cache
-  std::string key;              // the entry's name under .larder/cuts ("" without cache)
+  std::int64_t total = 0;                               // rows in the columns read
+  bool from_cache = false;                              // the ids came from a valid cache entry
+  bool stored = false;                                  // the ids were written to the cache
+  std::string key;  // the entry's name under .larder/cuts ("" without cache)
 };
 
 // Error as evaluate() does; Error(type_mismatch) for an expression that is
@@ -50,7 +50,7 @@ std::string cut_key(const store::Group& group, const Expression& expression,
                     const nlohmann::json& constants);
 
 struct FlowStep {
-  std::string expression;  // as given
+  std::string expression;    // as given
   std::int64_t passing = 0;  // rows passing this cut and every one before it
 };
 

@@ -26,14 +26,14 @@ inline constexpr std::size_t max_expression_length = 64 * 1024;
 inline constexpr int max_expression_depth = 256;
 
 enum class NodeKind {
-  integer,   // a literal integer (value in `integer`)
-  real,      // a literal float, nan or inf (value in `real`)
-  boolean,   // true / false (value in `integer`: 0 or 1)
-  name,      // a column or a constant; `text` is its name or quoted path
-  unary,     // `text` is "-", "+", "~" or "not"; one argument
-  binary,    // `text` is the operator ("+", ">=", "&", "and", ...); two arguments
-  call,      // `text` is the function name; its arguments
-  index,     // args[0][integer]: an element of each jagged record
+  integer,  // a literal integer (value in `integer`)
+  real,     // a literal float, nan or inf (value in `real`)
+  boolean,  // true / false (value in `integer`: 0 or 1)
+  name,     // a column or a constant; `text` is its name or quoted path
+  unary,    // `text` is "-", "+", "~" or "not"; one argument
+  binary,   // `text` is the operator ("+", ">=", "&", "and", ...); two arguments
+  call,     // `text` is the function name; its arguments
+  index,    // args[0][integer]: an element of each jagged record
 };
 
 struct Node {
