@@ -173,10 +173,11 @@ class Evaluation {
       detail::Scratch scratch(bound_.program);
       std::vector<std::int64_t> local(bound_.roots.size(), 0);
       std::vector<std::uint8_t> running;
+      detail::Frame frame = scratch.frame(data, 0);
       for (std::int64_t b = b0; b < b1; ++b) {
         const std::int64_t begin = b * detail::block_rows;
         const std::int64_t m = std::min(detail::block_rows, n - begin);
-        detail::Frame frame = scratch.frame(data, begin);
+        frame.begin = begin;
         detail::run(bound_.program, frame, m);
         emit(frame, begin, m, c0, local, running, chunk_mask);
       }

@@ -647,9 +647,14 @@ void run(const Program& program, Frame& frame, std::int64_t n) {
 }
 
 Scratch::Scratch(const Program& program) {
-  memory_.resize(program.registers.size() * block_rows * 8 + 64);
-  auto* base = reinterpret_cast<std::byte*>(
-      (reinterpret_cast<std::uintptr_t>(memory_.data()) + 63) & ~std::uintptr_t{63});
+  // Kept per thread and only grown: allocating (and faulting in) registers
+  // for every range of blocks would cost as much as evaluating them. A
+  // thread runs one range at a time, so one buffer per thread suffices.
+  thread_local std::vector<std::byte> memory;
+  const std::size_t bytes = program.registers.size() * block_rows * 8 + 64;
+  if (memory.size() < bytes) memory.resize(bytes);
+  auto* base = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(memory.data()) + 63) &
+                                            ~std::uintptr_t{63});
   for (std::size_t r = 0; r < program.registers.size(); ++r) {
     regs_.push_back(base + r * block_rows * 8);
   }

@@ -149,15 +149,15 @@ struct Frame {
   const std::int32_t* row_of_item = nullptr;
 };
 
-// Registers for `program` on one thread (inner programs of reductions take
-// theirs from per-thread buffers when they run).
+// Registers for `program` on the calling thread, in a per-thread buffer:
+// one Scratch per thread at a time (inner programs of reductions take
+// theirs from another per-thread buffer when they run).
 class Scratch {
  public:
   explicit Scratch(const Program& program);
   Frame frame(const BlockData& data, std::int64_t begin) const;
 
  private:
-  std::vector<std::byte> memory_;
   std::vector<std::byte*> regs_;
 };
 
