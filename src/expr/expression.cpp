@@ -166,7 +166,10 @@ class Parser {
   // ---- grammar, lowest precedence first ----
   struct Depth {
     explicit Depth(Parser& p) : parser(p) {
-      if (++parser.depth_ > max_expression_depth) {
+      // Normalized text writes a unary operation as "(-x)": a parenthesis
+      // and an operator per tree level, so twice the tree's limit lets
+      // every normalized text parse again.
+      if (++parser.depth_ > 2 * max_expression_depth) {
         parser.fail(parser.token_.column,
                     fmt::format("nested deeper than {} levels", max_expression_depth));
       }

@@ -22,7 +22,8 @@ namespace larder::expr {
 
 // Limits that keep hostile input from exhausting the stack or memory.
 inline constexpr std::size_t max_expression_length = 64 * 1024;
-// Depth: levels of the tree (and of parentheses and unary operators).
+// Depth: levels of the tree; parentheses and unary operators nest at most
+// twice as deep.
 inline constexpr int max_expression_depth = 256;
 
 enum class NodeKind {
