@@ -284,6 +284,50 @@ TEST_F(ExprMemoryTest, ManyBlocksMatchALoop) {
             (std::vector<std::int64_t>{first, static_cast<std::int64_t>(expected.size()), 0}));
 }
 
+// Many records in many reads and blocks, some longer than a block of items,
+// against a plain loop: reductions carry across blocks of items.
+TEST_F(ExprMemoryTest, JaggedAcrossBlocksMatchesALoop) {
+  const std::int64_t rows = 20011;
+  std::mt19937_64 rng(11);
+  std::vector<std::int64_t> lengths(static_cast<std::size_t>(rows));
+  std::vector<float> pt;
+  std::vector<double> ht(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const auto r = static_cast<std::size_t>(i);
+    lengths[r] = i % 997 == 0 ? 5000 : static_cast<std::int64_t>(rng() % 7);  // some > a block
+    for (std::int64_t k = 0; k < lengths[r]; ++k)
+      pt.push_back(static_cast<float>(rng() % 1000) / 10);
+    ht[r] = static_cast<double>(rng() % 5000) / 10;
+  }
+  auto jets = ragged::Ragged::create(g(), "pt", {.dtype = DType::float32()});
+  jets->extend(Array::from_values(std::span<const float>(pt)), lengths);
+  put(g(), "ht", ht);
+  std::vector<double> sums(static_cast<std::size_t>(rows));
+  std::vector<std::int64_t> any_ids;
+  std::int64_t at = 0;
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const auto r = static_cast<std::size_t>(i);
+    bool any = false;
+    for (std::int64_t k = 0; k < lengths[r]; ++k, ++at) {
+      const float x = pt[static_cast<std::size_t>(at)];
+      sums[r] += x > 50.0F ? x : 0.0F;
+      any = any || static_cast<double>(x) > ht[r] / 5;
+    }
+    if (any) any_ids.push_back(i);
+  }
+  const EvaluateOptions options{.rows_per_read = 3000};
+  EXPECT_EQ(values_of<std::int64_t>(select(g(), Expression::parse("any(pt > ht / 5)"), options)),
+            any_ids);
+  const auto got =
+      values_of<float>(evaluate(g(), Expression::parse("sum(pt * (pt > 50))"), options));
+  ASSERT_EQ(got.size(), sums.size());
+  for (std::size_t r = 0; r < sums.size(); ++r) {
+    ASSERT_FLOAT_EQ(got[r], static_cast<float>(sums[r])) << "row " << r;
+  }
+  const auto lens = values_of<std::int64_t>(evaluate(g(), Expression::parse("len(pt)"), options));
+  EXPECT_EQ(lens, lengths);
+}
+
 // ---- every driver: evaluation and the cut cache ----
 
 class CutTest : public ::testing::TestWithParam<Driver> {

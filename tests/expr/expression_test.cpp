@@ -95,6 +95,10 @@ TEST(ExpressionTest, HostileNestingAndLengthAreRefused) {
     ok += " & a";
   EXPECT_EQ(Expression::parse(Expression::parse(ok).normalized()).normalized(),
             Expression::parse(ok).normalized());
+  // Normalized unary chains nest a parenthesis and an operator per level:
+  // they parse again (found by fuzz_parse_expr).
+  const std::string unary = std::string(250, '-') + "x";
+  EXPECT_EQ(normal(normal(unary)), normal(unary));
   std::string minus(5000, '-');
   EXPECT_EQ(error_of([&] { Expression::parse(minus + "a"); }), ErrorCode::invalid_argument);
 }
