@@ -499,7 +499,7 @@ class Binder {
     for (const std::string& f : function_names())
       names.push_back(f);
     group_.visit([&](const std::string& path, store::NodeKind) {
-      if (path.rfind(".larder", 0) != 0) names.push_back(path);
+      if (path.rfind(".larder", 0) != 0 && path.rfind("_larder", 0) != 0) names.push_back(path);
     });
     return names;
   }
