@@ -163,12 +163,12 @@ class Parser {
     advance();
   }
 
-  // ---- grammar, lowest precedence first ----
+  // ---- grammar ----
   struct Depth {
     explicit Depth(Parser& p) : parser(p) {
-      // Normalized text writes a unary operation as "(-x)": a parenthesis
-      // and an operator per tree level, so twice the tree's limit lets
-      // every normalized text parse again.
+      // Normalized text nests a parenthesis and a right operand (or a
+      // unary operator) per tree level: twice the tree's limit lets every
+      // normalized text parse again.
       if (++parser.depth_ > 2 * max_expression_depth) {
         parser.fail(parser.token_.column,
                     fmt::format("nested deeper than {} levels", max_expression_depth));
@@ -208,84 +208,72 @@ class Parser {
     return node;
   }
 
-  template <class Next>
-  std::unique_ptr<Node> left_assoc(std::initializer_list<std::string_view> ops, Next next) {
-    auto lhs = (this->*next)();
+  // Binding power of the binary operator at the current token, 0 if none.
+  // Higher binds tighter; `not` (3) and unary - + ~ (9) are prefixes.
+  static constexpr int not_power = 3;
+  static constexpr int unary_power = 9;
+  static constexpr int power_power = 10;
+  static constexpr int compare_power = 6;
+  int binary_power() const {
+    if (token_.kind != TokenKind::op) return 0;
+    const std::string& t = token_.text;
+    if (t == "or") return 1;
+    if (t == "and") return 2;
+    if (t == "|") return 4;
+    if (t == "&") return 5;
+    if (t == "==" || t == "!=" || t == "<" || t == "<=" || t == ">" || t == ">=") {
+      return compare_power;
+    }
+    if (t == "+" || t == "-") return 7;
+    if (t == "*" || t == "/" || t == "//" || t == "%") return 8;
+    if (t == "**") return power_power;
+    return 0;
+  }
+
+  // Precedence climbing: the expression whose operators bind at least as
+  // tightly as `min_power`. One C++ frame per nesting (parentheses, unary
+  // operators, right operands), so the stack stays small under the limit.
+  std::unique_ptr<Node> parse_expression(int min_power) {
+    Depth depth(*this);
+    auto lhs = parse_prefix(min_power);
+    bool compared = false;
     for (;;) {
-      const auto op = std::find_if(ops.begin(), ops.end(), [&](auto o) { return at_op(o); });
-      if (op == ops.end()) return lhs;
+      const int power = binary_power();
+      if (power == 0 || power < min_power) return lhs;
+      if (power == compare_power && compared) {
+        fail(token_.column, "chained comparisons are not supported: write (a < b) & (b < c)");
+      }
       const int column = token_.column;
+      std::string op = token_.text;
       advance();
-      lhs = binary(std::string(*op), column, std::move(lhs), (this->*next)());
+      // ** is right-associative and its right operand may be unary (2 ** -1).
+      auto rhs = parse_expression(power == power_power ? power_power : power + 1);
+      compared = power == compare_power;
+      lhs = binary(std::move(op), column, std::move(lhs), std::move(rhs));
     }
   }
 
-  std::unique_ptr<Node> parse_or() {
-    Depth depth(*this);
-    return left_assoc({"or"}, &Parser::parse_and);
-  }
-  std::unique_ptr<Node> parse_and() { return left_assoc({"and"}, &Parser::parse_not); }
-
-  std::unique_ptr<Node> parse_not() {
+  std::unique_ptr<Node> parse_prefix(int min_power) {
     if (at_op("not")) {
-      Depth depth(*this);
+      if (min_power > not_power) fail(token_.column, "unexpected 'not' (parenthesize it)");
       auto node = make(NodeKind::unary, "not", token_.column);
       advance();
-      node->args.push_back(parse_not());
+      node->args.push_back(parse_expression(not_power));
       return with_height(std::move(node));
     }
-    return parse_bit_or();
-  }
-
-  std::unique_ptr<Node> parse_bit_or() { return left_assoc({"|"}, &Parser::parse_bit_and); }
-  std::unique_ptr<Node> parse_bit_and() { return left_assoc({"&"}, &Parser::parse_compare); }
-
-  std::unique_ptr<Node> parse_compare() {
-    auto lhs = parse_sum();
-    static constexpr std::array<std::string_view, 6> ops = {"==", "!=", ">=", "<=", ">", "<"};
-    const auto is_compare = [&] {
-      return std::any_of(ops.begin(), ops.end(), [&](auto o) { return at_op(o); });
-    };
-    if (!is_compare()) return lhs;
-    const int column = token_.column;
-    std::string op = token_.text;
-    advance();
-    auto node = binary(std::move(op), column, std::move(lhs), parse_sum());
-    if (is_compare()) {
-      fail(token_.column, "chained comparisons are not supported: write (a < b) & (b < c)");
-    }
-    return node;
-  }
-
-  std::unique_ptr<Node> parse_sum() { return left_assoc({"+", "-"}, &Parser::parse_product); }
-  std::unique_ptr<Node> parse_product() {
-    return left_assoc({"*", "//", "/", "%"}, &Parser::parse_unary);
-  }
-
-  // Depth counts what nests: parentheses (parse_or) and unary operators.
-  std::unique_ptr<Node> parse_unary() {
-    if (at_op("-") || at_op("~")) {
-      Depth depth(*this);
+    if (at_op("-") || at_op("~") || at_op("+")) {
+      const bool plus = at_op("+");
       auto node = make(NodeKind::unary, token_.text, token_.column);
       advance();
-      node->args.push_back(parse_unary());
+      auto operand = parse_expression(unary_power);
+      if (plus) return operand;
+      node->args.push_back(std::move(operand));
       return with_height(std::move(node));
     }
-    if (at_op("+")) {
-      Depth depth(*this);
-      advance();
-      return parse_unary();
-    }
-    return parse_power();
+    return parse_postfix();
   }
 
-  std::unique_ptr<Node> parse_power() {
-    auto base = parse_postfix();
-    if (!at_op("**")) return base;
-    const int column = token_.column;
-    advance();
-    return binary("**", column, std::move(base), parse_unary());  // right-associative
-  }
+  std::unique_ptr<Node> parse_or() { return parse_expression(1); }
 
   std::unique_ptr<Node> parse_postfix() {
     auto node = parse_atom();
