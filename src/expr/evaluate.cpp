@@ -25,11 +25,27 @@ using detail::Ty;
 enum class Mode { values, count, select, flow, checksums };
 
 // Rows per read: about a million (fewer when jagged records are read, whose
-// items outnumber the rows), a whole number of the first chunked column's chunks.
+// items outnumber the rows), a whole number of the first chunked column's
+// chunks. Columns that are not chunked (mmap arrays, contiguous HDF5) are
+// read 4M rows at a time: an mmap read is a view, and every range ends in
+// a barrier of the pool that a preempted worker delays.
 std::int64_t rows_per_read(const Bound& bound, const EvaluateOptions& options) {
+  const bool chunked = std::any_of(bound.dense.begin(), bound.dense.end(),
+                                   [](const auto& c) { return !c.dataset->chunks().empty(); });
   std::int64_t rows = options.rows_per_read > 0 ? options.rows_per_read
-                      : bound.ragged.empty()    ? std::int64_t{1} << 20
-                                                : std::int64_t{1} << 16;
+                      : !bound.ragged.empty()   ? std::int64_t{1} << 16
+                      : chunked                 ? std::int64_t{1} << 20
+                                                : std::int64_t{1} << 22;
+  if (options.rows_per_read <= 0 && !chunked) {
+    // At most 128 MiB of values per range (two ranges are in memory at once).
+    std::int64_t row_bytes = 0;
+    for (const detail::Column& c : bound.dense) {
+      row_bytes += static_cast<std::int64_t>(c.dtype.item_size());
+    }
+    rows = std::min(rows, std::max<std::int64_t>(
+                              std::int64_t{1} << 20,
+                              (std::int64_t{128} << 20) / std::max<std::int64_t>(row_bytes, 1)));
+  }
   for (const detail::Column& c : bound.dense) {
     const std::vector<std::int64_t> chunks = c.dataset->chunks();
     if (!chunks.empty() && chunks[0] > 0) {
