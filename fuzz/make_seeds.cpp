@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
                R"({"id":"blosc-lz4","shuffle":"byte","typesize":4})"});
   write_texts(root / "fuzz_parse_dtype",
               {"<f4", ">i8", "|b1", "|S10", "|O", "float32", "S3", "c16"});
+  write_texts(root / "fuzz_parse_expr",
+              {"nJets >= 6 & nBTags_77 >= 2", "(a > 0.5) & ((b < 0.2) | (c*c + d*d < 1.0))",
+               "any(jet_pt > ht / 10) and not isnan(met)", "sum(jet_pt * (abs(jet_eta) < 2.5))",
+               "\"jets/pt\"[-1] // 2 % 3 ** -1", "where(x != x, -inf, 1.5e-3) <= nan",
+               "~(a | b) or len('a b') == 0"});
   write_texts(root / "fuzz_parse_selection",
               {"10:20, ::2", "[5, 1, 5]", "3, ...", "::-1", "-3:, 1", ":, [0, 2], 1:2"});
   write_texts(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from harness import Workload
 from workloads.codec import CodecWorkload
 from workloads.loader import LoaderWorkload
+from workloads.expr import ExprWorkload
 from workloads.ragged import RaggedWorkload
 from workloads.storage import AppendWorkload, GatherWorkload, ManyWorkload, ScanWorkload
 
@@ -17,6 +18,7 @@ ALL: list[Workload] = [
     GatherWorkload(),
     LoaderWorkload(),
     RaggedWorkload(),
+    ExprWorkload(),
     ManyWorkload(),
 ]
 

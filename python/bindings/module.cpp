@@ -14,4 +14,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_copy(m);
   lp::bind_collection(m);
   lp::bind_loader(m);
+  lp::bind_expr(m);
 }

@@ -11,6 +11,7 @@ namespace larder::cli {
 void add_cat_command(CLI::App& app);
 void add_codecs_command(CLI::App& app);
 void add_cp_command(CLI::App& app);
+void add_cut_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_epoch_command(CLI::App& app);
 void add_info_command(CLI::App& app);

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   larder::cli::add_cat_command(app);
   larder::cli::add_codecs_command(app);
   larder::cli::add_cp_command(app);
+  larder::cli::add_cut_command(app);
   larder::cli::add_demo_command(app);
   larder::cli::add_epoch_command(app);
   larder::cli::add_info_command(app);
