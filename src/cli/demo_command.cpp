@@ -389,6 +389,8 @@ void collection_stage(const DemoOptions& options) {
       "{:.0f} ms; reopened: metadata read back, no recompile, every event in one phase "
       "(checked)\n\n",
       n, file, build_s * 1e3);
+}
+
 // Event selection: per-event columns derived from the stage-4 jets (their
 // count and scalar sum) and a missing-energy column, then a cut evaluated
 // (and cached in the file), the cached re-run, and a cut flow — each checked

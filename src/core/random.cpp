@@ -64,7 +64,7 @@ double Random::uniform() noexcept {
   return static_cast<double>(next() >> 11) * 0x1.0p-53;
 }
 
-void shuffle(std::vector<std::int64_t>& values, Random& random) {
+void shuffle(std::span<std::int64_t> values, Random& random) {
   for (std::size_t i = values.size(); i > 1; --i) {
     const auto j = static_cast<std::size_t>(random.below(i));
     std::swap(values[i - 1], values[j]);

@@ -7,52 +7,18 @@
 #include <utility>
 
 #include "larder/core/error.h"
+#include "larder/core/random.h"
 
 namespace larder::loader {
 namespace {
 
-// splitmix64 (Steele, Lea, Flood 2014): a counter-based generator whose
-// output depends only on its seed, so orders are reproducible anywhere.
-class SplitMix {
- public:
-  explicit SplitMix(std::uint64_t seed) : state_(seed) {}
-
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-
-  // Uniform in [0, bound), bound > 0, without modulo bias: draws below
-  // 2^64 mod bound are rejected.
-  std::uint64_t below(std::uint64_t bound) noexcept {
-    const std::uint64_t threshold = (0 - bound) % bound;
-    for (;;) {
-      const std::uint64_t r = next();
-      if (r >= threshold) return r % bound;
-    }
-  }
-
- private:
-  std::uint64_t state_;
-};
-
-// One stream per (seed, epoch, purpose), decorrelated by mixing each part.
-SplitMix stream(std::uint64_t seed, std::uint64_t epoch, std::uint64_t purpose) {
-  SplitMix mix(seed);
-  std::uint64_t s = mix.next();
-  SplitMix mix_epoch(s ^ epoch);
-  s = mix_epoch.next();
-  SplitMix mix_purpose(s ^ (purpose * 0xD1B54A32D192ED03ULL));
-  return SplitMix(mix_purpose.next());
+// One stream per (seed, epoch, purpose): an order depends on nothing else.
+Random stream(std::uint64_t seed, std::uint64_t epoch, std::uint64_t purpose) {
+  return Random(seed, epoch * 4 + purpose);
 }
 
-void shuffle_in_place(std::int64_t* first, std::int64_t n, SplitMix& rng) {
-  for (std::int64_t i = n - 1; i > 0; --i) {
-    const auto j = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(i) + 1));
-    std::swap(first[i], first[j]);
-  }
+void shuffle_in_place(std::int64_t* first, std::int64_t n, Random& rng) {
+  shuffle(std::span<std::int64_t>(first, static_cast<std::size_t>(n)), rng);
 }
 
 constexpr std::uint64_t kFullStream = 1;
@@ -89,10 +55,10 @@ std::vector<std::int64_t> block_order(std::int64_t n, const SamplerOptions& o, s
   const std::int64_t blocks = (n + o.block_size - 1) / o.block_size;
   std::vector<std::int64_t> block_ids(static_cast<std::size_t>(blocks));
   std::iota(block_ids.begin(), block_ids.end(), std::int64_t{0});
-  SplitMix order_rng = stream(o.seed, epoch, kBlockOrderStream);
+  Random order_rng = stream(o.seed, epoch, kBlockOrderStream);
   shuffle_in_place(block_ids.data(), blocks, order_rng);
 
-  SplitMix window_rng = stream(o.seed, epoch, kWindowStream);
+  Random window_rng = stream(o.seed, epoch, kWindowStream);
   std::vector<std::int64_t> out;
   out.reserve(static_cast<std::size_t>(n));
   local.clear();
@@ -157,7 +123,7 @@ std::string_view to_string(Shuffle shuffle) noexcept {
 std::vector<std::int64_t> permutation(std::int64_t n, std::uint64_t seed, std::uint64_t epoch) {
   std::vector<std::int64_t> out(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)));
   std::iota(out.begin(), out.end(), std::int64_t{0});
-  SplitMix rng = stream(seed, epoch, kFullStream);
+  Random rng = stream(seed, epoch, kFullStream);
   shuffle_in_place(out.data(), static_cast<std::int64_t>(out.size()), rng);
   return out;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace larder {
@@ -28,6 +29,6 @@ class Random {
 // The numbers 0..n-1 in a seeded random order (Fisher–Yates).
 std::vector<std::int64_t> permutation(std::int64_t n, std::uint64_t seed);
 // `values` reordered in place by the same rule.
-void shuffle(std::vector<std::int64_t>& values, Random& random);
+void shuffle(std::span<std::int64_t> values, Random& random);
 
 }  // namespace larder

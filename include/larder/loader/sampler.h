@@ -96,7 +96,7 @@ class Sampler {
 };
 
 // A uniform random permutation of [0, n) for (seed, epoch), by Fisher–Yates
-// on a splitmix64 stream: the same on every platform.
+// on larder's seeded Random (core/random.h): the same on every platform.
 std::vector<std::int64_t> permutation(std::int64_t n, std::uint64_t seed, std::uint64_t epoch);
 
 }  // namespace larder::loader
