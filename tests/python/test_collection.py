@@ -239,3 +239,24 @@ def test_loader_columns_name_the_stored_variables(store):
     assert isinstance(columns["x"], larder.Dataset)
     assert isinstance(columns["jets"], larder.Ragged)
     assert len(columns["jets"]) == 4
+
+
+def test_a_phase_feeds_a_loader_with_a_cut_as_subset(tmp_path):
+    with larder.open(str(tmp_path / "l.h5"), "w") as s:
+        c = larder.Collection(s, "events", codec="blosc-lz4")
+        n = np.arange(1000)
+        jets = [np.full(i % 5, i, dtype="f4") for i in range(1000)]
+        c.add(["n", "jets"], [n, jets], phase=(0.8, 0.2), shuffle=1)
+        passing = larder.cut(s["events/train"], "(n % 3 == 0) & (len(jets) >= 1)")
+        loader = larder.Loader(c["train"], batch_size=64, shuffle="block", seed=2,
+                               subset=passing, pad={"jets": (3, np.nan)}, clip=True)
+        seen = []
+        for batch in loader:
+            assert batch["jets"].shape[1:] == (3,)
+            for row, value, padded in zip(batch["_index"], batch["n"], batch["jets"]):
+                assert value % 3 == 0 and value % 5 >= 1
+                np.testing.assert_array_equal(padded[: min(value % 5, 3)], value)
+            seen.extend(batch["_index"])
+        assert sorted(seen) == list(passing)
+        train, valid = larder.split_loaders(c["train"], fractions=(0.5, 0.5), batch_size=100)
+        assert len(train) + len(valid) == 8

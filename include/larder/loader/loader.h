@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "larder/collection/collection.h"
 #include "larder/core/array.h"
 #include "larder/loader/sampler.h"
 #include "larder/ragged/ragged.h"
@@ -138,6 +139,12 @@ class Epoch {
 // ascending order, become its loader's subset. Fractions must be >= 0 and
 // sum to 1 (within 1e-6); part sizes are rounded down, the remainder goes
 // to the first part. Error(invalid_argument) otherwise.
+// The variables of a collection phase as columns (every variable when
+// `names` is empty, else those named, in that order); Error(not_found) for
+// an unknown phase or variable.
+std::vector<Column> phase_columns(collection::Collection& collection, const std::string& phase,
+                                  const std::vector<std::string>& names = {});
+
 std::vector<std::unique_ptr<Loader>> split_loaders(std::vector<Column> columns,
                                                    const std::vector<double>& fractions,
                                                    std::uint64_t split_seed,
