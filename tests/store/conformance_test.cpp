@@ -5,7 +5,9 @@
 // as it was.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "error_of.h"
 #include "larder/core/error.h"
@@ -109,6 +111,50 @@ TEST_P(Conformance, ArraysOfManyMegabytesAreFilledWrittenInPartsAndReopened) {
       root_->open_dataset("grown")->read(Selection{AxisSelection::slice(2'999'990, std::nullopt)});
   for (auto v : tail.values<std::int32_t>())
     EXPECT_EQ(v, 7);
+}
+
+// Regression: the HDF5 driver hands out one Dataset object per array, so
+// threads that each opened it shared its chunk cache without a lock and
+// corrupted it once the cache evicted chunks.
+TEST_P(Conformance, ThreadsThatEachOpenAnArrayGatherTheirOwnRows) {
+  constexpr std::int64_t kRows = 300'000;
+  Array values = Array::empty(DType::float32(), Shape{kRows, 16});
+  auto v = values.values<float>();
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<float>(i);
+  DatasetOptions options;
+  options.chunks = {256, 16};  // many chunks: their index fills while threads read
+  if (can().compression) options.codec = {.id = "blosc-lz4", .level = 5};
+  stored("x", values, options);
+  if (can().persistent) {
+    root_.reset();
+    store_->close();
+    auto store_options = GetParam().options;
+    store_options.chunk_cache_bytes = std::size_t{8} << 20;  // half a gather: constant eviction
+    store_ = Store::open(path_, "r", store_options);
+    root_ = store_->root();
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto ds = root_->open_dataset("x");
+      std::mt19937_64 random(static_cast<std::uint64_t>(t));
+      std::vector<std::int64_t> ids(512);
+      for (int round = 0; round < 40; ++round) {
+        for (auto& id : ids)
+          id = static_cast<std::int64_t>(random() % kRows);
+        const Array got = ds->gather(ids);
+        const auto g = got.values<float>();
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          if (g[i * 16] != static_cast<float>(ids[i] * 16)) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 // ---- groups -------------------------------------------------------------------

@@ -5,8 +5,9 @@
 // 0 with append(). An append is committed when it returns: a crash after
 // that never loses it (see docs/formats/hdf5.md). Bad input — a selection
 // out of range, values of the wrong dtype or shape — raises Error and leaves
-// what is stored unchanged. One thread at a time per Dataset object; the
-// driver serializes what its library needs serialized.
+// what is stored unchanged. A store may hand out one object for every open
+// of an array (HDF5 does), so calls from several threads on a dataset are
+// safe: the driver serializes what needs it.
 #pragma once
 
 #include <cstdint>

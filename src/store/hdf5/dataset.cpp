@@ -210,6 +210,7 @@ class Hdf5Dataset final : public Dataset {
 
   StorageInfo storage_info() const override {
     context_->check_open(path_);
+    std::lock_guard access(access_);
     Hdf5Lock lock;
     StorageInfo info;
     info.logical_bytes = static_cast<std::uint64_t>(shape_.num_elements()) * dtype_.item_size();
@@ -223,6 +224,7 @@ class Hdf5Dataset final : public Dataset {
 
   Array read(const Selection& selection) override {
     context_->check_open(path_);
+    std::lock_guard access(access_);
     require_fixed_size("read");
     const auto axes = resolve(selection);
     Array out = Array::empty(dtype_.native(), result_shape(axes));
@@ -240,6 +242,7 @@ class Hdf5Dataset final : public Dataset {
 
   void write(const Selection& selection, ArrayView values) override {
     context_->check_writable(path_);
+    std::lock_guard access(access_);
     require_fixed_size("write");
     const auto axes = resolve(selection);
     check_values(values, result_shape(axes));
@@ -255,6 +258,7 @@ class Hdf5Dataset final : public Dataset {
 
   void append(ArrayView rows) override {
     context_->check_writable(path_);
+    std::lock_guard access(access_);
     require_fixed_size("append");
     const std::int64_t count = rows_to_append(rows, shape_, extendable_, context_->name, path_);
     const Shape dims = shape_.with(0, count);
@@ -275,6 +279,7 @@ class Hdf5Dataset final : public Dataset {
 
   void resize(const Shape& shape) override {
     context_->check_writable(path_);
+    std::lock_guard access(access_);
     check_resize(
         shape_, shape,
         [&](std::size_t a) {
@@ -296,6 +301,7 @@ class Hdf5Dataset final : public Dataset {
   Sequences read_sequences(std::span<const std::int64_t> rows) override {
     context_->check_open(path_);
     if (!item_shape_) return Dataset::read_sequences(rows);
+    std::lock_guard access(access_);
     if (shape_.rank() != 1) {
       throw Error(ErrorCode::unsupported,
                   fmt::format("variable-length dataset of shape {}: larder reads 1-D ones",
@@ -1663,6 +1669,9 @@ class Hdf5Dataset final : public Dataset {
   }
 
   Context context_;
+  // The store hands out one object per dataset, so callers that opened it
+  // separately share it (and its chunk cache): one of them at a time.
+  mutable std::mutex access_;
   Handle id_;
   std::string path_;
   std::unique_ptr<Attributes> attrs_;
