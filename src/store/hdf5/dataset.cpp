@@ -1671,7 +1671,8 @@ class Hdf5Dataset final : public Dataset {
   Context context_;
   // The store hands out one object per dataset, so callers that opened it
   // separately share it (and its chunk cache): one of them at a time.
-  mutable std::mutex access_;
+  // Recursive: starting the append journal reads through read().
+  mutable std::recursive_mutex access_;
   Handle id_;
   std::string path_;
   std::unique_ptr<Attributes> attrs_;
