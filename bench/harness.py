@@ -120,6 +120,14 @@ class Workload:
         raise NotImplementedError
 
 
+def missing_python_package(ctx: Context) -> list[str]:
+    """What Workload.missing says for workloads that run through larder's Python package."""
+    package = ctx.build / "python" / "larder"
+    if (package / "__init__.py").is_file() and any(package.glob("_larder*.so")):
+        return []
+    return [f"{package} (build it: ninja -C {ctx.build} _larder)"]
+
+
 @dataclasses.dataclass
 class Stats:
     median: float

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import Case, Context, Metric, Record, Run, Target, Workload, progress
+from harness import Case, Context, Metric, Record, Run, Target, Workload, missing_python_package, progress
 from workloads.storage import COLS, row_blocks, write_atomically
 
 BASE_ROWS = 2_000_000
@@ -85,10 +85,7 @@ class LoaderWorkload(Workload):
     metrics = (Metric("mrows_per_s", "M rows/s"),)
 
     def missing(self, ctx: Context) -> list[str]:
-        package = ctx.build / "python" / "larder"
-        if (package / "__init__.py").is_file() and any(package.glob("_larder*.so")):
-            return []
-        return [f"{package} (build it: ninja -C {ctx.build} _larder)"]
+        return missing_python_package(ctx)
 
     def prepare(self, ctx: Context) -> None:
         prepare(ctx)

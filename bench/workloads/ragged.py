@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import Case, Context, Info, Metric, Run, Target, Workload, progress
+from harness import Case, Context, Info, Metric, Run, Target, Workload, missing_python_package, progress
 
 SEED = 20261121
 BASE_RECORDS = 1_000_000
@@ -70,10 +70,7 @@ class RaggedWorkload(Workload):
     infos = (Info("ratio", "size ratio"),)
 
     def missing(self, ctx: Context) -> list[str]:
-        package = ctx.build / "python" / "larder"
-        if (package / "__init__.py").is_file() and any(package.glob("_larder*.so")):
-            return []
-        return [f"{package} (build it: ninja -C {ctx.build} _larder)"]
+        return missing_python_package(ctx)
 
     def prepare(self, ctx: Context) -> None:
         prepare(ctx)
