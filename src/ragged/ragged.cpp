@@ -42,6 +42,29 @@ ArrayView Records::operator[](std::int64_t i) const {
   return ArrayView(data, values.dtype(), Shape(std::move(dims)));
 }
 
+Array pad_records(const Records& records, const Shape& inner_shape, std::int64_t width,
+                  std::span<const std::byte> fill) {
+  std::vector<std::int64_t> dims{records.size(), width};
+  dims.insert(dims.end(), inner_shape.begin(), inner_shape.end());
+  const DType dtype = records.values.dtype();
+  Array out = Array::empty(dtype, Shape(std::move(dims)));
+  const std::size_t item_size = dtype.item_size();
+  for (std::size_t i = 0; i < out.nbytes(); i += item_size)
+    std::memcpy(out.data() + i, fill.data(), item_size);
+  const std::size_t item_bytes = static_cast<std::size_t>(inner_shape.num_elements()) * item_size;
+  for (std::int64_t i = 0; i < records.size(); ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    const std::int64_t kept = std::min(records.offsets[at + 1] - records.offsets[at], width);
+    if (kept > 0) {
+      std::memcpy(
+          out.data() + at * static_cast<std::size_t>(width) * item_bytes,
+          records.values.data() + static_cast<std::size_t>(records.offsets[at]) * item_bytes,
+          static_cast<std::size_t>(kept) * item_bytes);
+    }
+  }
+  return out;
+}
+
 std::unique_ptr<Ragged> Ragged::create(store::Group& parent, std::string_view path,
                                        const RaggedOptions& options, const ReadOptions& read) {
   return create_stored(parent, path, options, read);
@@ -150,25 +173,7 @@ Array Ragged::padded(std::span<const std::int64_t> rows, std::int64_t width,
   } catch (const Error& e) {
     throw e.at(file_, path_);
   }
-  const Records records = gather(rows);
-  std::vector<std::int64_t> dims{records.size(), width};
-  dims.insert(dims.end(), inner_shape_.begin(), inner_shape_.end());
-  Array out = Array::empty(dtype_.native(), Shape(std::move(dims)));
-  const std::size_t item_size = dtype_.item_size();
-  for (std::size_t i = 0; i < out.nbytes(); i += item_size)
-    std::memcpy(out.data() + i, fill_bytes.data(), item_size);
-  const std::size_t item_bytes = static_cast<std::size_t>(inner_shape_.num_elements()) * item_size;
-  for (std::int64_t i = 0; i < records.size(); ++i) {
-    const auto at = static_cast<std::size_t>(i);
-    const std::int64_t kept = std::min(records.offsets[at + 1] - records.offsets[at], width);
-    if (kept > 0) {
-      std::memcpy(
-          out.data() + at * static_cast<std::size_t>(width) * item_bytes,
-          records.values.data() + static_cast<std::size_t>(records.offsets[at]) * item_bytes,
-          static_cast<std::size_t>(kept) * item_bytes);
-    }
-  }
-  return out;
+  return pad_records(gather(rows), inner_shape_, width, fill_bytes);
 }
 
 void Ragged::check_writable() const {

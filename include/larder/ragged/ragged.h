@@ -58,6 +58,12 @@ struct Records {
   ArrayView operator[](std::int64_t i) const;
 };
 
+// Jagged `records` as one (size, width, *inner_shape) array: records
+// longer than `width` clipped, shorter ones filled with `fill` (one
+// element's bytes in the records' dtype).
+Array pad_records(const Records& records, const Shape& inner_shape, std::int64_t width,
+                  std::span<const std::byte> fill);
+
 class Ragged {
  public:
   // A new, empty ragged array at `path` (parents created). Error(invalid_argument)
