@@ -59,22 +59,17 @@ Array take_rows(const Array& source, std::span<const std::int64_t> local) {
   return out;
 }
 
-// Column objects are used by one thread at a time across every loader in
-// the process, not just within one: a driver may hand out one object per
-// stored array (HDF5 does), so two loaders over the same variable share it,
-// and a ragged array's datasets are shared by every Ragged opened on it.
-// The locks are keyed by store and path (striped: two columns that share a
-// stripe are only serialized, never wrong); in-memory arrays need none.
+// A Ragged object is used by one thread at a time (its offsets cache), and
+// loaders may share one (split_loaders does): ragged columns are locked
+// across every loader in the process, keyed by file and path (striped: two
+// columns that share a stripe are only serialized, never wrong). Datasets
+// serialize their own calls (store/dataset.h) and arrays are only read, so
+// they need no lock.
 std::mutex* column_lock(const ColumnSource& source) {
+  const auto* r = std::get_if<std::shared_ptr<ragged::Ragged>>(&source);
+  if (!r) return nullptr;
   static std::array<std::mutex, 64> locks;
-  std::string key;
-  if (const auto* ds = std::get_if<std::shared_ptr<store::Dataset>>(&source)) {
-    key = (*ds)->store_path().string() + ":" + (*ds)->path();
-  } else if (const auto* r = std::get_if<std::shared_ptr<ragged::Ragged>>(&source)) {
-    key = (*r)->file() + ":" + (*r)->path();
-  } else {
-    return nullptr;
-  }
+  const std::string key = (*r)->file() + ":" + (*r)->path();
   return &locks[std::hash<std::string>{}(key) % locks.size()];
 }
 
@@ -82,7 +77,7 @@ std::mutex* column_lock(const ColumnSource& source) {
 
 struct Loader::State {
   std::vector<Column> columns;
-  std::vector<std::mutex*> column_locks;  // per column (see column_lock), null for arrays
+  std::vector<std::mutex*> column_locks;  // per column (see column_lock), null but for ragged
   std::vector<std::optional<Pad>> pads;
   std::vector<std::vector<std::byte>> fills;  // a pad's fill element per padded column
   LoaderOptions options;
@@ -107,11 +102,11 @@ struct Loader::State {
       out.push_back({column.name, take_rows(**array, ids)});
       return;
     }
-    std::lock_guard lock(*column_locks[c]);
     if (const auto* ds = std::get_if<std::shared_ptr<store::Dataset>>(&column.source)) {
       out.push_back({column.name, (*ds)->gather(ids)});
       return;
     }
+    std::lock_guard lock(*column_locks[c]);
     auto& records_source = *std::get<std::shared_ptr<ragged::Ragged>>(column.source);
     ragged::Records records = records_source.gather(ids);
     if (pads[c]) {
@@ -123,37 +118,23 @@ struct Loader::State {
     out.push_back({column.name + "_offsets", std::move(offsets)});
   }
 
+  // The records padded to the column's width; a record longer than it is
+  // an error unless clipping is on.
   Array padded(std::size_t c, const ragged::Ragged& source, const ragged::Records& records,
                std::span<const std::int64_t> ids) const {
     const Pad& pad = *pads[c];
-    const std::vector<std::byte>& fill = fills[c];
-    std::vector<std::int64_t> dims{records.size(), pad.width};
-    dims.insert(dims.end(), source.inner_shape().begin(), source.inner_shape().end());
-    Array out = Array::empty(records.values.dtype(), Shape(std::move(dims)));
-    const std::size_t item_size = records.values.dtype().item_size();
-    for (std::size_t i = 0; i < out.nbytes(); i += item_size)
-      std::memcpy(out.data() + i, fill.data(), item_size);
-    const std::size_t item_bytes =
-        static_cast<std::size_t>(source.inner_shape().num_elements()) * item_size;
-    for (std::int64_t i = 0; i < records.size(); ++i) {
+    for (std::int64_t i = 0; i < records.size() && !options.clip; ++i) {
       const auto at = static_cast<std::size_t>(i);
       const std::int64_t length = records.offsets[at + 1] - records.offsets[at];
-      if (length > pad.width && !options.clip) {
+      if (length > pad.width) {
         throw Error(ErrorCode::invalid_argument,
                     fmt::format("column '{}': record {} has {} items, more than the pad width {} "
                                 "(pass clip to cut such records)",
                                 columns[c].name, ids[at], length, pad.width),
                     source.file(), source.path());
       }
-      const std::int64_t kept = std::min(length, pad.width);
-      if (kept > 0) {
-        std::memcpy(
-            out.data() + at * static_cast<std::size_t>(pad.width) * item_bytes,
-            records.values.data() + static_cast<std::size_t>(records.offsets[at]) * item_bytes,
-            static_cast<std::size_t>(kept) * item_bytes);
-      }
     }
-    return out;
+    return ragged::pad_records(records, source.inner_shape(), pad.width, fills[c]);
   }
 
   Batch read_batch(std::span<const std::int64_t> ids) {
@@ -228,10 +209,8 @@ struct Epoch::Impl {
           state->read_column(c, batch_ids(k + j), out[static_cast<std::size_t>(j)].fields);
         continue;
       }
-      Array rows = [&] {
-        std::lock_guard column_guard(*state->column_locks[c]);
-        return std::get<std::shared_ptr<store::Dataset>>(state->columns[c].source)->gather(all);
-      }();
+      const Array rows =
+          std::get<std::shared_ptr<store::Dataset>>(state->columns[c].source)->gather(all);
       const std::size_t bytes = row_bytes(rows);
       for (std::int64_t j = 0; j < count; ++j) {
         const auto n = static_cast<std::int64_t>(batch_ids(k + j).size());
@@ -298,7 +277,6 @@ struct Epoch::Impl {
     window.columns.resize(state->columns.size());
     for (std::size_t c = 0; c < state->columns.size(); ++c) {
       if (!state->is_dataset(c)) continue;
-      std::lock_guard column_guard(*state->column_locks[c]);
       window.columns[c] =
           std::get<std::shared_ptr<store::Dataset>>(state->columns[c].source)->gather(window.rows);
     }
