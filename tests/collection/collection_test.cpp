@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "array_helpers.h"
 #include "error_of.h"
 #include "larder/core/error.h"
 #include "larder/store/store.h"
@@ -14,23 +15,14 @@
 namespace larder::collection {
 namespace {
 
+using larder::testing::array_of;
+using larder::testing::values_of;
+
 using larder::testing::Driver;
 using larder::testing::error_of;
 
 std::string driver_name(const ::testing::TestParamInfo<Driver>& info) {
   return info.param.name;
-}
-
-template <class T>
-Array array_of(std::vector<T> values, Shape shape) {
-  return Array::from_values<T>(values).reshaped(std::move(shape));
-}
-
-template <class T>
-std::vector<T> values_of(ArrayView view) {
-  const Array copy = Array::copy_of(view);
-  const auto v = copy.values<T>();
-  return {v.begin(), v.end()};
 }
 
 // n rows of 3 floats: row i is (i, i + 0.5, -i).
@@ -218,6 +210,13 @@ TEST_P(CollectionTest, BadInputNamesTheProblemAndChangesNothing) {
   EXPECT_EQ(error_of([&] { c().variables("tset"); }, &why), ErrorCode::not_found);
   EXPECT_NE(why.find("phases: train"), std::string::npos) << why;
   EXPECT_EQ(error_of([&] { Split::phase("a/b"); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of(
+                [&] {
+                  Split::counts({5, 5}, {"train", "train"});
+                },
+                &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("'train' is named twice"), std::string::npos) << why;
 
   c().add({{"z", labels(3)}}, Split::phase("train"));
   EXPECT_EQ(error_of([&] { c().compile(); }, &why), ErrorCode::invalid_argument);

@@ -5,17 +5,14 @@
 #include <cmath>
 #include <limits>
 
+#include "array_helpers.h"
 #include "error_of.h"
 #include "larder/core/error.h"
 
 namespace larder {
 namespace {
 
-template <class T>
-std::vector<T> values_of(const Array& a) {
-  const auto v = a.values<T>();
-  return {v.begin(), v.end()};
-}
+using larder::testing::values_of;
 
 TEST(Astype, FollowsNumpysCastingRules) {
   const Array f = Array::from_values<double>(std::vector<double>{-1.7, 0.0, 2.9, 300.5});

@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 
+#include "array_helpers.h"
 #include "error_of.h"
 #include "larder/core/error.h"
 #include "larder/expr/cut.h"
@@ -16,6 +17,8 @@
 
 namespace larder::expr {
 namespace {
+
+using larder::testing::values_of;
 
 using larder::testing::Driver;
 using larder::testing::error_of;
@@ -36,12 +39,6 @@ void put_bool(store::Group& g, const std::string& path, const std::vector<int>& 
   Array a = Array::empty(DType::boolean(), Shape{static_cast<std::int64_t>(values.size())});
   std::memcpy(a.data(), bytes.data(), bytes.size());
   g.create_dataset(path, {.dtype = DType::boolean(), .shape = a.shape()})->write(Selection(), a);
-}
-
-template <class T>
-std::vector<T> values_of(const Array& a) {
-  auto v = a.values<T>();
-  return {v.begin(), v.end()};
 }
 
 std::vector<std::int64_t> ids(store::Group& g, std::string_view text,

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <random>
 
+#include "array_helpers.h"
 #include "error_of.h"
 #include "larder/core/error.h"
 #include "larder/store/store.h"
@@ -14,6 +15,9 @@
 
 namespace larder::ragged {
 namespace {
+
+using larder::testing::array_of;
+using larder::testing::values_of;
 
 using larder::testing::error_of;
 
@@ -40,19 +44,6 @@ class RaggedTest : public ::testing::TestWithParam<Driver> {
   testing::TempDir dir_;
   std::unique_ptr<store::Store> store_;
 };
-
-template <class T>
-Array array_of(std::vector<T> values, Shape shape) {
-  Array a = Array::from_values<T>(values);
-  return std::move(a).reshaped(std::move(shape));
-}
-
-template <class T>
-std::vector<T> values_of(ArrayView view) {
-  const Array copy = Array::copy_of(view);
-  const auto v = copy.values<T>();
-  return {v.begin(), v.end()};
-}
 
 // Records 0..n-1, record i holding i items i*100, i*100+1, ...
 std::unique_ptr<Ragged> counted(store::Group& root, std::int64_t n, const RaggedOptions& options,
