@@ -3,6 +3,8 @@
 // every row) live in python/larder/collection.py.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "bindings.h"
 #include "larder/collection/collection.h"
 #include "larder/core/error.h"
@@ -48,12 +50,8 @@ Split split_from(py::handle phase, py::handle phases) {
 
 // Ragged records from a list of arrays whose first axes differ: jagged
 // when the rest of their shapes agree, else shaped.
-ragged::Records records_from(py::handle list) {
+ragged::Records records_from(const std::vector<py::array>& items) {
   py::module_ np = py::module_::import("numpy");
-  std::vector<py::array> items;
-  for (py::handle item : list)
-    items.push_back(np.attr("asarray")(item));
-  if (items.empty()) throw Error(ErrorCode::invalid_argument, "no records given");
   const py::dtype dtype = np.attr("result_type")(*py::tuple(py::cast(items)));
   bool jagged = true;
   const auto rank = items.front().ndim();
@@ -78,19 +76,21 @@ ragged::Records records_from(py::handle list) {
   return records;
 }
 
-// A Python list of arrays of different lengths is ragged data.
-bool is_ragged_data(py::handle data) {
-  if (!py::isinstance<py::list>(data) && !py::isinstance<py::tuple>(data)) return false;
+// A Python list of arrays of different shapes is ragged data: its items
+// as arrays; empty for anything else (dense data).
+std::vector<py::array> ragged_items(py::handle data) {
+  if (!py::isinstance<py::list>(data) && !py::isinstance<py::tuple>(data)) return {};
   py::module_ np = py::module_::import("numpy");
-  std::optional<py::ssize_t> first;
-  std::optional<std::vector<py::ssize_t>> shape;
+  std::vector<py::array> items;
+  bool shapes_differ = false;
   for (py::handle item : data) {
-    py::array a = np.attr("asarray")(item);
-    const std::vector<py::ssize_t> dims(a.shape(), a.shape() + a.ndim());
-    if (shape && *shape != dims) return true;
-    shape = dims;
+    items.push_back(np.attr("asarray")(item));
+    const py::array& a = items.back();
+    const py::array& first = items.front();
+    shapes_differ = shapes_differ || a.ndim() != first.ndim() ||
+                    !std::equal(a.shape(), a.shape() + a.ndim(), first.shape());
   }
-  return false;
+  return shapes_differ ? items : std::vector<py::array>{};
 }
 
 py::dict info_of(const collection::Variable& v) {
@@ -149,8 +149,8 @@ void bind_collection(py::module_& m) {
             std::vector<collection::VariableData> columns;
             arrays.reserve(names.size());  // columns view them: no reallocation
             for (std::size_t i = 0; i < names.size(); ++i) {
-              if (is_ragged_data(data[i])) {
-                records[i] = records_from(data[i]);
+              if (const auto items = ragged_items(data[i]); !items.empty()) {
+                records[i] = records_from(items);
                 columns.emplace_back(names[i], records[i]);
               } else {
                 arrays.push_back(from_numpy(data[i]));

@@ -27,6 +27,18 @@ def _names(var_names):
     raise TypeError(f"var_names must be a str, a tuple or a list of str, not {type(var_names).__name__}")
 
 
+def _per_variable(names, form, data, key):
+    """Values to write into each variable: stacked data (N, M, ...) split
+    along its variable axis (the first one for a single row)."""
+    if form == "stacked":
+        import numpy as np
+
+        data = np.asarray(data)
+        axis = 0 if isinstance(key, int) else 1
+        return [np.take(data, i, axis=axis) for i in range(len(names))]
+    return [data] if form == "one" else list(data)
+
+
 def _key(index):
     """StoreGate's index forms as a numpy key."""
     if index is None or (isinstance(index, int) and not isinstance(index, bool) and index == -1):
@@ -107,16 +119,9 @@ class Collection:
     def update(self, var_names, data, phase="train", index=-1):
         """Writes rows of existing variables (or adds a variable, for index=-1)."""
         names, form = _names(var_names)
-        if form == "stacked":
-            import numpy as np
-
-            data = np.asarray(data)
-            axis = 0 if isinstance(_key(index), int) else 1
-            data = [np.take(data, i, axis=axis) for i in range(len(names))]
-        elif form == "one":
-            data = [data]
-        for name, values in zip(names, data):
-            self._c.update(phase, name, _key(index), values)
+        key = _key(index)
+        for name, values in zip(names, _per_variable(names, form, data, key)):
+            self._c.update(phase, name, key, values)
 
     def create_empty(self, var_names, shape, phase="train", dtype="f4"):
         """Zero-filled variables of ``shape`` (rows first), split as in add()."""
@@ -143,8 +148,11 @@ class Collection:
         phase="all" reads the phases back to back. Ragged variables come back
         as lists of arrays.
         """
+        return self._read(var_names, phase, _key(index))
+
+    def _read(self, var_names, phase, key):
+        """get() with a numpy key."""
         names, form = _names(var_names)
-        key = _key(index)
         if form == "stacked":
             return self._c.get_stacked(phase, names, key)
         values = [self._c.get(phase, name, key) for name in names]
@@ -321,25 +329,12 @@ class Variables:
         self._var_names = var_names
 
     def __getitem__(self, key):
-        names, form = _names(self._var_names)
-        c = self._phase.collection._c
-        if form == "stacked":
-            return c.get_stacked(self._phase.name, names, key)
-        values = [c.get(self._phase.name, name, key) for name in names]
-        return values[0] if form == "one" else values
+        return self._phase.collection._read(self._var_names, self._phase.name, key)
 
     def __setitem__(self, key, data):
         names, form = _names(self._var_names)
         c = self._phase.collection._c
-        if form == "stacked":
-            import numpy as np
-
-            data = np.asarray(data)
-            axis = 0 if isinstance(key, int) else 1
-            data = [np.take(data, i, axis=axis) for i in range(len(names))]
-        elif form == "one":
-            data = [data]
-        for name, values in zip(names, data):
+        for name, values in zip(names, _per_variable(names, form, data, key)):
             c.update(self._phase.name, name, key, values)
 
     def __len__(self):

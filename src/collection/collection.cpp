@@ -457,26 +457,33 @@ void Collection::add(const std::vector<VariableData>& data, const Split& split,
   const auto plan = split.plan(rows);
 
   // Every check before the first write: a variable that exists must take
-  // the new rows as they are.
+  // the new rows as they are. existing[p * data.size() + v]: variable v of
+  // the plan's phase p, opened once for the checks and the writes.
+  std::vector<std::optional<Variable>> existing;
   for (const auto& [phase, count] : plan) {
-    for (const auto& d : data) {
-      const auto existing = impl_->find(phase, d.name);
-      if (!existing) continue;
+    for (const auto& d : data)
+      existing.push_back(impl_->find(phase, d.name));
+  }
+  for (std::size_t p = 0; p < plan.size(); ++p) {
+    const std::string& phase = plan[p].first;
+    for (std::size_t v = 0; v < data.size(); ++v) {
+      const VariableData& d = data[v];
+      const auto& stored = existing[p * data.size() + v];
+      if (!stored) continue;
       const std::string kind =
           !d.records ? "dense" : (d.records->shapes.empty() ? "jagged" : "shaped");
       const Shape sample =
           d.records ? (d.records->shapes.empty() ? tail(d.records->values.shape()) : Shape{})
                     : tail(d.dense.shape());
       const DType dtype = d.dense.dtype();
-      if (existing->kind() != kind || existing->dtype().native() != dtype.native() ||
-          existing->sample_shape() != sample) {
-        throw Error(
-            ErrorCode::type_mismatch,
-            fmt::format("cannot append {} rows to variable '{}' of phase '{}', which "
-                        "holds {}",
-                        describe(kind, dtype, sample), d.name, phase,
-                        describe(existing->kind(), existing->dtype(), existing->sample_shape())),
-            file_, impl_->where(phase, d.name));
+      if (stored->kind() != kind || stored->dtype().native() != dtype.native() ||
+          stored->sample_shape() != sample) {
+        throw Error(ErrorCode::type_mismatch,
+                    fmt::format("cannot append {} rows to variable '{}' of phase '{}', which "
+                                "holds {}",
+                                describe(kind, dtype, sample), d.name, phase,
+                                describe(stored->kind(), stored->dtype(), stored->sample_shape())),
+                    file_, impl_->where(phase, d.name));
       }
     }
   }
@@ -484,22 +491,24 @@ void Collection::add(const std::vector<VariableData>& data, const Split& split,
   std::vector<std::int64_t> order;
   if (shuffle_seed) order = permutation(rows, *shuffle_seed);
   std::int64_t begin = 0;
-  for (const auto& [phase, count] : plan) {
+  for (std::size_t p = 0; p < plan.size(); ++p) {
+    const auto& [phase, count] = plan[p];
     const std::int64_t end = begin + count;
     const std::span<const std::int64_t> ids =
         order.empty() ? std::span<const std::int64_t>{}
                       : std::span<const std::int64_t>(order).subspan(
                             static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
-    for (const auto& d : data) {
-      auto existing = impl_->find(phase, d.name);
+    for (std::size_t v = 0; v < data.size(); ++v) {
+      const VariableData& d = data[v];
+      const auto& stored = existing[p * data.size() + v];
       if (d.records) {
         const RecordRows part =
             order.empty() ? slice_records(*d.records, begin, end) : gather_records(*d.records, ids);
         std::shared_ptr<ragged::Ragged> target =
-            existing ? existing->ragged
-                     : impl_->create_ragged(*impl_->phase_group(phase, true), d.name,
-                                            d.dense.dtype(), tail(d.records->values.shape()),
-                                            !d.records->shapes.empty(), std::nullopt);
+            stored ? stored->ragged
+                   : impl_->create_ragged(*impl_->phase_group(phase, true), d.name, d.dense.dtype(),
+                                          tail(d.records->values.shape()),
+                                          !d.records->shapes.empty(), std::nullopt);
         if (part.size() > 0) part.extend_into(*target);
       } else {
         const Array copy =
@@ -510,9 +519,9 @@ void Collection::add(const std::vector<VariableData>& data, const Split& split,
                                    ? d.dense.select(Selection{AxisSelection::slice(begin, end)})
                                    : copy.view();
         std::shared_ptr<store::Dataset> target =
-            existing ? existing->dense
-                     : impl_->create_dense(*impl_->phase_group(phase, true), d.name,
-                                           d.dense.dtype(), tail(d.dense.shape()), std::nullopt);
+            stored ? stored->dense
+                   : impl_->create_dense(*impl_->phase_group(phase, true), d.name, d.dense.dtype(),
+                                         tail(d.dense.shape()), std::nullopt);
         if (count > 0) target->append(part);
       }
     }

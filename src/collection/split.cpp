@@ -20,8 +20,14 @@ std::vector<std::string> phases_or_default(std::vector<std::string> phases, std:
                             phases.size(), fmt::join(phases, ", ")));
   }
   phases.resize(parts);
-  for (const auto& p : phases)
-    check_name(p, "phase");
+  for (auto p = phases.begin(); p != phases.end(); ++p) {
+    check_name(*p, "phase");
+    if (std::find(phases.begin(), p, *p) != p) {
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("phase '{}' is named twice in a split: {}", *p, fmt::join(phases, ", ")));
+    }
+  }
   return phases;
 }
 
