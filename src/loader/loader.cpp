@@ -582,18 +582,11 @@ std::optional<Batch> Epoch::next() {
 std::vector<std::vector<std::int64_t>> split_rows(
     std::int64_t rows, const std::optional<std::vector<std::int64_t>>& subset,
     const std::vector<double>& fractions, std::uint64_t split_seed) {
-  if (fractions.empty())
-    throw Error(ErrorCode::invalid_argument, "a split needs at least one fraction");
-  double sum = 0;
-  for (const double f : fractions) {
-    if (!(f >= 0)) {
-      throw Error(ErrorCode::invalid_argument, fmt::format("split fraction {} is negative", f));
-    }
-    sum += f;
-  }
-  if (std::abs(sum - 1.0) >= 1e-6) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("split fractions sum to {}, not 1", sum));
-  }
+  // Checked and rounded as a collection's split is (parts named by number).
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < fractions.size(); ++i)
+    names.push_back(std::to_string(i));
+  const collection::Split split = collection::Split::fractions(fractions, names);
   std::vector<std::int64_t> pool;
   if (subset) {
     pool = *subset;
@@ -610,16 +603,9 @@ std::vector<std::vector<std::int64_t>> split_rows(
   }
   const auto n = static_cast<std::int64_t>(pool.size());
   const std::vector<std::int64_t> order = permutation(n, split_seed, 0);
-  std::vector<std::int64_t> sizes;
-  std::int64_t given = 0;
-  for (const double f : fractions) {
-    sizes.push_back(static_cast<std::int64_t>(f * static_cast<double>(n)));
-    given += sizes.back();
-  }
-  sizes[0] += n - given;
   std::vector<std::vector<std::int64_t>> parts;
   std::int64_t at = 0;
-  for (const std::int64_t size : sizes) {
+  for (const auto& [part_name, size] : split.plan(n)) {
     std::vector<std::int64_t> part;
     part.reserve(static_cast<std::size_t>(size));
     for (std::int64_t i = at; i < at + size; ++i)

@@ -133,17 +133,19 @@ class Epoch {
   std::unique_ptr<Impl> impl_;
 };
 
-// Train / valid / test loaders from fractions of the rows (or of `subset`,
-// e.g. a cut's rows, applied before splitting): the rows are permuted by
-// `split_seed` once and cut into consecutive parts; each part's ids, in
-// ascending order, become its loader's subset. Fractions must be >= 0 and
-// sum to 1 (within 1e-6); part sizes are rounded down, the remainder goes
-// to the first part. Error(invalid_argument) otherwise.
 // The variables of a collection phase as columns (every variable when
 // `names` is empty, else those named, in that order); Error(not_found) for
 // an unknown phase or variable.
 std::vector<Column> phase_columns(collection::Collection& collection, const std::string& phase,
                                   const std::vector<std::string>& names = {});
+
+// Train / valid / test loaders from fractions of the rows (or of `subset`,
+// e.g. a cut's rows, applied before splitting): the rows are permuted by
+// `split_seed` once and cut into consecutive parts; each part's ids, in
+// ascending order, become its loader's subset. Fractions are checked and
+// rounded as a collection's (collection/split.h: >= 0, summing to 1 within
+// 1e-6; sizes sum to the rows, each within one row of its share).
+// Error(invalid_argument) otherwise.
 
 std::vector<std::unique_ptr<Loader>> split_loaders(std::vector<Column> columns,
                                                    const std::vector<double>& fractions,
