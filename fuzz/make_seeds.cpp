@@ -12,6 +12,7 @@
 #include "../src/store/mmap/commit.h"
 #include "decode_fuzzer.h"
 #include "larder/store/npy.h"
+#include "larder/trace/tiff.h"
 
 namespace {
 
@@ -87,6 +88,22 @@ int main(int argc, char** argv) {
     write(root / "fuzz_parse_files", 0, seed.data(), seed.size());
     const std::string csv = std::string(1, '\2') + ",n,x\n0,1,\"2.5\"\n1,,nan\n";
     write(root / "fuzz_parse_files", 1, csv.data(), csv.size());
+  }
+  {
+    // TIFF stacks as libtiff writes them: raw and deflated strips.
+    const fs::path scratch = root / "tiff-scratch.tif";
+    std::vector<std::uint16_t> pixels(2 * 8 * 8);
+    for (std::size_t i = 0; i < pixels.size(); ++i)
+      pixels[i] = static_cast<std::uint16_t>(i * 7);
+    const larder::Array stack =
+        larder::Array::from_values<std::uint16_t>(pixels).reshaped(larder::Shape{2, 8, 8});
+    for (int deflate = 0; deflate < 2; ++deflate) {
+      larder::trace::write_tiff(scratch, stack, deflate == 1);
+      std::ifstream in(scratch, std::ios::binary);
+      const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+      write(root / "fuzz_decode_tiff", deflate, bytes.data(), bytes.size());
+    }
+    fs::remove(scratch);
   }
   write_texts(root / "fuzz_parse_selection",
               {"10:20, ::2", "[5, 1, 5]", "3, ...", "::-1", "-3:, 1", ":, [0, 2], 1:2"});
