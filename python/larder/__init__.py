@@ -39,6 +39,7 @@ from .errors import (
 )
 
 from .loader import Loader, split_loaders
+from .trace import ApplyRecord, Data, Trace, operation
 
 IOError = errors.IOError  # noqa: A001 - larder.IOError
 
@@ -55,10 +56,12 @@ Ragged.__iter__ = _iterate_records
 # `from larder import *` never shadows the builtins of the same name.
 
 __all__ = [
+    "ApplyRecord",
     "Array",
     "Attributes",
     "Codec",
     "Collection",
+    "Data",
     "Dataset",
     "Group",
     "Loader",
@@ -66,6 +69,7 @@ __all__ = [
     "Ragged",
     "Records",
     "Store",
+    "Trace",
     "CorruptError",
     "Error",
     "InvalidArgumentError",
@@ -81,6 +85,7 @@ __all__ = [
     "cut_flow",
     "evaluate",
     "normalize_expr",
+    "operation",
     "errors",
     "split_loaders",
     "xxh3_64",
