@@ -82,6 +82,7 @@ struct Trace::State {
   std::unique_ptr<store::Store> store;
   std::map<std::string, std::unique_ptr<store::Store>> linked;  // open link targets, by file
   bool dirty = false;
+  bool read_only = false;
 
   fs::path json_path() const { return folder / "trace.json"; }
   std::string h5_name() const { return (folder / "trace.h5").string(); }
@@ -161,14 +162,16 @@ struct Trace::State {
   // write cut short) are removed.
   void reconcile(const std::string& group_name) {
     GroupRecord& g = record.groups[group_name];
-    auto h5 = store->root()->require_group(group_name);
+    if (read_only && !store->root()->contains(group_name)) return;
+    auto h5 = read_only ? store->root()->open_group(group_name)
+                        : store->root()->require_group(group_name);
     std::map<std::string, VariableInfo> found;
     for (const auto& m : h5->members()) {
       auto node = h5->open(m.name);
       const std::string hash = attr_text(*node, hash_attr);
       const std::string kind_text = attr_text(*node, kind_attr);
       if (hash.empty() || kind_text.empty()) {
-        h5->remove(m.name);
+        if (!read_only) h5->remove(m.name);
         continue;
       }
       const auto known = g.variables.find(m.name);
@@ -270,8 +273,10 @@ std::unique_ptr<Trace> Trace::create(const fs::path& working_folder, std::string
   return std::unique_ptr<Trace>(new Trace(std::move(state)));
 }
 
-std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_view group) {
+std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_view group,
+                                   const LinkOptions& options) {
   auto state = std::make_unique<State>();
+  state->read_only = options.read_only;
   state->folder = trace_folder;
   if (!fs::is_directory(trace_folder) || !fs::exists(state->json_path())) {
     throw Error(ErrorCode::not_found,
@@ -284,9 +289,11 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
     throw Error(ErrorCode::not_found, "the trace has no trace.h5", state->h5_name());
   }
   if (state->record.groups.empty()) throw Error(ErrorCode::corrupt, "the trace has no group", origin);
-  state->store = store::Store::open(state->h5_name(), store::OpenMode::read_write);
+  state->store = store::Store::open(
+      state->h5_name(), options.read_only ? store::OpenMode::read : store::OpenMode::read_write);
   // A step left running by a process that died: mark it and drop what it wrote.
   for (auto& [name, g] : state->record.groups) {
+    if (options.read_only) break;
     for (auto& node : g.nodes) {
       if (node.status != NodeStatus::running) continue;
       node.status = NodeStatus::interrupted;
@@ -305,8 +312,10 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
                                       : state->record.groups.begin()->first)
                                : std::string(group);
   auto trace = std::unique_ptr<Trace>(new Trace(std::move(state)));
-  if (!trace->state_->record.groups.count(trace->state_->group))
+  if (!trace->state_->record.groups.count(trace->state_->group)) {
+    if (options.read_only) trace->change_group(trace->state_->group);  // raises, listing groups
     trace->create_group(trace->state_->group);
+  }
   if (trace->state_->dirty) trace->flush();
   return trace;
 }
@@ -743,7 +752,7 @@ Lineage Trace::lineage(std::string_view variable) const {
 }
 
 void Trace::flush() {
-  if (!state_ || !state_->store) return;
+  if (!state_ || !state_->store || state_->read_only) return;
   state_->store->flush();
   if (state_->dirty) state_->write_json();
 }

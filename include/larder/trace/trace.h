@@ -32,6 +32,12 @@ struct TraceOptions {
   std::optional<std::uint64_t> seed{};  // none: from the random device
 };
 
+struct LinkOptions {
+  // Inspect only: trace.h5 opened read-only, nothing on disk changes (a step
+  // left running is reported as running); writes raise Error.
+  bool read_only = false;
+};
+
 struct ApplyOptions {
   std::vector<std::string> inputs{};
   std::vector<std::string> outputs{};
@@ -54,7 +60,8 @@ class Trace {
   // interrupted and its outputs removed. Error(not_found) when the folder
   // is no trace, Error(corrupt) naming trace.json when it is damaged.
   static std::unique_ptr<Trace> link(const std::filesystem::path& trace_folder,
-                                     std::string_view group = "");
+                                     std::string_view group = "",
+                                     const LinkOptions& options = {});
   ~Trace();
   Trace(const Trace&) = delete;
   Trace& operator=(const Trace&) = delete;
