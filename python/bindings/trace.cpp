@@ -303,9 +303,14 @@ void bind_trace(py::module_& m) {
              return d;
            })
       .def("dot", [](const Trace& t) { return trace::to_dot(t.graph(), "trace_" + t.code()); })
-      .def("flush", [](Trace& t) {
+      .def("flush",
+           [](Trace& t) {
+             py::gil_scoped_release release;
+             t.flush();
+           })
+      .def("close", [](Trace& t) {
         py::gil_scoped_release release;
-        t.flush();
+        t.close();
       });
 
   py::class_<Data>(m, "_Data", "The engine's data store; use larder.Data.")
@@ -334,6 +339,7 @@ void bind_trace(py::module_& m) {
              d.load_json(name, file);
            })
       .def("use", &Data::use)
+      .def("close", &Data::close)
       .def("contains", &Data::contains)
       .def("dataset", &Data::dataset)
       .def("read",

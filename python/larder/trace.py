@@ -224,7 +224,18 @@ class Trace:
         return self._t.dot()
 
     def flush(self):
+        """Writes trace.json and flushes trace.h5 (apply does this itself)."""
         self._t.flush()
+
+    def close(self):
+        """Flushes and closes the files; the object is unusable afterwards."""
+        self._t.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def __repr__(self):
         return f"larder.Trace({self.folder!r}, group={self.group!r})"
@@ -262,6 +273,15 @@ class Data:
 
     def info(self):
         return self._d.info()
+
+    def close(self):
+        self._d.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def __contains__(self, name):
         return self._d.contains(name)

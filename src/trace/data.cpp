@@ -63,6 +63,7 @@ std::unique_ptr<Data> Data::link(const fs::path& working_folder, std::string_vie
 const fs::path& Data::file() const { return file_; }
 const std::string& Data::code() const { return code_; }
 store::Group& Data::root() { return *store_->root(); }
+void Data::close() { store_->close(); }
 
 void Data::from_array(std::string_view name, ArrayView values) {
   check_variable_name(name);

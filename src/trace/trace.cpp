@@ -751,8 +751,15 @@ Lineage Trace::lineage(std::string_view variable) const {
   return lineage_of(nodes, name);
 }
 
+void Trace::close() {
+  if (!state_->store || !state_->store->is_open()) return;
+  flush();
+  state_->linked.clear();
+  state_->store->close();
+}
+
 void Trace::flush() {
-  if (!state_ || !state_->store || state_->read_only) return;
+  if (!state_ || !state_->store || !state_->store->is_open() || state_->read_only) return;
   state_->store->flush();
   if (state_->dirty) state_->write_json();
 }

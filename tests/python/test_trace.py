@@ -72,7 +72,7 @@ def test_h5py_reads_what_a_trace_and_data_store_write(tmp_path):
     t = larder.Trace.create(tmp_path)
     t.vol = np.arange(24.0).reshape(2, 3, 4)
     t.s = np.float32(2)
-    t.flush()
+    t.close()
     with h5py.File(os.path.join(t.folder, "trace.h5"), "r") as f:
         np.testing.assert_array_equal(f["main/vol"][...], np.arange(24.0).reshape(2, 3, 4))
         assert f["main/s"].shape == () and f["main/s"].dtype == np.float32
@@ -80,9 +80,8 @@ def test_h5py_reads_what_a_trace_and_data_store_write(tmp_path):
     d = larder.Data.create(tmp_path)
     d.from_array("a", np.arange(5))
     assert os.path.basename(d.file) == f"data_{d.code}.h5" and d.code != t.code
-    file = d.file
-    del d
-    with h5py.File(file, "r") as f:
+    d.close()
+    with h5py.File(d.file, "r") as f:
         np.testing.assert_array_equal(f["a"][...], np.arange(5))
 
 
@@ -175,9 +174,8 @@ def test_bad_input_gives_clear_errors_and_leaves_the_trace(tmp_path):
     t.link_array("la", d.file, "a")
     with pytest.raises(KeyError, match="missing"):
         t.link_array("lb", d.file, "missing")
-    file = d.file
-    del d
-    os.remove(file)
+    d.close()
+    os.remove(d.file)
     with pytest.raises(KeyError, match="gone"):
         t.la
     t.flush()
@@ -225,8 +223,7 @@ def test_a_pipeline_killed_during_a_step_reopens_and_reruns_it(tmp_path):
     t = larder.Trace.create(tmp_path / "work")
     t.x = np.arange(1000.0)
     folder = t.folder
-    t.flush()
-    del t
+    t.close()
     script = tmp_path / "pipeline.py"
     script.write_text(PIPELINE)
     proc = subprocess.Popen([sys.executable, str(script), folder, str(tmp_path)])

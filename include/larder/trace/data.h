@@ -60,6 +60,8 @@ class Data {
   bool contains(std::string_view name);
   std::vector<DataEntry> info();
   store::Group& root();
+  // Closes the file; later calls raise Error(invalid_argument).
+  void close();
 
  private:
   Data() = default;

@@ -111,6 +111,9 @@ class Trace {
   // Writes trace.json and flushes trace.h5 (also done by apply and on
   // destruction).
   void flush();
+  // flush(), then closes trace.h5 and linked files; later calls raise
+  // Error(invalid_argument).
+  void close();
 
   struct State;
 
