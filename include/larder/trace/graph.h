@@ -15,8 +15,8 @@ enum class NodeStatus { running, finished, failed, interrupted };
 std::string_view to_string(NodeStatus status) noexcept;
 
 struct Port {
-  std::string name;  // the variable
-  std::string hash;  // its content hash when the step ran
+  std::string name{};  // the variable
+  std::string hash{};  // its content hash when the step ran
   friend bool operator==(const Port&, const Port&) = default;
 };
 
@@ -30,14 +30,14 @@ struct Node {
   std::string started;   // UTC, ISO 8601
   std::string finished;  // empty until the step ends
   NodeStatus status = NodeStatus::running;
-  std::string error;  // for a failed step
+  std::string error{};  // for a failed step
 };
 
 // Edge from the step that produced a variable to a step that read it.
 struct Edge {
   std::int64_t from = 0;
   std::int64_t to = 0;
-  std::string variable;
+  std::string variable{};
 };
 
 struct Graph {

@@ -33,14 +33,14 @@ struct DictValue {
 using Dict = std::map<std::string, DictValue>;
 
 struct VariableInfo {
-  std::string name;
+  std::string name{};
   VariableKind kind = VariableKind::array;
   DType dtype = DType::float64();  // arrays, scalars, links; float64 otherwise
-  Shape shape;                     // arrays, scalars, links; (rows, columns) for tables
+  Shape shape{};                   // arrays, scalars, links; (rows, columns) for tables
   std::uint64_t nbytes = 0;        // logical bytes of the values
-  std::string hash;                // xxh3-128 of the content (hex)
-  std::string link_file;           // links: the target file and the path in it
-  std::string link_path;
+  std::string hash{};              // xxh3-128 of the content (hex)
+  std::string link_file{};         // links: the target file and the path in it
+  std::string link_path{};
 };
 
 // Refuses (Error(invalid_argument) naming it) a variable name that is not an
