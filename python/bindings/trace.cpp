@@ -113,7 +113,15 @@ class PythonOperation final : public trace::ArrayOperation {
     for (auto& a : inputs)
       args.append(to_numpy(std::move(a)));
     py::dict kwargs = to_python(params);
-    py::object result = (*function_)(*py::tuple(args), **kwargs);
+    py::object result;
+    try {
+      result = (*function_)(*py::tuple(args), **kwargs);
+    } catch (py::error_already_set& e) {
+      // Formats the message while the GIL is held: the C++ side reads
+      // what() after releasing it, when it records the step as failed.
+      (void)e.what();
+      throw;
+    }
     std::vector<Array> outputs;
     if (py::isinstance<py::tuple>(result)) {
       for (py::handle item : result)

@@ -125,6 +125,8 @@ class Trace:
     list = info
 
     def set(self, name, value):
+        if isinstance(value, _larder.Dataset):
+            value = value[...]
         if isinstance(value, dict):
             self._ram.pop(name, None)
             self._t.set_dict(name, value)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <set>
@@ -643,6 +644,12 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
     if (!seen.insert(name).second) {
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("operation {}: output {} is named twice", operation.name(), name));
+    }
+    if (std::find(options.inputs.begin(), options.inputs.end(), name) != options.inputs.end()) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("operation {}: {} is both an input and an output (write the result "
+                              "to a new variable)",
+                              operation.name(), name));
     }
   }
   if (!options.params.is_object()) {
