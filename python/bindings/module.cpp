@@ -16,4 +16,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_loader(m);
   lp::bind_expr(m);
   lp::bind_trace(m);
+  lp::bind_files(m);
 }
