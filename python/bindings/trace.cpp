@@ -5,6 +5,7 @@
 
 #include "bindings.h"
 #include "larder/core/error.h"
+#include "larder/store/table.h"
 #include "larder/trace/data.h"
 #include "larder/trace/trace.h"
 
@@ -77,6 +78,26 @@ DictValue member_from(const std::string& dict, const std::string& key, py::handl
                             py::str(array.attr("dtype")).cast<std::string>()));
   }
   return DictValue{.value = from_numpy(array), .scalar = scalar};
+}
+
+// A dict of columns (or a pandas DataFrame, through its items()) as a table.
+store::Table table_from(py::handle columns) {
+  store::Table table;
+  py::object items = columns.attr("items")();
+  for (py::handle item : items) {
+    py::tuple pair = py::reinterpret_borrow<py::tuple>(item);
+    table.names.push_back(py::str(pair[0]).cast<std::string>());
+    table.columns.push_back(
+        from_numpy(py::module_::import("numpy").attr("ascontiguousarray")(pair[1])));
+  }
+  return table;
+}
+
+py::dict table_dict(store::Table table) {
+  py::dict out;
+  for (std::size_t i = 0; i < table.names.size(); ++i)
+    out[py::str(table.names[i])] = to_numpy(std::move(table.columns[i]));
+  return out;
 }
 
 py::dict node_dict(const trace::Node& node) {
@@ -213,6 +234,21 @@ void bind_trace(py::module_& m) {
              py::gil_scoped_release release;
              t.set_dict(name, dict);
            })
+      .def("set_table",
+           [](Trace& t, const std::string& name, py::handle columns) {
+             store::Table table = table_from(columns);
+             py::gil_scoped_release release;
+             t.set_table(name, table);
+           })
+      .def("get_table",
+           [](Trace& t, const std::string& name) {
+             store::Table table;
+             {
+               py::gil_scoped_release release;
+               table = t.get_table(name);
+             }
+             return table_dict(std::move(table));
+           })
       .def("set_link",
            [](Trace& t, const std::string& name, const std::string& file, const std::string& path) {
              py::gil_scoped_release release;
@@ -340,6 +376,37 @@ void bind_trace(py::module_& m) {
              Array a = from_numpy(value);
              py::gil_scoped_release release;
              d.from_array(name, a);
+           })
+      .def("from_table",
+           [](Data& d, const std::string& name, py::handle columns) {
+             store::Table table = table_from(columns);
+             py::gil_scoped_release release;
+             d.from_table(name, table);
+           })
+      .def("table",
+           [](Data& d, const std::string& name) {
+             store::Table table;
+             {
+               py::gil_scoped_release release;
+               table = d.table(name);
+             }
+             return table_dict(std::move(table));
+           })
+      .def("load_npy",
+           [](Data& d, const std::string& name, const std::string& file) {
+             py::gil_scoped_release release;
+             d.load_npy(name, file);
+           })
+      .def("load_npz",
+           [](Data& d, const std::string& file, const std::string& prefix) {
+             py::gil_scoped_release release;
+             return d.load_npz(file, prefix);
+           })
+      .def("load_csv",
+           [](Data& d, const std::string& name, const std::string& file, char delimiter,
+              bool header) {
+             py::gil_scoped_release release;
+             d.load_csv(name, file, {.delimiter = delimiter, .header = header});
            })
       .def("load_json",
            [](Data& d, const std::string& name, const std::string& file) {

@@ -9,6 +9,7 @@ the same operation, version, parameters and input contents.
 
 import logging
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -52,6 +53,12 @@ class ApplyRecord:
 
 
 _SCALARS = (bool, int, float, np.generic)
+
+
+def _is_data_frame(value):
+    """A pandas DataFrame, without importing pandas when it is not in use."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)
 
 
 def _is_stored_kind(value):
@@ -130,6 +137,8 @@ class Trace:
         if isinstance(value, dict):
             self._ram.pop(name, None)
             self._t.set_dict(name, value)
+        elif _is_data_frame(value):
+            self.set_table(name, value)
         elif isinstance(value, np.ndarray) and _is_stored_kind(value):
             self._ram.pop(name, None)
             self._t.set_array(name, value)
@@ -149,12 +158,19 @@ class Trace:
                 self._t.remove(name)
             self._ram[name] = value
 
+    def set_table(self, name, columns):
+        """Stores named numeric columns (a dict of 1-D arrays, or a pandas DataFrame) as a table."""
+        self._ram.pop(name, None)
+        self._t.set_table(name, columns)
+
     def get(self, name):
         if name in self._ram:
             return self._ram[name]
         kind = self._t.info(name)["kind"]
         if kind == "dict":
             return self._t.get_dict(name)
+        if kind == "table":
+            return self._t.get_table(name)
         if kind == "scalar":
             return self._t.read(name)
         return self._t.dataset(name)
@@ -266,7 +282,29 @@ class Data:
         array = np.asarray(array)
         self._d.from_array(name, array)
 
+    def from_table(self, name, columns):
+        """Stores named numeric columns (a dict of 1-D arrays, or a pandas DataFrame)."""
+        self._d.from_table(name, columns)
+
+    from_pandas_df = from_table
+
+    def table(self, name):
+        """A stored table as a dict of numpy columns, in column order."""
+        return self._d.table(name)
+
+    def load_npy(self, path, name):
+        self._d.load_npy(name, os.fspath(path))
+
+    def load_npz(self, path, prefix=""):
+        """Every member of an .npz as an array named prefix + member; returns the names."""
+        return self._d.load_npz(os.fspath(path), prefix)
+
+    def load_csv(self, path, name, delimiter=",", header=True):
+        """A numeric CSV file as a table (int64, float64 or bool columns)."""
+        self._d.load_csv(name, os.fspath(path), delimiter, header)
+
     def load_json(self, path, name):
+        """A (nested) list of numbers as an array, or an object of columns as a table."""
         self._d.load_json(name, os.fspath(path))
 
     def use(self, name):
@@ -290,7 +328,10 @@ class Data:
 
     def __getitem__(self, key):
         if isinstance(key, str):
-            return self._d.dataset(key)
+            try:
+                return self._d.dataset(key)
+            except TypeError:  # a table
+                return self._d.table(key)
         return self._d.read(key)
 
     def __repr__(self):

@@ -158,6 +158,21 @@ struct Trace::State {
                         .link_path = {}};
   }
 
+  // A stored table's record, from its columns' metadata (no data read).
+  static VariableInfo table_info(const std::string& name, store::Group& table, std::string hash) {
+    VariableInfo info{.name = name, .kind = VariableKind::table, .hash = std::move(hash)};
+    std::int64_t rows = 0, columns = 0;
+    for (const auto& m : table.members()) {
+      if (m.kind != store::NodeKind::dataset) continue;
+      auto ds = table.open_dataset(m.name);
+      rows = ds->shape().rank() > 0 ? ds->shape()[0] : 1;
+      info.nbytes += static_cast<std::uint64_t>(ds->shape().num_elements()) * ds->dtype().item_size();
+      ++columns;
+    }
+    info.shape = Shape{rows, columns};
+    return info;
+  }
+
   // The record of what trace.h5 holds in `group_name`: entries of the JSON
   // record that still match are kept; members written without a hash (a
   // write cut short) are removed.
@@ -198,6 +213,8 @@ struct Trace::State {
           // A gone target is reported when the variable is read.
         }
         found.emplace(m.name, std::move(info));
+      } else if (kind == VariableKind::table) {
+        found.emplace(m.name, table_info(m.name, *h5->open_group(m.name), hash));
       } else {
         VariableInfo info{.name = m.name, .kind = kind, .hash = hash};
         auto members = h5->open_group(m.name)->members();
@@ -484,6 +501,47 @@ void Trace::set_link(std::string_view name, const fs::path& file, std::string_vi
   g->attrs().set(kind_attr, "link");
   g->attrs().set(hash_attr, info.hash);
   state_->record_variable(std::move(info));
+}
+
+namespace {
+std::string table_hash(const store::Table& table) {
+  Hasher hasher;
+  hasher.update("table|");
+  for (std::size_t i = 0; i < table.names.size(); ++i)
+    hasher.update(table.names[i]).update("=").update(hash_values(table.columns[i], "array")).update(";");
+  return hasher.digest128().hex();
+}
+}  // namespace
+
+void Trace::set_table(std::string_view name, const store::Table& table) {
+  check_variable_name(name);
+  store::check_table(table);
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    if (!table.columns[i].dtype().is_numeric()) {
+      throw Error(ErrorCode::type_mismatch,
+                  fmt::format("table {}: column {} has dtype {}, not a number or bool", name,
+                              table.names[i], table.columns[i].dtype().numpy_str()));
+    }
+  }
+  const std::string key(name);
+  state_->drop(key);
+  auto parent = state_->h5_group();
+  store::write_table(*parent, key, table);
+  auto g = parent->open_group(key);
+  const std::string hash = table_hash(table);
+  g->attrs().set(kind_attr, "table");
+  g->attrs().set(hash_attr, hash);
+  state_->record_variable(State::table_info(key, *g, hash));
+}
+
+store::Table Trace::get_table(std::string_view name) {
+  const VariableInfo& info = state_->variable(name);
+  if (info.kind != VariableKind::table) {
+    throw Error(ErrorCode::type_mismatch,
+                fmt::format("variable {} is a {}, not a table", name, to_string(info.kind)),
+                state_->h5_name(), "/" + group() + "/" + info.name);
+  }
+  return store::read_table(*state_->h5_group(), info.name);
 }
 
 bool Trace::exists(std::string_view name) const {

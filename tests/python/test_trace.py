@@ -275,3 +275,45 @@ def test_cli_shows_the_variables_and_the_chain(tmp_path, larder_cli):
     out = subprocess.run([larder_cli, "trace", "show", str(tmp_path)], capture_output=True,
                          text=True)
     assert out.returncode == 1 and "not a trace folder" in out.stderr
+
+
+def test_data_imports_npy_npz_csv_written_by_their_tools(tmp_path):
+    import csv
+
+    np.save(tmp_path / "v.npy", np.arange(12, dtype=">i4").reshape(3, 4), allow_pickle=False)
+    np.save(tmp_path / "f.npy", np.asfortranarray(np.arange(6.0).reshape(2, 3)))
+    np.savez_compressed(tmp_path / "m.npz", mask=np.array([True, False]), w=np.ones(3, np.float32))
+    with open(tmp_path / "t.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "score", "flag"])
+        writer.writerows([[1, 0.5, True], [2, "", False], [3, 2.25, True]])
+    d = larder.Data.create(tmp_path)
+    d.load_npy(tmp_path / "v.npy", "v")
+    d.load_npy(tmp_path / "f.npy", "f")
+    assert d.load_npz(tmp_path / "m.npz", prefix="m_") == ["m_mask", "m_w"]
+    d.load_csv(tmp_path / "t.csv", "t")
+    np.testing.assert_array_equal(d["v"][...], np.arange(12).reshape(3, 4))
+    np.testing.assert_array_equal(d["f"][1], [3, 4, 5])
+    assert d["m_mask"][...].dtype == np.bool_
+    table = d["t"]
+    assert list(table) == ["id", "score", "flag"] and table["id"].dtype == np.int64
+    assert np.isnan(table["score"][1]) and table["flag"].dtype == np.bool_
+    assert {e["name"]: e["kind"] for e in d.info()}["t"] == "table"
+    (tmp_path / "bad.csv").write_text("a,b\n1,x\n")
+    with pytest.raises(larder.Error, match="bad.csv"):
+        d.load_csv(tmp_path / "bad.csv", "bad")
+    assert "bad" not in d
+
+
+def test_tables_as_trace_variables(tmp_path):
+    t = larder.Trace.create(tmp_path)
+    t.set_table("scores", {"id": np.arange(3), "score": np.array([0.5, 1.5, 2.5])})
+    info = t.info("scores")
+    assert info["kind"] == "table" and info["shape"] == (3, 2)
+    back = larder.Trace.link(t.folder).scores
+    assert list(back) == ["id", "score"]
+    np.testing.assert_array_equal(back["score"], [0.5, 1.5, 2.5])
+    pandas = pytest.importorskip("pandas")
+    t.frame = pandas.DataFrame({"a": [1, 2], "b": [0.5, 0.25]})
+    assert t.info("frame")["kind"] == "table"
+    np.testing.assert_array_equal(t.frame["b"], [0.5, 0.25])

@@ -7,6 +7,7 @@
 
 #include "array_helpers.h"
 #include "error_of.h"
+#include "larder/store/npy.h"
 #include "larder/store/store.h"
 #include "larder/trace/data.h"
 #include "store/temp_dir.h"
@@ -321,6 +322,51 @@ TEST(Data, CreateLinkImportAndSlice) {
   EXPECT_EQ(error_of([&] { again->load_json("bad", dir.path() / "bad.json"); }),
             ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([&] { Data::link(dir.path(), "9999x"); }), ErrorCode::not_found);
+}
+
+TEST(Trace, TablesRoundTripAndRefuseTextColumns) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  store::Table table;
+  table.names = {"id", "score"};
+  table.columns.push_back(array_of(std::vector<std::int64_t>{1, 2, 3}, Shape{3}));
+  table.columns.push_back(array_of(std::vector<double>{0.5, 1.5, 2.5}, Shape{3}));
+  t->set_table("scores", table);
+  const auto folder = t->folder();
+  t.reset();
+  auto again = Trace::link(folder);
+  const VariableInfo info = again->info("scores");
+  EXPECT_EQ(info.kind, VariableKind::table);
+  EXPECT_EQ(info.shape, (Shape{3, 2}));
+  const store::Table back = again->get_table("scores");
+  EXPECT_EQ(back.names, table.names);
+  EXPECT_EQ(values_of<double>(back.column("score")), (std::vector<double>{0.5, 1.5, 2.5}));
+  store::Table words;
+  words.names = {"w"};
+  words.columns.push_back(Array::zeros(DType::string(4), Shape{2}));
+  EXPECT_EQ(error_of([&] { again->set_table("w", words); }), ErrorCode::type_mismatch);
+  EXPECT_FALSE(again->exists("w"));
+}
+
+TEST(Data, ImportsNpyNpzCsvAndJsonTables) {
+  TempDir dir;
+  auto d = Data::create(dir.path());
+  store::write_npy(dir.path() / "a.npy", ramp(6));
+  d->load_npy("a", dir.path() / "a.npy");
+  EXPECT_EQ(values_of<double>(d->dataset("a")->read()), values_of<double>(ramp(6)));
+  std::ofstream(dir.path() / "t.csv") << "x,y\n1,0.5\n2,\n";
+  d->load_csv("t", dir.path() / "t.csv");
+  const store::Table t = d->table("t");
+  EXPECT_EQ(t.names, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(t.column("x").dtype(), DType::int64());
+  EXPECT_EQ(error_of([&] { d->dataset("t"); }), ErrorCode::type_mismatch);
+  std::ofstream(dir.path() / "cols.json") << R"({"b": [1, 2], "a": [0.5, 1]})";
+  d->load_json("cols", dir.path() / "cols.json");
+  EXPECT_EQ(d->table("cols").names, (std::vector<std::string>{"b", "a"}));  // file order
+  const auto entries = d->info();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2].kind, "table");
+  EXPECT_EQ(entries[2].shape, (Shape{2, 2}));
 }
 
 }  // namespace

@@ -16,7 +16,9 @@
 #include "larder/core/array.h"
 #include "larder/core/selection.h"
 #include "larder/store/dataset.h"
+#include "larder/store/csv.h"
 #include "larder/store/group.h"
+#include "larder/store/table.h"
 
 namespace larder::store {
 class Store;
@@ -47,8 +49,21 @@ class Data {
   // Imports; each replaces a dataset of the same name. Names are
   // identifiers (see check_variable_name).
   void from_array(std::string_view name, ArrayView values);
+  // Named numeric columns, stored as a table (docs/formats/table.md).
+  void from_table(std::string_view name, const store::Table& table);
+  // An .npy file (numpy's own format, any numeric or bool dtype).
+  void load_npy(std::string_view name, const std::filesystem::path& file);
+  // Every member of an .npz, each as an array named prefix + member name;
+  // returns the names. Error(invalid_argument) naming a member whose name
+  // is no identifier, before anything is written.
+  std::vector<std::string> load_npz(const std::filesystem::path& file,
+                                    std::string_view prefix = "");
+  // A numeric CSV file as a table.
+  void load_csv(std::string_view name, const std::filesystem::path& file,
+                const store::CsvOptions& options = {});
   // A JSON file: a list of numbers or nested lists (rectangular) -> array
-  // (bool, int64 when every value is an integer, else float64).
+  // (bool, int64 when every value is an integer, else float64); an object
+  // of equal-length lists of numbers -> a table with those columns.
   void load_json(std::string_view name, const std::filesystem::path& file);
 
   // The dataset d[...] reads; Error(not_found) listing the names.
@@ -56,7 +71,9 @@ class Data {
   const std::string& used() const;  // "" until use()
   // A selection of the dataset in use; Error(invalid_argument) when none is.
   Array read(const Selection& selection = {});
+  // An array; Error(type_mismatch) for a table.
   std::shared_ptr<store::Dataset> dataset(std::string_view name);
+  store::Table table(std::string_view name);
   bool contains(std::string_view name);
   std::vector<DataEntry> info();
   store::Group& root();
@@ -65,6 +82,8 @@ class Data {
 
  private:
   Data() = default;
+  // Error(not_found) listing the names when `name` is missing.
+  store::NodeKind dataset_or_table(std::string_view name);
   std::filesystem::path file_;
   std::string code_;
   std::string used_;

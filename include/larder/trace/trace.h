@@ -22,6 +22,7 @@
 #include "larder/core/array.h"
 #include "larder/core/selection.h"
 #include "larder/store/dataset.h"
+#include "larder/store/table.h"
 #include "larder/trace/graph.h"
 #include "larder/trace/operation.h"
 #include "larder/trace/variable.h"
@@ -83,6 +84,8 @@ class Trace {
   void set_array(std::string_view name, ArrayView value);
   void set_scalar(std::string_view name, ArrayView value);  // value is 0-d
   void set_dict(std::string_view name, const Dict& value);
+  // Numeric (or bool) columns; Error naming the column otherwise.
+  void set_table(std::string_view name, const store::Table& table);
   // A link to the array at `path` in the HDF5 file `file` (no copy).
   // Error(not_found) when the target is missing.
   void set_link(std::string_view name, const std::filesystem::path& file, std::string_view path);
@@ -98,6 +101,7 @@ class Trace {
   Dict get_dict(std::string_view name);
   DictValue read_key(std::string_view name, std::string_view key);
   void write_key(std::string_view name, std::string_view key, const DictValue& value);
+  store::Table get_table(std::string_view name);
 
   // Runs operation `operation` on the current group, or reuses the outputs
   // of a finished step with the same operation, version, params and input
