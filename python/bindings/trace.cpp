@@ -64,11 +64,11 @@ DictValue member_from(const std::string& dict, const std::string& key, py::handl
   const bool scalar = py::isinstance(value, numpy_generic) || py::isinstance<py::bool_>(value) ||
                       py::isinstance<py::int_>(value) || py::isinstance<py::float_>(value);
   if (!scalar && !py::isinstance(value, ndarray)) {
-    throw Error(ErrorCode::type_mismatch,
-                fmt::format("dict {}: key {} holds a {}; dict values must be numpy arrays or "
-                            "numbers (nested dicts are not stored)",
-                            dict, key,
-                            py::str(py::type::of(value).attr("__name__")).cast<std::string>()));
+    throw Error(
+        ErrorCode::type_mismatch,
+        fmt::format("dict {}: key {} holds a {}; dict values must be numpy arrays or "
+                    "numbers (nested dicts are not stored)",
+                    dict, key, py::str(py::type::of(value).attr("__name__")).cast<std::string>()));
   }
   py::object array = py::module_::import("numpy").attr("asarray")(value);
   const char kind = py::reinterpret_borrow<py::array>(array).dtype().kind();
@@ -272,19 +272,20 @@ void bind_trace(py::module_& m) {
            })
       .def("remove", &Trace::remove)
       .def("dataset", &Trace::dataset)
-      .def("read",
-           [](Trace& t, const std::string& name, py::handle key) {
-             const Selection selection = key.is_none() ? Selection() : selection_of(key);
-             Array a = Array::empty(DType::uint8(), Shape{0});
-             bool scalar = false;
-             {
-               py::gil_scoped_release release;
-               scalar = t.info(name).kind == trace::VariableKind::scalar;
-               a = t.get(name, selection);
-             }
-             return value_to_python(std::move(a), scalar || false);
-           },
-           py::arg("name"), py::arg("key") = py::none())
+      .def(
+          "read",
+          [](Trace& t, const std::string& name, py::handle key) {
+            const Selection selection = key.is_none() ? Selection() : selection_of(key);
+            Array a = Array::empty(DType::uint8(), Shape{0});
+            bool scalar = false;
+            {
+              py::gil_scoped_release release;
+              scalar = t.info(name).kind == trace::VariableKind::scalar;
+              a = t.get(name, selection);
+            }
+            return value_to_python(std::move(a), scalar || false);
+          },
+          py::arg("name"), py::arg("key") = py::none())
       .def("get_dict",
            [](Trace& t, const std::string& name) {
              Dict dict;
@@ -316,11 +317,11 @@ void bind_trace(py::module_& m) {
           "apply",
           [](Trace& t, const std::string& operation, std::vector<std::string> inputs,
              std::vector<std::string> outputs, py::handle params, bool force) {
-            ApplyOptions options{.inputs = std::move(inputs),
-                                 .outputs = std::move(outputs),
-                                 .params = params.is_none() ? nlohmann::json::object()
-                                                            : to_json(params),
-                                 .force = force};
+            ApplyOptions options{
+                .inputs = std::move(inputs),
+                .outputs = std::move(outputs),
+                .params = params.is_none() ? nlohmann::json::object() : to_json(params),
+                .force = force};
             ApplyResult result;
             {
               py::gil_scoped_release release;
@@ -417,17 +418,18 @@ void bind_trace(py::module_& m) {
       .def("close", &Data::close)
       .def("contains", &Data::contains)
       .def("dataset", &Data::dataset)
-      .def("read",
-           [](Data& d, py::handle key) {
-             const Selection selection = key.is_none() ? Selection() : selection_of(key);
-             Array a = Array::empty(DType::uint8(), Shape{0});
-             {
-               py::gil_scoped_release release;
-               a = d.read(selection);
-             }
-             return value_to_python(std::move(a), false);
-           },
-           py::arg("key") = py::none())
+      .def(
+          "read",
+          [](Data& d, py::handle key) {
+            const Selection selection = key.is_none() ? Selection() : selection_of(key);
+            Array a = Array::empty(DType::uint8(), Shape{0});
+            {
+              py::gil_scoped_release release;
+              a = d.read(selection);
+            }
+            return value_to_python(std::move(a), false);
+          },
+          py::arg("key") = py::none())
       .def("info", [](Data& d) {
         py::list list;
         for (const auto& e : d.info()) {

@@ -64,10 +64,10 @@ void show(const TraceArgs& args) {
     } else {
       detail = fmt::format("{} {}", v.dtype.numpy_str(), v.shape.to_string());
     }
-    if (v.kind == trace::VariableKind::link) detail += fmt::format(" -> {}:{}", v.link_file, v.link_path);
-    std::printf("  %-20s %-7s %-30s %10s\n", v.name.c_str(),
-                std::string(to_string(v.kind)).c_str(), detail.c_str(),
-                size_text(v.nbytes).c_str());
+    if (v.kind == trace::VariableKind::link)
+      detail += fmt::format(" -> {}:{}", v.link_file, v.link_path);
+    std::printf("  %-20s %-7s %-30s %10s\n", v.name.c_str(), std::string(to_string(v.kind)).c_str(),
+                detail.c_str(), size_text(v.nbytes).c_str());
   }
   const auto graph = t->graph();
   std::printf("operations (%zu):\n", graph.nodes.size());

@@ -39,7 +39,8 @@ std::unique_ptr<Data> Data::create(const fs::path& working_folder) {
       break;
     }
     if (errno != EEXIST) {
-      throw Error(ErrorCode::io, fmt::format("cannot create the data file: {}", std::strerror(errno)),
+      throw Error(ErrorCode::io,
+                  fmt::format("cannot create the data file: {}", std::strerror(errno)),
                   file.string());
     }
   }
@@ -61,24 +62,32 @@ std::unique_ptr<Data> Data::link(const fs::path& working_folder, std::string_vie
   return data;
 }
 
-const fs::path& Data::file() const { return file_; }
-const std::string& Data::code() const { return code_; }
-store::Group& Data::root() { return *store_->root(); }
-void Data::close() { store_->close(); }
+const fs::path& Data::file() const {
+  return file_;
+}
+const std::string& Data::code() const {
+  return code_;
+}
+store::Group& Data::root() {
+  return *store_->root();
+}
+void Data::close() {
+  store_->close();
+}
 
 void Data::from_array(std::string_view name, ArrayView values) {
   check_variable_name(name);
   if (!values.dtype().is_numeric()) {
-    throw Error(ErrorCode::type_mismatch,
-                fmt::format("array {}: dtype {} is not numeric or bool", name,
-                            values.dtype().numpy_str()),
-                file_.string());
+    throw Error(
+        ErrorCode::type_mismatch,
+        fmt::format("array {}: dtype {} is not numeric or bool", name, values.dtype().numpy_str()),
+        file_.string());
   }
   auto root = store_->root();
   const std::string key(name);
   if (root->contains(key)) root->remove(key);
-  root->create_dataset(key, store::DatasetOptions{.dtype = values.dtype().native(),
-                                                  .shape = values.shape()})
+  root->create_dataset(
+          key, store::DatasetOptions{.dtype = values.dtype().native(), .shape = values.shape()})
       ->write(Selection(), values);
   store_->flush();
 }
@@ -115,8 +124,8 @@ std::vector<std::string> Data::load_npz(const fs::path& file, std::string_view p
     try {
       check_variable_name(name);
     } catch (const Error& e) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("member {}: {}", member, e.message()), file.string());
+      throw Error(ErrorCode::invalid_argument, fmt::format("member {}: {}", member, e.message()),
+                  file.string());
     }
     if (!values.dtype().is_numeric()) {
       throw Error(ErrorCode::type_mismatch,
@@ -175,7 +184,7 @@ Array array_of(const nlohmann::ordered_json& json, const std::string& file) {
     all_bool = all_bool && leaf->is_boolean();
     all_int = all_int && leaf->is_number_integer();
   }
-  Array values = Array::empty(all_bool ? DType::boolean()
+  Array values = Array::empty(all_bool  ? DType::boolean()
                               : all_int ? DType::int64()
                                         : DType::float64(),
                               shape);
@@ -233,7 +242,9 @@ void Data::load_json(std::string_view name, const fs::path& file) {
   from_array(name, array_of(json, file.string()));
 }
 
-bool Data::contains(std::string_view name) { return store_->root()->contains(std::string(name)); }
+bool Data::contains(std::string_view name) {
+  return store_->root()->contains(std::string(name));
+}
 
 store::Table Data::table(std::string_view name) {
   dataset_or_table(name);
@@ -268,7 +279,9 @@ void Data::use(std::string_view name) {
   used_ = std::string(name);
 }
 
-const std::string& Data::used() const { return used_; }
+const std::string& Data::used() const {
+  return used_;
+}
 
 Array Data::read(const Selection& selection) {
   if (used_.empty()) {
@@ -284,7 +297,8 @@ std::vector<DataEntry> Data::info() {
   for (const auto& m : root->members()) {
     if (m.kind == store::NodeKind::dataset) {
       auto ds = root->open_dataset(m.name);
-      entries.push_back({.name = m.name, .kind = "array", .dtype = ds->dtype(), .shape = ds->shape()});
+      entries.push_back(
+          {.name = m.name, .kind = "array", .dtype = ds->dtype(), .shape = ds->shape()});
     } else if (auto g = root->open_group(m.name); store::is_table(*g)) {
       std::int64_t rows = 0, columns = 0;
       for (const auto& c : g->members()) {
@@ -292,8 +306,10 @@ std::vector<DataEntry> Data::info() {
         rows = g->open_dataset(c.name)->rows();
         ++columns;
       }
-      entries.push_back(
-          {.name = m.name, .kind = "table", .dtype = DType::float64(), .shape = Shape{rows, columns}});
+      entries.push_back({.name = m.name,
+                         .kind = "table",
+                         .dtype = DType::float64(),
+                         .shape = Shape{rows, columns}});
     }
   }
   return entries;

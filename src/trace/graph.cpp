@@ -27,10 +27,14 @@ std::string quoted(const std::string& text) {
 
 std::string_view to_string(NodeStatus status) noexcept {
   switch (status) {
-    case NodeStatus::running: return "running";
-    case NodeStatus::finished: return "finished";
-    case NodeStatus::failed: return "failed";
-    case NodeStatus::interrupted: return "interrupted";
+    case NodeStatus::running:
+      return "running";
+    case NodeStatus::finished:
+      return "finished";
+    case NodeStatus::failed:
+      return "failed";
+    case NodeStatus::interrupted:
+      return "interrupted";
   }
   return "running";
 }
@@ -42,7 +46,8 @@ std::vector<Edge> edges_of(const std::vector<Node>& nodes) {
     if (node.status != NodeStatus::finished) continue;
     for (const auto& in : node.inputs) {
       const auto it = producer.find(in.name);
-      if (it != producer.end()) edges.push_back({.from = it->second, .to = node.id, .variable = in.name});
+      if (it != producer.end())
+        edges.push_back({.from = it->second, .to = node.id, .variable = in.name});
     }
     for (const auto& out : node.outputs)
       producer[out.name] = node.id;

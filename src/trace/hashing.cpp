@@ -35,9 +35,9 @@ std::string hash_dataset(store::Dataset& dataset, std::string_view kind) {
     return hasher.digest128().hex();
   }
   const std::int64_t rows = shape[0];
-  const std::size_t row_bytes =
-      std::max<std::size_t>(1, static_cast<std::size_t>(shape.num_elements() / std::max<std::int64_t>(rows, 1)) *
-                                   dataset.dtype().item_size());
+  const std::size_t row_bytes = std::max<std::size_t>(
+      1, static_cast<std::size_t>(shape.num_elements() / std::max<std::int64_t>(rows, 1)) *
+             dataset.dtype().item_size());
   const auto step = static_cast<std::int64_t>(std::max<std::size_t>(1, block_bytes / row_bytes));
   for (std::int64_t start = 0; start < rows; start += step) {
     const Array block =

@@ -61,8 +61,8 @@ std::string dict_hash(store::Group& group) {
   hasher.update("dict|");
   for (const auto& m : group.members()) {
     auto ds = group.open_dataset(m.name);
-    hasher.update(m.name).update("=").update(std::get<nlohmann::json>(ds->attrs().get(hash_attr))
-                                                 .get<std::string>());
+    hasher.update(m.name).update("=").update(
+        std::get<nlohmann::json>(ds->attrs().get(hash_attr)).get<std::string>());
     hasher.update(";");
   }
   return hasher.digest128().hex();
@@ -126,8 +126,8 @@ struct Trace::State {
   }
 
   std::shared_ptr<store::Dataset> resolve(const VariableInfo& info) {
-    const std::string where = fmt::format("variable {} links to {}:{}", info.name, info.link_file,
-                                          info.link_path);
+    const std::string where =
+        fmt::format("variable {} links to {}:{}", info.name, info.link_file, info.link_path);
     if (!fs::exists(info.link_file)) {
       throw Error(ErrorCode::not_found, where + ", a file that is gone", info.link_file,
                   info.link_path);
@@ -147,15 +147,15 @@ struct Trace::State {
 
   VariableInfo info_of_dataset(const std::string& name, store::Dataset& ds, VariableKind kind,
                                std::string hash) {
-    return VariableInfo{.name = name,
-                        .kind = kind,
-                        .dtype = ds.dtype(),
-                        .shape = ds.shape(),
-                        .nbytes = static_cast<std::uint64_t>(ds.shape().num_elements()) *
-                                  ds.dtype().item_size(),
-                        .hash = std::move(hash),
-                        .link_file = {},
-                        .link_path = {}};
+    return VariableInfo{
+        .name = name,
+        .kind = kind,
+        .dtype = ds.dtype(),
+        .shape = ds.shape(),
+        .nbytes = static_cast<std::uint64_t>(ds.shape().num_elements()) * ds.dtype().item_size(),
+        .hash = std::move(hash),
+        .link_file = {},
+        .link_path = {}};
   }
 
   // A stored table's record, from its columns' metadata (no data read).
@@ -166,7 +166,8 @@ struct Trace::State {
       if (m.kind != store::NodeKind::dataset) continue;
       auto ds = table.open_dataset(m.name);
       rows = ds->shape().rank() > 0 ? ds->shape()[0] : 1;
-      info.nbytes += static_cast<std::uint64_t>(ds->shape().num_elements()) * ds->dtype().item_size();
+      info.nbytes +=
+          static_cast<std::uint64_t>(ds->shape().num_elements()) * ds->dtype().item_size();
       ++columns;
     }
     info.shape = Shape{rows, columns};
@@ -197,18 +198,19 @@ struct Trace::State {
       }
       const VariableKind kind = variable_kind_from(kind_text);
       if (kind == VariableKind::array || kind == VariableKind::scalar) {
-        found.emplace(m.name,
-                      info_of_dataset(m.name, *h5->open_dataset(m.name), kind, hash));
+        found.emplace(m.name, info_of_dataset(m.name, *h5->open_dataset(m.name), kind, hash));
       } else if (kind == VariableKind::link) {
-        VariableInfo info{.name = m.name, .kind = kind, .hash = hash,
+        VariableInfo info{.name = m.name,
+                          .kind = kind,
+                          .hash = hash,
                           .link_file = attr_text(*node, file_attr),
                           .link_path = attr_text(*node, path_attr)};
         try {
           auto target = resolve(info);
           info.dtype = target->dtype();
           info.shape = target->shape();
-          info.nbytes = static_cast<std::uint64_t>(info.shape.num_elements()) *
-                        info.dtype.item_size();
+          info.nbytes =
+              static_cast<std::uint64_t>(info.shape.num_elements()) * info.dtype.item_size();
         } catch (const Error&) {
           // A gone target is reported when the variable is read.
         }
@@ -277,9 +279,9 @@ std::unique_ptr<Trace> Trace::create(const fs::path& working_folder, std::string
                   folder.string());
     }
   }
-  state->record.seed = options.seed ? *options.seed
-                                    : (std::uint64_t{std::random_device{}()} << 32) |
-                                          std::random_device{}();
+  state->record.seed = options.seed
+                           ? *options.seed
+                           : (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   for (const char* sub : {"trace_files", "trace_readings", "trace_outputs"})
     fs::create_directories(state->folder / sub / group_name);
   state->store = store::Store::open(state->h5_name(), store::OpenMode::create_new);
@@ -297,16 +299,18 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
   state->read_only = options.read_only;
   state->folder = trace_folder;
   if (!fs::is_directory(trace_folder) || !fs::exists(state->json_path())) {
-    throw Error(ErrorCode::not_found,
-                fmt::format("{} is not a trace folder: it has no trace.json", trace_folder.string()),
-                trace_folder.string());
+    throw Error(
+        ErrorCode::not_found,
+        fmt::format("{} is not a trace folder: it has no trace.json", trace_folder.string()),
+        trace_folder.string());
   }
   const std::string origin = state->json_path().string();
   state->record = parse_trace_json(store::read_text(state->json_path(), ""), origin);
   if (!fs::exists(trace_folder / "trace.h5")) {
     throw Error(ErrorCode::not_found, "the trace has no trace.h5", state->h5_name());
   }
-  if (state->record.groups.empty()) throw Error(ErrorCode::corrupt, "the trace has no group", origin);
+  if (state->record.groups.empty())
+    throw Error(ErrorCode::corrupt, "the trace has no group", origin);
   state->store = store::Store::open(
       state->h5_name(), options.read_only ? store::OpenMode::read : store::OpenMode::read_write);
   // A step left running by a process that died: mark it and drop what it wrote.
@@ -338,9 +342,15 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
   return trace;
 }
 
-const fs::path& Trace::folder() const { return state_->folder; }
-std::string Trace::code() const { return state_->record.code; }
-std::uint64_t Trace::seed() const { return state_->record.seed; }
+const fs::path& Trace::folder() const {
+  return state_->folder;
+}
+std::string Trace::code() const {
+  return state_->record.code;
+}
+std::uint64_t Trace::seed() const {
+  return state_->record.seed;
+}
 
 // ---------------------------------------------------------------- groups
 
@@ -359,15 +369,17 @@ void Trace::create_group(std::string_view group) {
 void Trace::change_group(std::string_view group) {
   const std::string name(group);
   if (!state_->record.groups.count(name)) {
-    throw Error(ErrorCode::not_found,
-                fmt::format("no group \"{}\" in the trace (groups: {})", name,
-                            fmt::join(groups(), ", ")),
-                state_->json_path().string());
+    throw Error(
+        ErrorCode::not_found,
+        fmt::format("no group \"{}\" in the trace (groups: {})", name, fmt::join(groups(), ", ")),
+        state_->json_path().string());
   }
   state_->group = name;
 }
 
-const std::string& Trace::group() const { return state_->group; }
+const std::string& Trace::group() const {
+  return state_->group;
+}
 
 std::vector<std::string> Trace::groups() const {
   std::vector<std::string> names;
@@ -388,7 +400,9 @@ fs::path ensure_folder(const fs::path& folder) {
 }
 }  // namespace
 
-fs::path Trace::files_folder() { return ensure_folder(state_->folder / "trace_files" / group()); }
+fs::path Trace::files_folder() {
+  return ensure_folder(state_->folder / "trace_files" / group());
+}
 fs::path Trace::readings_folder() {
   return ensure_folder(state_->folder / "trace_readings" / group());
 }
@@ -416,9 +430,9 @@ void Trace::set_scalar(std::string_view name, ArrayView value) {
   check_variable_name(name);
   check_values(name, value);
   if (value.shape().rank() != 0) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("variable {}: a scalar has no shape, got {}", name,
-                            value.shape().to_string()));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("variable {}: a scalar has no shape, got {}", name, value.shape().to_string()));
   }
   const std::string key(name);
   state_->drop(key);
@@ -434,8 +448,8 @@ void Trace::set_scalar(std::string_view name, ArrayView value) {
 namespace {
 
 void write_member(store::Group& dict, const std::string& key, const DictValue& value) {
-  auto ds = dict.create_dataset(
-      key, store::DatasetOptions{.dtype = value.value.dtype().native(), .shape = value.value.shape()});
+  auto ds = dict.create_dataset(key, store::DatasetOptions{.dtype = value.value.dtype().native(),
+                                                           .shape = value.value.shape()});
   ds->write(Selection(), value.value);
   const char* kind = value.scalar ? "scalar" : "array";
   ds->attrs().set(kind_attr, kind);
@@ -508,7 +522,10 @@ std::string table_hash(const store::Table& table) {
   Hasher hasher;
   hasher.update("table|");
   for (std::size_t i = 0; i < table.names.size(); ++i)
-    hasher.update(table.names[i]).update("=").update(hash_values(table.columns[i], "array")).update(";");
+    hasher.update(table.names[i])
+        .update("=")
+        .update(hash_values(table.columns[i], "array"))
+        .update(";");
   return hasher.digest128().hex();
 }
 }  // namespace
@@ -548,7 +565,9 @@ bool Trace::exists(std::string_view name) const {
   return state_->current().variables.count(std::string(name)) > 0;
 }
 
-VariableInfo Trace::info(std::string_view name) const { return state_->variable(name); }
+VariableInfo Trace::info(std::string_view name) const {
+  return state_->variable(name);
+}
 
 std::vector<VariableInfo> Trace::variables() const {
   std::vector<VariableInfo> list;
@@ -566,8 +585,10 @@ std::shared_ptr<store::Dataset> Trace::dataset(std::string_view name) {
   const VariableInfo& info = state_->variable(name);
   switch (info.kind) {
     case VariableKind::array:
-    case VariableKind::scalar: return state_->h5_group()->open_dataset(info.name);
-    case VariableKind::link: return state_->resolve(info);
+    case VariableKind::scalar:
+      return state_->h5_group()->open_dataset(info.name);
+    case VariableKind::link:
+      return state_->resolve(info);
     default:
       throw Error(ErrorCode::type_mismatch,
                   fmt::format("variable {} is a {}, not an array", name, to_string(info.kind)),
@@ -611,10 +632,10 @@ DictValue Trace::read_key(std::string_view name, std::string_view key) {
     std::vector<std::string> keys;
     for (const auto& m : g->members())
       keys.push_back(m.name);
-    throw Error(ErrorCode::not_found,
-                fmt::format("dict {} has no key \"{}\" (keys: {})", name, key,
-                            fmt::join(keys, ", ")),
-                state_->h5_name(), "/" + group() + "/" + std::string(name));
+    throw Error(
+        ErrorCode::not_found,
+        fmt::format("dict {} has no key \"{}\" (keys: {})", name, key, fmt::join(keys, ", ")),
+        state_->h5_name(), "/" + group() + "/" + std::string(name));
   }
   return member_value(*g, k);
 }
@@ -644,7 +665,10 @@ namespace {
 class StepContext final : public OperationContext {
  public:
   StepContext(Trace& trace, Trace::State& state, const ApplyOptions& options, Random random)
-      : trace_(trace), state_(state), options_(options), random_(random),
+      : trace_(trace),
+        state_(state),
+        options_(options),
+        random_(random),
         created_(options.outputs.size(), false) {}
 
   const nlohmann::json& params() const override { return options_.params; }
@@ -665,7 +689,8 @@ class StepContext final : public OperationContext {
   }
   void set_output(std::size_t i, ArrayView values) override {
     check_values(options_.outputs.at(i), values);
-    create_output(i, store::DatasetOptions{.dtype = values.dtype().native(), .shape = values.shape()})
+    create_output(i,
+                  store::DatasetOptions{.dtype = values.dtype().native(), .shape = values.shape()})
         ->write(Selection(), values);
   }
   std::uint64_t seed() const override { return state_.record.seed; }
@@ -770,9 +795,9 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
     operation.apply(context);
     for (std::size_t i = 0; i < options.outputs.size(); ++i) {
       if (!context.created(i)) {
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("operation {} did not write its output {}", op_name,
-                                options.outputs[i]));
+        throw Error(
+            ErrorCode::invalid_argument,
+            fmt::format("operation {} did not write its output {}", op_name, options.outputs[i]));
       }
     }
     for (std::size_t i = 0; i < options.outputs.size(); ++i) {

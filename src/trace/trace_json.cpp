@@ -69,8 +69,8 @@ nlohmann::json ports_to(const std::vector<Port>& ports) {
 }
 
 NodeStatus status_from(const std::string& text, const std::string& origin) {
-  for (auto s : {NodeStatus::running, NodeStatus::finished, NodeStatus::failed,
-                 NodeStatus::interrupted}) {
+  for (auto s :
+       {NodeStatus::running, NodeStatus::finished, NodeStatus::failed, NodeStatus::interrupted}) {
     if (to_string(s) == text) return s;
   }
   corrupt(origin, fmt::format("unknown node status \"{}\"", text));
@@ -168,10 +168,10 @@ TraceRecord parse_trace_json(std::string_view text, const std::string& origin) {
     corrupt(origin, "\"format\" is not \"larder.trace\"");
   const std::int64_t version = integer_member(json, "version", origin, "trace");
   if (version != format_version) {
-    throw Error(ErrorCode::unsupported,
-                fmt::format("trace format version {} (this larder reads {})", version,
-                            format_version),
-                origin);
+    throw Error(
+        ErrorCode::unsupported,
+        fmt::format("trace format version {} (this larder reads {})", version, format_version),
+        origin);
   }
   TraceRecord record;
   record.code = text_member(json, "code", origin, "trace");
@@ -214,9 +214,8 @@ std::string format_trace_json(const TraceRecord& record) {
     auto nodes = nlohmann::json::array();
     for (const auto& n : g.nodes)
       nodes.push_back(to_json(n));
-    groups[name] = {{"variables", std::move(variables)},
-                    {"nodes", std::move(nodes)},
-                    {"next_id", g.next_id}};
+    groups[name] = {
+        {"variables", std::move(variables)}, {"nodes", std::move(nodes)}, {"next_id", g.next_id}};
   }
   const nlohmann::json json = {{"format", format_name},
                                {"version", format_version},

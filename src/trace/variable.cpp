@@ -8,11 +8,16 @@ namespace larder::trace {
 
 std::string_view to_string(VariableKind kind) noexcept {
   switch (kind) {
-    case VariableKind::array: return "array";
-    case VariableKind::scalar: return "scalar";
-    case VariableKind::dict: return "dict";
-    case VariableKind::table: return "table";
-    case VariableKind::link: return "link";
+    case VariableKind::array:
+      return "array";
+    case VariableKind::scalar:
+      return "scalar";
+    case VariableKind::dict:
+      return "dict";
+    case VariableKind::table:
+      return "table";
+    case VariableKind::link:
+      return "link";
   }
   return "array";
 }
@@ -30,8 +35,8 @@ void check_variable_name(std::string_view name) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
   };
   const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  bool ok = !name.empty() && name.size() <= 255 && letter(name.front()) &&
-            !name.starts_with("larder");
+  bool ok =
+      !name.empty() && name.size() <= 255 && letter(name.front()) && !name.starts_with("larder");
   for (char c : name)
     ok = ok && (letter(c) || digit(c));
   if (!ok) {

@@ -35,16 +35,16 @@ Array ramp(std::int64_t n) {
 int scale_runs = 0;
 struct ScaleRegistration {
   ScaleRegistration() {
-    register_array_operation("test.scale", 1, [](std::vector<Array> in, const nlohmann::json& p,
-                                                 OperationContext&) {
-      ++scale_runs;
-      Array out = in.at(0).clone();
-      for (double& x : out.values<double>())
-        x *= p.value("factor", 1.0);
-      std::vector<Array> outs;
-      outs.push_back(std::move(out));
-      return outs;
-    });
+    register_array_operation("test.scale", 1,
+                             [](std::vector<Array> in, const nlohmann::json& p, OperationContext&) {
+                               ++scale_runs;
+                               Array out = in.at(0).clone();
+                               for (double& x : out.values<double>())
+                                 x *= p.value("factor", 1.0);
+                               std::vector<Array> outs;
+                               outs.push_back(std::move(out));
+                               return outs;
+                             });
   }
 } scale_registration;
 
@@ -196,11 +196,11 @@ TEST(Trace, GroupsSeparateVariablesAndGraphs) {
 
 TEST(Trace, FailedStepIsRecordedAndLeavesNoOutput) {
   TempDir dir;
-  register_array_operation("test.fail", 1,
-                           [](std::vector<Array>, const nlohmann::json&,
-                              OperationContext&) -> std::vector<Array> {
-                             throw Error(ErrorCode::invalid_argument, "refused on purpose");
-                           });
+  register_array_operation(
+      "test.fail", 1,
+      [](std::vector<Array>, const nlohmann::json&, OperationContext&) -> std::vector<Array> {
+        throw Error(ErrorCode::invalid_argument, "refused on purpose");
+      });
   auto t = Trace::create(dir.path());
   t->set_array("x", ramp(3));
   EXPECT_EQ(error_of([&] { t->apply("test.fail", {.inputs = {"x"}, .outputs = {"y"}}); }),
@@ -266,12 +266,24 @@ TEST(Trace, AnInterruptedStepIsMarkedAndRerun) {
   group["nodes"].push_back(node);
   group["next_id"] = 3;
   std::ofstream(folder / "trace.json") << json.dump();
+  {
+    // ...and the part of its output written before the kill.
+    auto h5 = store::Store::open(folder / "trace.h5", store::OpenMode::read_write);
+    h5->root()->create_dataset("main/z", {.dtype = DType::float64(), .shape = Shape{3}});
+  }
   auto again = Trace::link(folder);
+  EXPECT_FALSE(again->exists("z"));
+  EXPECT_FALSE(
+      store::Store::open(folder / "trace.h5", store::OpenMode::read)->root()->contains("main/z"));
   ASSERT_EQ(again->graph().nodes.size(), 2u);
   EXPECT_EQ(again->graph().nodes[1].status, NodeStatus::interrupted);
   EXPECT_EQ(again->graph().nodes[0].status, NodeStatus::finished);
-  EXPECT_TRUE(again->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}}).skipped);
-  EXPECT_FALSE(again->apply("test.scale", {.inputs = {"x"}, .outputs = {"z"}, .params = {{"factor", 2.0}}}).skipped);
+  EXPECT_TRUE(
+      again->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}})
+          .skipped);
+  EXPECT_FALSE(
+      again->apply("test.scale", {.inputs = {"x"}, .outputs = {"z"}, .params = {{"factor", 2.0}}})
+          .skipped);
 }
 
 // A streaming operation: writes its output block by block through the context.

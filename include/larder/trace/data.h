@@ -15,8 +15,8 @@
 
 #include "larder/core/array.h"
 #include "larder/core/selection.h"
-#include "larder/store/dataset.h"
 #include "larder/store/csv.h"
+#include "larder/store/dataset.h"
 #include "larder/store/group.h"
 #include "larder/store/table.h"
 

@@ -61,8 +61,7 @@ class Trace {
   // interrupted and its outputs removed. Error(not_found) when the folder
   // is no trace, Error(corrupt) naming trace.json when it is damaged.
   static std::unique_ptr<Trace> link(const std::filesystem::path& trace_folder,
-                                     std::string_view group = "",
-                                     const LinkOptions& options = {});
+                                     std::string_view group = "", const LinkOptions& options = {});
   ~Trace();
   Trace(const Trace&) = delete;
   Trace& operator=(const Trace&) = delete;
