@@ -78,6 +78,16 @@ int main(int argc, char** argv) {
                "any(jet_pt > ht / 10) and not isnan(met)", "sum(jet_pt * (abs(jet_eta) < 2.5))",
                "\"jets/pt\"[-1] // 2 % 3 ** -1", "where(x != x, -inf, 1.5e-3) <= nan",
                "~(a | b) or len('a b') == 0"});
+  write_texts(
+      root / "fuzz_parse_trace_json",
+      {R"({"format":"larder.trace","version":1,"code":"0042","seed":7,"groups":{"main":)"
+       R"({"variables":{"x":{"kind":"array","dtype":"<f8","shape":[3],"nbytes":24,"hash":"ab"},)"
+       R"("v":{"kind":"link","dtype":"<i2","shape":[],"nbytes":2,"hash":"cd","file":"/d.h5",)"
+       R"("path":"a"}},"nodes":[{"id":1,"operation":"op","version":1,"params":{"k":[1,2]},)"
+       R"("inputs":[{"name":"x","hash":"ab"}],"outputs":[{"name":"y","hash":""}],)"
+       R"("started":"2026-01-01T00:00:00.000Z","finished":"","status":"running"}],"next_id":2}}})",
+       R"({"format":"larder.trace","version":1,"code":"1","seed":0,"groups":{}})",
+       R"({"format":"larder.trace","version":2,"code":"1","seed":0,"groups":{}})"});
   {
     // Byte 0 picks the reader (0 npy, 1 npz, 2 csv; see the fuzzer).
     const larder::Array a = larder::Array::from_values<double>(std::vector<double>{1.5, -2, 3});

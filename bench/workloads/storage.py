@@ -49,6 +49,7 @@ IMPLS = {
     "larder": ("storage_larder.py", "larder", ".h5"),
     "larder-mmap": ("storage_larder.py", "larder", ".lmm"),  # the driver follows the suffix
     "larder-zarr": ("storage_larder.py", "larder", ".zarr"),
+    "larder-trace": ("storage_trace.py", "trace", ".trace"),  # a working folder
     "numpy-raw": ("storage_numpy.py", "raw", ".raw"),
     "numpy-memmap": ("storage_numpy.py", "memmap", ".raw"),
     "h5py": ("storage_h5py.py", "h5py", ".h5"),
@@ -210,6 +211,7 @@ class StorageWorkload(Workload):
     codec_cases: tuple[CodecCase, ...] = ()
     mmap = False  # uncompressed cases also run larder's memory-mapped store
     zarr = False  # uncompressed and blosc-lz4 cases also run larder's zarr driver
+    trace = False  # uncompressed cases also run through a larder Trace (W7)
 
     def missing(self, ctx: Context) -> list[str]:
         package = ctx.build / "python" / "larder"
@@ -248,6 +250,8 @@ class StorageWorkload(Workload):
                 larder.append("larder-mmap")
             if self.zarr and cc.codec in ("none", "blosc-lz4"):
                 larder.append("larder-zarr")
+            if self.trace and cc.codec == "none":
+                larder.append("larder-trace")
             runs = [self.run(ctx, impl, cc.codec, args) for impl in (*larder, *cc.peers)]
             cases.append(Case(key={"codec": cc.codec}, runs=runs, expect=expect,
                               check=self.check(ctx), target=cc.target))
@@ -356,6 +360,7 @@ class ManyWorkload(StorageWorkload):
     metrics = (Metric("writes_per_s", "write k/s"), Metric("reads_per_s", "read k/s"))
     infos = (Info("write_gbps", "write GB/s"), Info("read_gbps", "read GB/s"))
     codec_cases = (CodecCase("none", ("h5py", "tables"), Target(2, "h5py")),)
+    trace = True
 
     def prepare(self, ctx: Context) -> None:
         prepare_many(ctx)

@@ -42,6 +42,7 @@ from .errors import (
 )
 
 from .loader import Loader, split_loaders
+from .trace import ApplyRecord, Data, Trace, operation
 
 IOError = errors.IOError  # noqa: A001 - larder.IOError
 
@@ -58,10 +59,12 @@ Ragged.__iter__ = _iterate_records
 # `from larder import *` never shadows the builtins of the same name.
 
 __all__ = [
+    "ApplyRecord",
     "Array",
     "Attributes",
     "Codec",
     "Collection",
+    "Data",
     "Dataset",
     "Group",
     "Loader",
@@ -69,6 +72,7 @@ __all__ = [
     "Ragged",
     "Records",
     "Store",
+    "Trace",
     "CorruptError",
     "Error",
     "InvalidArgumentError",
@@ -84,6 +88,7 @@ __all__ = [
     "cut_flow",
     "evaluate",
     "normalize_expr",
+    "operation",
     "read_csv",
     "read_npy",
     "read_npz",

@@ -1,0 +1,51 @@
+// Trace variables — what a Trace stores under a name, and how it lists them.
+//
+// A variable is an array (any numeric or bool dtype), a scalar (a 0-d array
+// that reads back as a numpy scalar of its dtype), a dict (string keys to
+// arrays or scalars; nested dicts are refused), a table (named 1-D columns),
+// or a link to an array in another HDF5 file (a Data store), resolved on
+// read. Plain values; no thread-safety concerns.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "larder/core/array.h"
+#include "larder/core/dtype.h"
+#include "larder/core/shape.h"
+
+namespace larder::trace {
+
+enum class VariableKind { array, scalar, dict, table, link };
+
+std::string_view to_string(VariableKind kind) noexcept;
+// Error(corrupt) naming `text` for anything but the names above.
+VariableKind variable_kind_from(std::string_view text);
+
+// A member of a dict variable: an array, or a scalar when `scalar` (then
+// `value` is 0-d).
+struct DictValue {
+  Array value = Array::empty(DType::float64(), Shape{});
+  bool scalar = false;
+};
+using Dict = std::map<std::string, DictValue>;
+
+struct VariableInfo {
+  std::string name{};
+  VariableKind kind = VariableKind::array;
+  DType dtype = DType::float64();  // arrays, scalars, links; float64 otherwise
+  Shape shape{};                   // arrays, scalars, links; (rows, columns) for tables
+  std::uint64_t nbytes = 0;        // logical bytes of the values
+  std::string hash{};              // xxh3-128 of the content (hex)
+  std::string link_file{};         // links: the target file and the path in it
+  std::string link_path{};
+};
+
+// Refuses (Error(invalid_argument) naming it) a variable name that is not an
+// identifier: [A-Za-z_][A-Za-z0-9_]*, at most 255 characters, not starting
+// with "larder".
+void check_variable_name(std::string_view name);
+
+}  // namespace larder::trace

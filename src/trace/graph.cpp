@@ -1,0 +1,119 @@
+#include "larder/trace/graph.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace larder::trace {
+namespace {
+
+// Quotes `text` for DOT.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string_view to_string(NodeStatus status) noexcept {
+  switch (status) {
+    case NodeStatus::running:
+      return "running";
+    case NodeStatus::finished:
+      return "finished";
+    case NodeStatus::failed:
+      return "failed";
+    case NodeStatus::interrupted:
+      return "interrupted";
+  }
+  return "running";
+}
+
+std::vector<Edge> edges_of(const std::vector<Node>& nodes) {
+  std::vector<Edge> edges;
+  std::map<std::string, std::int64_t> producer;  // variable -> latest finished step
+  for (const auto& node : nodes) {
+    if (node.status != NodeStatus::finished) continue;
+    for (const auto& in : node.inputs) {
+      const auto it = producer.find(in.name);
+      if (it != producer.end())
+        edges.push_back({.from = it->second, .to = node.id, .variable = in.name});
+    }
+    for (const auto& out : node.outputs)
+      producer[out.name] = node.id;
+  }
+  return edges;
+}
+
+Lineage lineage_of(const std::vector<Node>& nodes, const std::string& variable) {
+  Lineage lineage{.variable = variable, .steps = {}, .sources = {}};
+  std::set<std::int64_t> taken;
+  std::set<std::string> sources;
+  // Walk back from the end: each wanted variable comes from the latest
+  // finished step before the step that wanted it.
+  std::vector<std::pair<std::string, std::size_t>> wanted{{variable, nodes.size()}};
+  while (!wanted.empty()) {
+    auto [name, before] = wanted.back();
+    wanted.pop_back();
+    bool found = false;
+    for (std::size_t i = before; i-- > 0;) {
+      const Node& node = nodes[i];
+      if (node.status != NodeStatus::finished) continue;
+      const bool writes = std::any_of(node.outputs.begin(), node.outputs.end(),
+                                      [&](const Port& p) { return p.name == name; });
+      if (!writes) continue;
+      found = true;
+      if (taken.insert(node.id).second) {
+        for (const auto& in : node.inputs)
+          wanted.emplace_back(in.name, i);
+      }
+      break;
+    }
+    if (!found) sources.insert(name);
+  }
+  for (const auto& node : nodes) {
+    if (taken.count(node.id)) lineage.steps.push_back(node);
+  }
+  lineage.sources.assign(sources.begin(), sources.end());
+  return lineage;
+}
+
+std::string to_dot(const Graph& graph, const std::string& title) {
+  std::string out = fmt::format("digraph {} {{\n  rankdir=LR;\n", quoted(title));
+  std::set<std::string> variables;
+  for (const auto& node : graph.nodes) {
+    for (const auto& p : node.inputs)
+      variables.insert(p.name);
+    for (const auto& p : node.outputs)
+      variables.insert(p.name);
+  }
+  for (const auto& v : variables)
+    out += fmt::format("  {} [shape=ellipse];\n", quoted("var:" + v));
+  for (const auto& node : graph.nodes) {
+    const std::string id = quoted(fmt::format("step:{}", node.id));
+    out += fmt::format("  {} [shape=box, label={}{}];\n", id,
+                       quoted(fmt::format("#{} {} v{}\n{}", node.id, node.operation, node.version,
+                                          to_string(node.status))),
+                       node.status == NodeStatus::finished ? "" : ", style=dashed");
+    for (const auto& p : node.inputs)
+      out += fmt::format("  {} -> {};\n", quoted("var:" + p.name), id);
+    for (const auto& p : node.outputs)
+      out += fmt::format("  {} -> {};\n", id, quoted("var:" + p.name));
+  }
+  // Variable nodes carry their names as labels.
+  for (const auto& v : variables)
+    out += fmt::format("  {} [label={}];\n", quoted("var:" + v), quoted(v));
+  return out + "}\n";
+}
+
+}  // namespace larder::trace
