@@ -409,6 +409,17 @@ void bind_trace(py::module_& m) {
              py::gil_scoped_release release;
              d.load_csv(name, file, {.delimiter = delimiter, .header = header});
            })
+      .def("load_tiff",
+           [](Data& d, const std::string& name, const std::string& path,
+              const std::vector<std::string>& extensions) {
+             std::vector<std::string> files;
+             {
+               py::gil_scoped_release release;
+               for (const auto& f : d.load_tiff(name, path, {.extensions = extensions}))
+                 files.push_back(f.string());
+             }
+             return files;
+           })
       .def("load_json",
            [](Data& d, const std::string& name, const std::string& file) {
              py::gil_scoped_release release;

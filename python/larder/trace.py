@@ -295,6 +295,19 @@ class Data:
     def load_npy(self, path, name):
         self._d.load_npy(name, os.fspath(path))
 
+    def load_stack(self, path, name):
+        """A multi-page TIFF file as a (Z, Y, X) array, read slice by slice.
+        Returns the file read."""
+        return self._d.load_tiff(name, os.fspath(path), [".tif", ".tiff"])
+
+    def load_stack_from_folder(self, path, name, extension="tiff"):
+        """A folder of TIFF slices, in natural order (img_2 before img_10),
+        as a (Z, Y, X) array written slice by slice. ``extension`` picks the
+        files ("tiff" also takes ".tif"). Returns the files, in order."""
+        suffix = "." + extension.lstrip(".").lower()
+        suffixes = [".tif", ".tiff"] if suffix in (".tif", ".tiff") else [suffix]
+        return self._d.load_tiff(name, os.fspath(path), suffixes)
+
     def load_npz(self, path, prefix=""):
         """Every member of an .npz as an array named prefix + member; returns the names."""
         return self._d.load_npz(os.fspath(path), prefix)

@@ -42,11 +42,13 @@ class Params {
   bool flag(const std::string& key, bool fallback) const {
     if (!has(key)) return fallback;
     const nlohmann::json& v = params_.at(key);
-    if (!v.is_boolean()) fail(fmt::format("parameter '{}' must be true or false, not {}", key, v.dump()));
+    if (!v.is_boolean())
+      fail(fmt::format("parameter '{}' must be true or false, not {}", key, v.dump()));
     return v.get<bool>();
   }
   // Three positive integers, or one for all three axes.
-  std::array<std::int64_t, 3> triple(const std::string& key, std::array<std::int64_t, 3> fallback) const {
+  std::array<std::int64_t, 3> triple(const std::string& key,
+                                     std::array<std::int64_t, 3> fallback) const {
     if (!has(key)) return fallback;
     const nlohmann::json& v = params_.at(key);
     if (v.is_number_integer() && v.get<std::int64_t>() > 0) {
@@ -54,9 +56,12 @@ class Params {
       return {n, n, n};
     }
     if (v.is_array() && v.size() == 3 &&
-        std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) { return e.is_number_integer() && e.get<std::int64_t>() > 0; }))
+        std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) {
+          return e.is_number_integer() && e.get<std::int64_t>() > 0;
+        }))
       return {v[0].get<std::int64_t>(), v[1].get<std::int64_t>(), v[2].get<std::int64_t>()};
-    fail(fmt::format("parameter '{}' must be three positive integers (z, y, x), not {}", key, v.dump()));
+    fail(fmt::format("parameter '{}' must be three positive integers (z, y, x), not {}", key,
+                     v.dump()));
   }
   void require(const std::string& key) const {
     if (!has(key)) fail(fmt::format("needs parameter '{}'", key));
@@ -71,22 +76,26 @@ class Params {
   std::string operation_;
 };
 
-void check_arity(OperationContext& context, const std::string& name, std::size_t inputs, std::size_t outputs) {
+void check_arity(OperationContext& context, const std::string& name, std::size_t inputs,
+                 std::size_t outputs) {
   if (context.input_count() != inputs || context.output_count() != outputs) {
     throw Error(ErrorCode::invalid_argument,
-                fmt::format("operation {} takes {} input{} and {} output{}, not {} and {}", name, inputs,
-                            inputs == 1 ? "" : "s", outputs, outputs == 1 ? "" : "s", context.input_count(),
-                            context.output_count()));
+                fmt::format("operation {} takes {} input{} and {} output{}, not {} and {}", name,
+                            inputs, inputs == 1 ? "" : "s", outputs, outputs == 1 ? "" : "s",
+                            context.input_count(), context.output_count()));
   }
 }
 
 MakeOutput output(OperationContext& context, std::size_t i) {
-  return [&context, i](const store::DatasetOptions& options) { return context.create_output(i, options); };
+  return [&context, i](const store::DatasetOptions& options) {
+    return context.create_output(i, options);
+  };
 }
 
 VolumeOptions volume_options(const Params& p) {
   VolumeOptions options;
-  if (p.has("memory_mb")) options.memory_bytes = static_cast<std::int64_t>(p.number("memory_mb", 256) * (1 << 20));
+  if (p.has("memory_mb"))
+    options.memory_bytes = static_cast<std::int64_t>(p.number("memory_mb", 256) * (1 << 20));
   options.codec = {.id = "blosc-lz4", .level = 5};
   return options;
 }
@@ -117,7 +126,8 @@ void patches_step(OperationContext& context) {
   p.require("shape");
   PatchOptions patch{.shape = p.triple("shape", {}), .stride = p.triple("stride", {0, 0, 0})};
   if (p.has("min_fill")) patch.min_fill = p.number("min_fill", 0);
-  extract_patches(*context.input(0), output(context, 0), output(context, 1), patch, volume_options(p));
+  extract_patches(*context.input(0), output(context, 0), output(context, 1), patch,
+                  volume_options(p));
 }
 
 void patch_fft_step(OperationContext& context) {
@@ -129,10 +139,11 @@ void patch_fft_step(OperationContext& context) {
 void standardize_step(OperationContext& context) {
   check_arity(context, "standardize", 1, 1);
   const Params p(context.params(), "standardize", {"per_feature", "memory_mb"});
-  const Standardization stats =
-      standardize(*context.input(0), output(context, 0), p.flag("per_feature", false), volume_options(p));
+  const Standardization stats = standardize(*context.input(0), output(context, 0),
+                                            p.flag("per_feature", false), volume_options(p));
   // The statistics, to standardize other data the same way.
-  const nlohmann::json record = {{"input", context.input_name(0)}, {"mean", stats.mean}, {"std", stats.std}};
+  const nlohmann::json record = {
+      {"input", context.input_name(0)}, {"mean", stats.mean}, {"std", stats.std}};
   std::ofstream(context.files_folder() / fmt::format("standardize_{}.json", context.output_name(0)))
       << record.dump(2) << '\n';
 }
@@ -145,7 +156,8 @@ void register_builtin_operations(OperationRegistry& registry) {
            {"patches", patches_step},
            {"patch_fft", patch_fft_step},
            {"standardize", standardize_step}}) {
-    registry.add(name, [name = std::string(name), body] { return std::make_unique<Builtin>(name, body); });
+    registry.add(
+        name, [name = std::string(name), body] { return std::make_unique<Builtin>(name, body); });
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "../store/file_io.h"
 #include "larder/core/error.h"
+#include "larder/store/copy.h"
 #include "larder/store/npy.h"
 #include "larder/store/store.h"
 #include "larder/trace/trace.h"
@@ -143,6 +144,29 @@ std::vector<std::string> Data::load_npz(const fs::path& file, std::string_view p
 void Data::load_csv(std::string_view name, const fs::path& file, const store::CsvOptions& options) {
   check_variable_name(name);
   from_table(name, store::read_csv(file, options));
+}
+
+std::vector<fs::path> Data::load_tiff(std::string_view name, const fs::path& file_or_folder,
+                                      const TiffOptions& options) {
+  check_variable_name(name);
+  auto root = store_->root();
+  const std::string key(name);
+  if (!root->contains(key)) {
+    TiffStack stack = import_tiff(file_or_folder, *root, key, options);
+    store_->flush();
+    return stack.files;
+  }
+  // Replacing: imported under another name first, so a stack that fails
+  // half-way leaves the old array as it was.
+  const std::string incoming = key + ".incoming";
+  if (root->contains(incoming)) root->remove(incoming);
+  TiffStack stack = import_tiff(file_or_folder, *root, incoming, options);
+  stack.dataset.reset();
+  root->remove(key);
+  store::copy(*root, incoming, *root, key);
+  root->remove(incoming);
+  store_->flush();
+  return stack.files;
 }
 
 namespace {

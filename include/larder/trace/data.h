@@ -19,6 +19,7 @@
 #include "larder/store/dataset.h"
 #include "larder/store/group.h"
 #include "larder/store/table.h"
+#include "larder/trace/tiff.h"
 
 namespace larder::store {
 class Store;
@@ -61,6 +62,12 @@ class Data {
   // A numeric CSV file as a table.
   void load_csv(std::string_view name, const std::filesystem::path& file,
                 const store::CsvOptions& options = {});
+  // A TIFF stack — a multi-page file, or a folder of slices in natural
+  // order — as a (Z, Y, X) array written slice by slice (trace/tiff.h);
+  // returns the files read, in order.
+  std::vector<std::filesystem::path> load_tiff(std::string_view name,
+                                               const std::filesystem::path& file_or_folder,
+                                               const TiffOptions& options = {});
   // A JSON file: a list of numbers or nested lists (rectangular) -> array
   // (bool, int64 when every value is an integer, else float64); an object
   // of equal-length lists of numbers -> a table with those columns.
