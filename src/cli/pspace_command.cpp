@@ -120,7 +120,10 @@ void add_pspace_command(CLI::App& app) {
       return;
     }
 
-    fmt::print("parameter space: {}\n", where.empty() ? "the whole document" : where);
+    fmt::print("parameter space: {}\n",
+               where.empty()  ? std::string("the whole document")
+               : key->empty() ? fmt::format("{} (the first !pspace in the file)", where)
+                              : where);
     std::vector<std::string> shape;
     for (auto n : space.shape())
       shape.push_back(std::to_string(n));
@@ -158,7 +161,7 @@ void add_pspace_command(CLI::App& app) {
     auto print_row = [&](const std::vector<std::string>& row) {
       std::string line;
       for (std::size_t i = 0; i < row.size(); ++i)
-        line += fmt::format("{:<{}}{}", row[i], widths[i], i + 1 < row.size() ? "  " : "");
+        line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
       fmt::print("{}\n", line);
     };
     print_row(header);
