@@ -19,6 +19,12 @@
 namespace larder::tree {
 namespace {
 
+// More values than any sweep has; a typo (range: [1000000000]) fails
+// instead of filling memory.
+constexpr std::int64_t kMaxValues = 1'000'000;
+// points() materializes every point; larger spaces are refused.
+constexpr std::int64_t kMaxPoints = 10'000'000;
+
 constexpr std::string_view kDimTags[] = {"!pdim", "!sweep"};
 constexpr std::string_view kCoupledTags[] = {"!coupled-pdim", "!coupled-sweep"};
 constexpr std::string_view kSpaceTags[] = {"!pspace", "!pspace-unsorted"};
@@ -62,7 +68,7 @@ std::vector<double> linspace(const Value& args, std::string_view origin,
   std::int64_t num = 50;
   if (args.size() > 2) {
     if (!args[2].is_number_integer() || args[2].get<std::int64_t>() < 0 ||
-        args[2].get<std::int64_t>() > 100'000'000)
+        args[2].get<std::int64_t>() > kMaxValues)
       fail(ErrorCode::invalid_argument, origin,
            fmt::format("parameter dimension at {}: {} num must be a count, got {}", path_text(path),
                        key, args[2].dump()));
@@ -111,7 +117,7 @@ std::vector<Value> python_range(const Value& args, std::string_view origin,
   std::vector<Value> out;
   for (std::int64_t v = start; step > 0 ? v < stop : v > stop; v += step) {
     out.emplace_back(v);
-    if (out.size() > 100'000'000)
+    if (out.size() > static_cast<std::size_t>(kMaxValues))
       fail(ErrorCode::invalid_argument, origin,
            fmt::format("parameter dimension at {}: range too long", path_text(path)));
   }
@@ -548,6 +554,10 @@ std::int64_t ParamSpace::state_no(const std::vector<std::int64_t>& indices) cons
 
 std::vector<Point> ParamSpace::points() const {
   max_state_no();  // checks the states fit 64 bits
+  if (volume() > kMaxPoints)
+    fail(ErrorCode::invalid_argument, origin_,
+         fmt::format("parameter space of {} points is too large to list (at most {})", volume(),
+                     kMaxPoints));
   // The active states of every dim (just 0 when all are masked).
   std::vector<std::vector<std::int64_t>> active(dims_.size());
   for (std::size_t i = 0; i < dims_.size(); ++i) {

@@ -181,6 +181,11 @@ TEST(ParamSpace, MalformedDimensionsAreErrors) {
   EXPECT_EQ(error_of([] { space_of("!pspace\na: !pdim {values: [1]}\n"); }),
             ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([] { space_of("[1, 2]\n"); }), ErrorCode::invalid_argument);
+  // A typo must not fill memory: at most a million values per dim.
+  EXPECT_EQ(
+      error_of([&] { space_of("!pspace\na: !pdim {default: 0, range: [1000000000]}\n"); }, &why),
+      ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("too long"), std::string::npos) << why;
 }
 
 TEST(ParamSpace, WithoutDimensionsHasOnePoint) {
