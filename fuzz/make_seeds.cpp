@@ -115,6 +115,13 @@ int main(int argc, char** argv) {
     }
     fs::remove(scratch);
   }
+  write_texts(root / "fuzz_parse_yaml",
+              {"parameter_space: !pspace\n  seed: !pdim {default: 0, range: [3]}\n"
+               "  model:\n    lr: !sweep\n      default: 0.1\n      logspace: [-3, -1, 3]\n"
+               "    tag: !coupled-pdim {target_name: seed, values: [a, b, c]}\n",
+               "params: !!omap\n  - b: 1\n  - a: [x, 'y', \"z\"]\nflags: !!set {p, q}\n",
+               "base: &b {x: 1, y: .inf}\nuse: *b\nmerged:\n  <<: [*b]\n  y: 0x1F\n"
+               "text: |\n  two\n  lines\n"});
   write_texts(root / "fuzz_parse_selection",
               {"10:20, ::2", "[5, 1, 5]", "3, ...", "::-1", "-3:, 1", ":, [0, 2], 1:2"});
   write_texts(

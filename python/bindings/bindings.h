@@ -13,6 +13,7 @@
 #include "larder/core/selection.h"
 #include "larder/ragged/ragged.h"
 #include "larder/store/group.h"
+#include "larder/tree/yaml.h"
 
 namespace larder::python {
 
@@ -29,6 +30,7 @@ void bind_loader(py::module_& m);
 void bind_expr(py::module_& m);
 void bind_trace(py::module_& m);
 void bind_files(py::module_& m);
+void bind_pspace(py::module_& m);
 
 // A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
 py::array to_numpy(Array array);
@@ -63,6 +65,11 @@ py::list records_list(ragged::Records records);
 
 py::object to_python(const nlohmann::json& json);
 nlohmann::json to_json(py::handle object);
+
+// YAML data (tree::Value) to Python and back, mappings in order: a !pspace
+// node is a larder.ParamSpace, another kept tag a larder.Tagged.
+py::object yaml_to_python(const tree::Value& value);
+tree::Value yaml_from_python(py::handle object);
 
 // A codec spec from 'id[:level[:shuffle]]', JSON text or a dict.
 codec::CodecSpec spec_from_python(py::handle spec);

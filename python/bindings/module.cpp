@@ -17,4 +17,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_expr(m);
   lp::bind_trace(m);
   lp::bind_files(m);
+  lp::bind_pspace(m);
 }

@@ -16,6 +16,7 @@ void add_demo_command(CLI::App& app);
 void add_epoch_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_trace_command(CLI::App& app);
+void add_pspace_command(CLI::App& app);
 void add_verify_command(CLI::App& app);
 
 // `larder info` of FILE (at PATH inside it), as the command prints it.

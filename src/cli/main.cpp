@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   larder::cli::add_epoch_command(app);
   larder::cli::add_info_command(app);
   larder::cli::add_trace_command(app);
+  larder::cli::add_pspace_command(app);
   larder::cli::add_verify_command(app);
 
   try {
