@@ -15,4 +15,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_collection(m);
   lp::bind_loader(m);
   lp::bind_expr(m);
+  lp::bind_tree(m);
 }

@@ -39,6 +39,7 @@ from .errors import (
 )
 
 from .loader import Loader, split_loaders
+from .tree import DataManager, Selection, TreeArray, TreeGroup, register_loader
 
 IOError = errors.IOError  # noqa: A001 - larder.IOError
 
@@ -59,12 +60,16 @@ __all__ = [
     "Attributes",
     "Codec",
     "Collection",
+    "DataManager",
     "Dataset",
     "Group",
     "Loader",
     "Phase",
     "Ragged",
     "Records",
+    "Selection",
+    "TreeArray",
+    "TreeGroup",
     "Store",
     "CorruptError",
     "Error",
@@ -82,6 +87,7 @@ __all__ = [
     "evaluate",
     "normalize_expr",
     "errors",
+    "register_loader",
     "split_loaders",
     "xxh3_64",
     "xxh3_128",

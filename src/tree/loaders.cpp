@@ -7,9 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "builtin_loaders.h"
 #include "larder/core/error.h"
-#include "larder/store/csv.h"
-#include "larder/store/npy.h"
 #include "larder/store/store.h"
 
 namespace larder::tree {
@@ -42,7 +41,9 @@ std::shared_ptr<Node> with_filepath(const LoadRequest& request, Args&&... args) 
   return leaf;
 }
 
-bool option(const Value& options, std::string_view key, bool fallback) {
+}  // namespace
+
+bool loader_flag(const Value& options, std::string_view key, bool fallback) {
   const auto it = options.find(key);
   if (it == options.end() || it->is_null()) return fallback;
   if (!it->is_boolean()) {
@@ -51,6 +52,8 @@ bool option(const Value& options, std::string_view key, bool fallback) {
   }
   return it->get<bool>();
 }
+
+namespace {
 
 std::string lowered(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -130,43 +133,12 @@ struct Hdf5Walk {
   }
 };
 
-std::shared_ptr<Node> load_numpy(const LoadRequest& request) {
-  const std::string ext = lowered(request.file.extension().string());
-  if (ext == ".npz") {
-    auto group = std::make_shared<Group>(request.name, GroupClass::ordered);
-    for (auto& [name, array] : store::read_npz(request.file))
-      group->add(std::make_shared<ArrayLeaf>(name, std::move(array)));
-    group->attrs()["filepath"] = request.file.string();
-    return group;
-  }
-  return with_filepath<ArrayLeaf>(request, store::read_npy(request.file));
-}
-
-std::shared_ptr<Node> load_csv(const LoadRequest& request) {
-  store::CsvOptions options;
-  if (const auto it = request.options.find("delimiter"); it != request.options.end()) {
-    if (!it->is_string() || it->get<std::string>().size() != 1) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("csv delimiter must be one character, not {}", it->dump()),
-                  request.file.string());
-    }
-    options.delimiter = it->get<std::string>()[0];
-  }
-  options.header = option(request.options, "header", true);
-  auto table = store::read_csv(request.file, options);
-  auto group = std::make_shared<Group>(request.name, GroupClass::ordered);
-  for (std::size_t i = 0; i < table.names.size(); ++i)
-    group->add(std::make_shared<ArrayLeaf>(table.names[i], std::move(table.columns[i])));
-  group->attrs()["filepath"] = request.file.string();
-  return group;
-}
-
 LoaderRegistry make_builtin() {
   LoaderRegistry registry;
   const std::vector<std::string> hdf5_options{"enable_mapping", "map_from_attr", "lower_case_keys",
                                               "load_as_proxy"};
   registry.add("hdf5", {[](const LoadRequest& r) {
-                          return load_hdf5(r, option(r.options, "load_as_proxy", false));
+                          return load_hdf5(r, loader_flag(r.options, "load_as_proxy", false));
                         },
                         hdf5_options});
   registry.add("hdf5_proxy", {[](const LoadRequest& r) { return load_hdf5(r, true); },
@@ -194,8 +166,7 @@ LoaderRegistry make_builtin() {
   }};
   registry.add("text", text);
   registry.add("plain_text", text);
-  registry.add("numpy_binary", {load_numpy});
-  registry.add("csv", {load_csv, {"delimiter", "header"}});
+  add_array_file_loaders(registry);
   registry.add("fspath", {[](const LoadRequest& r) {
                  return std::static_pointer_cast<Node>(std::make_shared<PathLeaf>(r.name, r.file));
                }});
@@ -206,11 +177,11 @@ LoaderRegistry make_builtin() {
 
 std::shared_ptr<Node> load_hdf5(const LoadRequest& request, bool lazy) {
   const auto map_attr = request.options.find("map_from_attr");
-  Hdf5Walk walk{request, lazy, option(request.options, "enable_mapping", false),
+  Hdf5Walk walk{request, lazy, loader_flag(request.options, "enable_mapping", false),
                 map_attr != request.options.end() && map_attr->is_string()
                     ? map_attr->get<std::string>()
                     : std::string("content"),
-                option(request.options, "lower_case_keys", false)};
+                loader_flag(request.options, "lower_case_keys", false)};
   auto store = store::Store::open(request.file, "r");
   auto root = store->root();
   Value attrs = walk.attributes_of(*root);

@@ -62,6 +62,8 @@ class DataManager {
 
   Group& root() noexcept { return *root_; }
   const Group& root() const noexcept { return *root_; }
+  // The root, shared: for faces that hand out nodes which must keep it alive.
+  std::shared_ptr<Group> shared_root() const noexcept { return root_; }
   Node& operator[](std::string_view path) { return root_->at(path); }
   bool contains(std::string_view path) const { return root_->contains(path); }
 
