@@ -260,7 +260,21 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
     }
     const Target& t = targets[i];
     if (entry.load_as_attr) {
+      Value value = value_of(*loaded[i], files[i]);
+      // A parameter space makes its target a ParamSpaceGroup (created when
+      // missing, converted when an empty plain group), as dantro's
+      // create_groups would.
+      const bool pspace = tagged(value, "!pspace") != nullptr;
+      if (pspace && !t.parent.empty() && !root_->contains(t.parent)) {
+        root_->require_group(t.parent, GroupClass::param_space);
+      }
       Node& node = t.parent.empty() ? static_cast<Node&>(*root_) : root_->at(t.parent);
+      if (pspace && node.is_group()) {
+        auto& group = static_cast<Group&>(node);
+        if (group.group_class() == GroupClass::ordered && group.parent() != nullptr) {
+          group.set_group_class(GroupClass::param_space);
+        }
+      }
       if (node.attrs().contains(t.name)) {
         if (action == ExistsAction::raise) {
           throw Error(ErrorCode::invalid_argument,
@@ -269,7 +283,7 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
         }
         if (action == ExistsAction::skip || action == ExistsAction::skip_nowarn) continue;
       }
-      node.attrs()[t.name] = value_of(*loaded[i], files[i]);
+      node.attrs()[t.name] = std::move(value);
       continue;
     }
     Group& parent = root_->require_group(t.parent);

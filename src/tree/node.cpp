@@ -214,6 +214,23 @@ void Group::remove(std::string_view name) {
     if (i > position) --i;
 }
 
+void Group::set_group_class(GroupClass cls) {
+  const GroupClass old = class_;
+  class_ = cls;
+  auto members = std::move(members_);
+  index_.clear();
+  members_.clear();
+  try {
+    for (auto& member : members) add(member);
+  } catch (...) {
+    class_ = old;
+    members_ = std::move(members);
+    index_.clear();
+    for (std::size_t i = 0; i < members_.size(); ++i) index_.emplace(members_[i]->name(), i);
+    throw;
+  }
+}
+
 GroupClass Group::member_group_class() const noexcept {
   return class_ == GroupClass::param_space ? GroupClass::param_space_state : GroupClass::ordered;
 }

@@ -101,6 +101,9 @@ class Group : public Node {
   // (ParamSpaceGroup -> ParamSpaceStateGroup, else OrderedDataGroup), the
   // last one `cls` when given. Error(type_mismatch) when a leaf is in the way.
   Group& require_group(std::string_view path, std::optional<GroupClass> cls = std::nullopt);
+  // Makes this group one of class `cls`; Error(invalid_argument) when a
+  // member's name does not fit it (ParamSpaceGroup, TimeSeriesGroup: numbers).
+  void set_group_class(GroupClass cls);
   // The class of a new group created inside this one.
   GroupClass member_group_class() const noexcept;
 
