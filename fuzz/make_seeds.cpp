@@ -76,6 +76,16 @@ int main(int argc, char** argv) {
                "any(jet_pt > ht / 10) and not isnan(met)", "sum(jet_pt * (abs(jet_eta) < 2.5))",
                "\"jets/pt\"[-1] // 2 % 3 ** -1", "where(x != x, -inf, 1.5e-3) <= nan",
                "~(a | b) or len('a b') == 0"});
+  write_texts(root / "fuzz_tree_load_config",
+              {"sim_data:\n  loader: hdf5\n  glob_str: sim_*/data.h5\n  required: true\n"
+               "  path_regex: sim_(\\d+)/data.h5\n  target_path: simulations/{match:}/data\n"
+               "  enable_mapping: true\n  map_from_attr: content\n  parallel: true\n",
+               "pspace:\n  loader: yaml_to_object\n  glob_str: pspace.yml\n  load_as_attr: true\n"
+               "  unpack_data: true\n  target_path: simulations\n",
+               "logs:\n  loader: text\n  glob_str: [a/*.log, '**/*.txt']\n  target_group: g\n"
+               "  exists_action: skip\n  parallel: {enabled: true, processes: -1}\n",
+               "x:\n  loader: json\n  glob_str: '*.json'\n  path_regex: (?P<n>\\w+)\\.(\\w+)\n"
+               "  target_path: '{named[n]}/{groups[1]:>04}/{relpath_cleaned}{{}}'\n"});
   write_texts(root / "fuzz_parse_selection",
               {"10:20, ::2", "[5, 1, 5]", "3, ...", "::-1", "-3:, 1", ":, [0, 2], 1:2"});
   write_texts(

@@ -10,6 +10,7 @@ from workloads.loader import LoaderWorkload
 from workloads.expr import ExprWorkload
 from workloads.ragged import RaggedWorkload
 from workloads.storage import AppendWorkload, GatherWorkload, ManyWorkload, ScanWorkload
+from workloads.tree import TreeWorkload
 
 ALL: list[Workload] = [
     CodecWorkload(),
@@ -20,6 +21,7 @@ ALL: list[Workload] = [
     RaggedWorkload(),
     ExprWorkload(),
     ManyWorkload(),
+    TreeWorkload(),
 ]
 
 
