@@ -131,7 +131,7 @@ py::object combined_to_python(tree::Combined combined) {
                                                                dims, coords);
 }
 
-py::object select(const TreeRef& ref, py::object field, py::object fields, py::object subspace,
+py::object select_py(const TreeRef& ref, py::object field, py::object fields, py::object subspace,
                   const std::string& method) {
   auto& group = group_of(ref);
   tree::SelectOptions options{.subspace = value_from_python(subspace),
@@ -236,20 +236,22 @@ tree::DataManagerOptions dm_options(py::object load_cfg, py::object out_dir, py:
 void bind_tree(py::module_& m) {
   using tree::DataManager;
 
+  // pybind11 casts `self` to the bound class only, so each lambda takes it.
   const auto common = [](auto& cls) {
-    cls.def_property_readonly("name", [](const TreeRef& r) { return r.node->name(); })
-        .def_property_readonly("path", [](const TreeRef& r) { return r.node->path(); })
-        .def_property_readonly("classname", [](const TreeRef& r) { return r.node->class_name(); })
-        .def_property_readonly("attrs", [](const TreeRef& r) { return value_to_python(r.node->attrs()); })
-        .def("__repr__", [](const TreeRef& r) {
+    using T = typename std::decay_t<decltype(cls)>::type;
+    cls.def_property_readonly("name", [](const T& r) { return r.node->name(); })
+        .def_property_readonly("path", [](const T& r) { return r.node->path(); })
+        .def_property_readonly("classname", [](const T& r) { return r.node->class_name(); })
+        .def_property_readonly("attrs", [](const T& r) { return value_to_python(r.node->attrs()); })
+        .def("__repr__", [](const T& r) {
           return "<" + r.node->class_name() + " '" + r.node->path() + "', " + r.node->info() + ">";
         });
   };
 
   py::class_<PyGroup> group(m, "TreeGroup", "A group of the data tree (see larder.DataManager)");
   common(group);
-  group.def("__getitem__", &get_item)
-      .def("__contains__", &contains)
+  group.def("__getitem__", [](const PyGroup& g, py::handle key) { return get_item(g, key); })
+      .def("__contains__", [](const PyGroup& g, py::handle key) { return contains(g, key); })
       .def("__len__", [](const PyGroup& g) { return group_of(g).size(); })
       .def("__iter__", [](const PyGroup& g) { return py::iter(py::cast(group_of(g).keys())); })
       .def("keys", [](const PyGroup& g) { return group_of(g).keys(); })
@@ -274,7 +276,10 @@ void bind_tree(py::module_& m) {
                              [](const PyGroup& g) {
                                return value_to_python(tree::param_space_of(group_of(g)).to_value());
                              })
-      .def("select", &select, py::kw_only(), py::arg("field") = py::none(),
+      .def("select",
+           [](const PyGroup& g, py::object field, py::object fields, py::object subspace,
+              const std::string& method) { return select_py(g, field, fields, subspace, method); },
+           py::kw_only(), py::arg("field") = py::none(),
            py::arg("fields") = py::none(), py::arg("subspace") = py::none(),
            py::arg("method") = "concat",
            "Gathers a field of every state into one N-D array (a larder.tree.Selection); "
