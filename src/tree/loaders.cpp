@@ -133,8 +133,7 @@ struct Hdf5Walk {
   }
 };
 
-LoaderRegistry make_builtin() {
-  LoaderRegistry registry;
+void add_builtin_loaders(LoaderRegistry& registry) {
   const std::vector<std::string> hdf5_options{"enable_mapping", "map_from_attr", "lower_case_keys",
                                               "load_as_proxy"};
   registry.add("hdf5", {[](const LoadRequest& r) {
@@ -170,7 +169,6 @@ LoaderRegistry make_builtin() {
   registry.add("fspath", {[](const LoadRequest& r) {
                  return std::static_pointer_cast<Node>(std::make_shared<PathLeaf>(r.name, r.file));
                }});
-  return registry;
 }
 
 }  // namespace
@@ -192,7 +190,9 @@ std::shared_ptr<Node> load_hdf5(const LoadRequest& request, bool lazy) {
 }
 
 LoaderRegistry& LoaderRegistry::global() {
-  static LoaderRegistry registry = make_builtin();
+  static LoaderRegistry registry;
+  static const bool filled = (add_builtin_loaders(registry), true);
+  static_cast<void>(filled);
   return registry;
 }
 

@@ -28,22 +28,22 @@ std::string replaced(std::string text, std::string_view from, std::string_view t
 std::string padded(std::string text, std::string_view spec, std::string_view format) {
   if (spec.empty()) return text;
   char fill = ' ';
-  char align = '<';
+  char align = '<';  // Python's default for text
+  bool explicit_fill = false;
   std::size_t i = 0;
   const auto is_align = [](char c) { return c == '<' || c == '>' || c == '^'; };
   if (spec.size() >= 2 && is_align(spec[1])) {
     fill = spec[0];
     align = spec[1];
+    explicit_fill = true;
     i = 2;
   } else if (is_align(spec[0])) {
     align = spec[0];
     i = 1;
   }
+  // The '0' flag pads with zeros unless a fill was given, as Python does.
   if (i < spec.size() && spec[i] == '0' && i + 1 < spec.size()) {
-    if (i == 0) {
-      fill = '0';
-      align = '>';
-    }
+    if (!explicit_fill) fill = '0';
     ++i;
   }
   std::size_t width = 0;

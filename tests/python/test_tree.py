@@ -145,7 +145,8 @@ def test_custom_loader_from_python(sweep):
     assert dm["logs"][next(iter(runs))]["lines"] == 3
 
     larder.register_loader("npy_like", lambda path: np.arange(4.0))
-    dm.load("arrays", loader="npy_like", glob_str="sim_*/params.yml", parallel=True)
+    dm.load("arrays", loader="npy_like", glob_str="sim_*/params.yml",
+            target_path="arrays/{dirname}", parallel=True)
     first = dm["arrays"].keys()[0]
     np.testing.assert_array_equal(dm["arrays"][first].data, np.arange(4.0))
 
@@ -159,6 +160,7 @@ def test_configs_cannot_escape_base_path(sweep, tmp_path):
         dm.load("x", loader="text", glob_str=os.path.join(base, "*.yml"))
     with pytest.raises(ValueError, match="leaves the tree"):
         dm.load("x", loader="text", glob_str="pspace.yml", target_path="../../x")
+    (tmp_path / "secret.txt").write_text("secret")
     os.symlink(str(tmp_path), os.path.join(base, "outside"))
     try:
         with pytest.raises(ValueError, match="outside base path"):

@@ -172,7 +172,7 @@ TEST(DataManager, RequiredAndMissingFiles) {
 TEST(DataManager, TargetsCannotLeaveTheTree) {
   TempDir dir;
   write_runs(dir.path(), 1);
-  fs::create_directories(dir / "data");
+  write(dir / "data/sim.log", "inside\n");
   DataManager dm(dir / "data", {.out_dir = std::nullopt});
   std::string why;
   EXPECT_EQ(error_of([&] {

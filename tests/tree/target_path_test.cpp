@@ -36,7 +36,8 @@ TEST(TargetPath, FormatSpecs) {
   const PathRegex regex(R"(sim_(\d+))");
   const auto f = target_fields("sim_7/data.h5", &regex);
   EXPECT_EQ(format_target("{match:>03}", f), "007");
-  EXPECT_EQ(format_target("{match:03}", f), "007");
+  EXPECT_EQ(format_target("{match:03}", f), "700");  // as Python formats text
+  EXPECT_EQ(format_target("{match:x^03}", f), "x7x");
   EXPECT_EQ(format_target("{match:_<3}|{match:^3}", f), "7__| 7 ");
   std::string why;
   EXPECT_EQ(error_of([&] { format_target("{match:d}", f); }, &why), ErrorCode::invalid_argument);

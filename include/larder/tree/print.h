@@ -23,7 +23,7 @@ using CondenseRule =
 struct PrintOptions {
   int max_level = -1;            // deepest level printed; -1: no limit
   CondenseRule condense{};       // empty: print every member
-  int width = 80;                // line width the columns are laid out for
+  int width = 100;               // line width the columns are laid out for
   double info_ratio = 0.6;       // share of the width for the "<...>" part
   std::string title{};           // the first line's name ("Tree of <title>, ...")
 };
