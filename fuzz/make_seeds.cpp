@@ -11,6 +11,7 @@
 
 #include "../src/store/mmap/commit.h"
 #include "decode_fuzzer.h"
+#include "larder/store/npy.h"
 
 namespace {
 
@@ -86,6 +87,17 @@ int main(int argc, char** argv) {
                "  exists_action: skip\n  parallel: {enabled: true, processes: -1}\n",
                "x:\n  loader: json\n  glob_str: '*.json'\n  path_regex: (?P<n>\\w+)\\.(\\w+)\n"
                "  target_path: '{named[n]}/{groups[1]:>04}/{relpath_cleaned}{{}}'\n"});
+  {
+    // Byte 0 picks the reader (0 npy, 1 npz, 2 csv; see the fuzzer).
+    const larder::Array a = larder::Array::from_values<double>(std::vector<double>{1.5, -2, 3});
+    const std::vector<std::byte> npy = larder::store::encode_npy(a);
+    std::vector<std::uint8_t> seed{0};
+    for (const std::byte b : npy)
+      seed.push_back(std::to_integer<std::uint8_t>(b));
+    write(root / "fuzz_parse_files", 0, seed.data(), seed.size());
+    const std::string csv = std::string(1, '\2') + ",n,x\n0,1,\"2.5\"\n1,,nan\n";
+    write(root / "fuzz_parse_files", 1, csv.data(), csv.size());
+  }
   write_texts(root / "fuzz_parse_selection",
               {"10:20, ::2", "[5, 1, 5]", "3, ...", "::-1", "-3:, 1", ":, [0, 2], 1:2"});
   write_texts(

@@ -28,6 +28,7 @@ void bind_collection(py::module_& m);
 void bind_loader(py::module_& m);
 void bind_expr(py::module_& m);
 void bind_tree(py::module_& m);
+void bind_files(py::module_& m);
 
 // A numpy array viewing `array`'s buffer; the numpy array keeps it alive.
 py::array to_numpy(Array array);

@@ -15,5 +15,6 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_collection(m);
   lp::bind_loader(m);
   lp::bind_expr(m);
+  lp::bind_files(m);
   lp::bind_tree(m);
 }

@@ -24,6 +24,9 @@ from ._larder import (
     evaluate,
     normalize_expr,
     open,  # noqa: A004 - larder.open, like h5py.File / zarr.open
+    read_csv,
+    read_npy,
+    read_npz,
     xxh3_64,
     xxh3_128,
 )
@@ -86,6 +89,9 @@ __all__ = [
     "cut_flow",
     "evaluate",
     "normalize_expr",
+    "read_csv",
+    "read_npy",
+    "read_npz",
     "errors",
     "register_loader",
     "split_loaders",
