@@ -17,6 +17,7 @@ void add_cut_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_epoch_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+void add_pspace_command(CLI::App& app);
 void add_verify_command(CLI::App& app);
 void add_tree_command(CLI::App& app);
 void add_select_command(CLI::App& app);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   larder::cli::add_demo_command(app);
   larder::cli::add_epoch_command(app);
   larder::cli::add_info_command(app);
+  larder::cli::add_pspace_command(app);
   larder::cli::add_verify_command(app);
   larder::cli::add_tree_command(app);
   larder::cli::add_select_command(app);

@@ -276,11 +276,8 @@ ParamDim parse_dim(const Value& node, std::vector<std::string> path, bool couple
     } else if (target.is_array() && !target.empty() &&
                std::all_of(target.begin(), target.end(),
                            [](const Value& t) { return t.is_string(); })) {
-      std::vector<std::string> parts;
       for (const auto& t : target)
-        parts.push_back(t.get<std::string>());
-      dim.target = fmt::format("{}", fmt::join(parts, "/"));  // a path, resolved later
-      dim.target.insert(0, "\x01");
+        dim.target_keys.push_back(t.get<std::string>());
     } else {
       fail(ErrorCode::invalid_argument, origin,
            fmt::format("coupled parameter dimension at {} needs a target_name (a name or a list "
@@ -452,16 +449,9 @@ ParamSpace ParamSpace::from_value(const Value& value, std::string_view origin) {
 
   for (auto& c : space.coupled_) {
     std::size_t target = space.dims_.size();
-    if (c.target.starts_with('\x01')) {
+    if (!c.target_keys.empty()) {
       // A list of keys: matches the end of a dim's path ("" first: the whole path).
-      std::vector<std::string> keys;
-      std::string rest = c.target.substr(1);
-      for (std::size_t start = 0;;) {
-        auto slash = rest.find('/', start);
-        keys.push_back(rest.substr(start, slash - start));
-        if (slash == std::string::npos) break;
-        start = slash + 1;
-      }
+      std::vector<std::string> keys = c.target_keys;
       bool absolute = keys.size() > 1 && keys[0].empty();
       if (absolute) keys.erase(keys.begin());
       for (std::size_t i = 0; i < space.dims_.size(); ++i) {
@@ -476,7 +466,8 @@ ParamSpace ParamSpace::from_value(const Value& value, std::string_view origin) {
                            path_text(c.path), fmt::join(keys, ".")));
         target = i;
       }
-      c.target = target < space.dims_.size() ? space.dims_[target].name : rest;
+      c.target = target < space.dims_.size() ? space.dims_[target].name
+                                             : fmt::format("{}", fmt::join(keys, "."));
     } else {
       for (std::size_t i = 0; i < space.dims_.size(); ++i)
         if (space.dims_[i].name == c.target) target = i;

@@ -574,7 +574,10 @@ std::string_view tag_of(const Value& value) {
   if (!value.is_object() || value.size() != 2) return {};
   auto it = value.find("!tag");
   if (it == value.end() || !it->is_string() || !value.contains("value")) return {};
-  return it->get_ref<const std::string&>();
+  // Only the tags parse_yaml() keeps: a user's mapping that happens to have
+  // these two keys stays a mapping.
+  const std::string& tag = it->get_ref<const std::string&>();
+  return one_of(tag, kKeptTags) ? std::string_view(tag) : std::string_view();
 }
 
 const Value* tagged(const Value& value, std::string_view tag) {

@@ -31,7 +31,8 @@ struct ParamDim {
   // Coupled dimensions only: the dimension they follow (its name in dims()).
   bool coupled = false;
   std::string target;
-  Value spec;  // the tagged node it was read from, for to_value()
+  std::vector<std::string> target_keys;  // target_name as a list of keys, as written
+  Value spec;                            // the tagged node it was read from, for to_value()
 
   // Values not masked (1 when every value is masked: the default is used).
   std::int64_t active_size() const;

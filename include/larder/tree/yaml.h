@@ -48,7 +48,8 @@ std::string to_yaml(const Value& value);
 
 // Builds a tagged node {"!tag": tag, "value": content}.
 Value make_tagged(std::string_view tag, Value content);
-// The tag of a tagged node, or empty when `value` is not one.
+// The tag of a tagged node (one of the kept tags above), or empty when
+// `value` is not one.
 std::string_view tag_of(const Value& value);
 // The content if `value` is a tagged node with that tag, else nullptr.
 const Value* tagged(const Value& value, std::string_view tag);
