@@ -135,7 +135,7 @@ py::object select_py(const TreeRef& ref, py::object field, py::object fields, py
                   const std::string& method) {
   auto& group = group_of(ref);
   tree::SelectOptions options{.subspace = value_from_python(subspace),
-                              .method = tree::combine_method_from(method)};
+                              .method = tree::combine_method(method)};
   std::vector<std::pair<std::string, std::string>> wanted;
   const bool single = !field.is_none();
   if (single == !fields.is_none()) {

@@ -50,7 +50,7 @@ void add_select_command(CLI::App& app) {
     if (target == nullptr) {
       throw Error(ErrorCode::not_found, "no ParamSpaceGroup in the tree (use --group)");
     }
-    tree::SelectOptions select_options{.method = tree::combine_method_from(*method)};
+    tree::SelectOptions select_options{.method = tree::combine_method(*method)};
     if (!subspace->empty()) {
       select_options.subspace = tree::Value::parse(*subspace, nullptr, false);
       if (select_options.subspace.is_discarded()) {

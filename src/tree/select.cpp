@@ -45,13 +45,6 @@ std::vector<std::string> data_dims_of(const ArrayLeaf& leaf) {
 
 }  // namespace
 
-CombineMethod combine_method_from(std::string_view text) {
-  if (text == "concat") return CombineMethod::concat;
-  if (text == "merge") return CombineMethod::merge;
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("select method '{}' is not 'concat' or 'merge'", text));
-}
-
 ParamSpace param_space_of(const Group& group) {
   if (group.group_class() != GroupClass::param_space) {
     throw Error(ErrorCode::type_mismatch,
@@ -102,7 +95,9 @@ std::vector<std::pair<std::string, Combined>> select_fields(
         [&](const Point& point) -> std::optional<Array> {
           const auto it = leaves.find(point.state_no);
           if (it == leaves.end()) return std::nullopt;
-          return it->second->data().clone();
+          // Shares the leaf's buffer: combine copies each field once.
+          const Array& data = it->second->data();
+          return Array::adopt_read_only(data.dtype(), data.shape(), data.buffer());
         },
         options.method, data_dims);
     out.emplace_back(label, std::move(combined));

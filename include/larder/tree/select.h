@@ -35,6 +35,4 @@ std::vector<std::pair<std::string, Combined>> select_fields(
     Group& group, const std::vector<std::pair<std::string, std::string>>& fields,
     const SelectOptions& options = {});
 
-CombineMethod combine_method_from(std::string_view text);  // "concat" | "merge"
-
 }  // namespace larder::tree
