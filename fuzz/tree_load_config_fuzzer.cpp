@@ -15,8 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   larder::tree::Value config;
   try {
-    config = larder::tree::parse_yaml(text, "fuzz", {.max_bytes = 1 << 16, .max_depth = 32,
-                                                     .max_nodes = 1 << 14, .max_aliases = 64});
+    config = larder::tree::parse_yaml(
+        text, "fuzz",
+        {.max_bytes = 1 << 16, .max_depth = 32, .max_nodes = 1 << 14, .max_aliases = 64});
   } catch (const larder::Error&) {
     return 0;
   }

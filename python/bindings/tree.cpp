@@ -19,23 +19,32 @@ using tree::Value;
 
 py::object value_to_python(const Value& value) {
   switch (value.type()) {
-    case Value::value_t::null: return py::none();
-    case Value::value_t::boolean: return py::bool_(value.get<bool>());
-    case Value::value_t::number_integer: return py::int_(value.get<std::int64_t>());
-    case Value::value_t::number_unsigned: return py::int_(value.get<std::uint64_t>());
-    case Value::value_t::number_float: return py::float_(value.get<double>());
-    case Value::value_t::string: return py::str(value.get_ref<const std::string&>());
+    case Value::value_t::null:
+      return py::none();
+    case Value::value_t::boolean:
+      return py::bool_(value.get<bool>());
+    case Value::value_t::number_integer:
+      return py::int_(value.get<std::int64_t>());
+    case Value::value_t::number_unsigned:
+      return py::int_(value.get<std::uint64_t>());
+    case Value::value_t::number_float:
+      return py::float_(value.get<double>());
+    case Value::value_t::string:
+      return py::str(value.get_ref<const std::string&>());
     case Value::value_t::array: {
       py::list list;
-      for (const auto& item : value) list.append(value_to_python(item));
+      for (const auto& item : value)
+        list.append(value_to_python(item));
       return list;
     }
     case Value::value_t::object: {
       py::dict dict;
-      for (const auto& item : value.items()) dict[py::str(item.key())] = value_to_python(item.value());
+      for (const auto& item : value.items())
+        dict[py::str(item.key())] = value_to_python(item.value());
       return dict;
     }
-    default: return py::none();
+    default:
+      return py::none();
   }
 }
 
@@ -49,18 +58,21 @@ Value value_from_python(py::handle object) {
     return py::str(py::module_::import("os").attr("fspath")(object)).cast<std::string>();
   if (py::isinstance<py::dict>(object)) {
     Value out = Value::object();
-    for (auto item : object.cast<py::dict>()) out[py::str(item.first).cast<std::string>()] = value_from_python(item.second);
+    for (auto item : object.cast<py::dict>())
+      out[py::str(item.first).cast<std::string>()] = value_from_python(item.second);
     return out;
   }
   if (py::isinstance<py::list>(object) || py::isinstance<py::tuple>(object)) {
     Value out = Value::array();
-    for (auto item : object) out.push_back(value_from_python(item));
+    for (auto item : object)
+      out.push_back(value_from_python(item));
     return out;
   }
   if (py::hasattr(object, "tolist")) return value_from_python(object.attr("tolist")());
   if (py::hasattr(object, "items")) return value_from_python(py::dict(object.attr("items")()));
   throw Error(ErrorCode::invalid_argument,
-              "cannot turn a " + py::str(py::type::of(object).attr("__name__")).cast<std::string>() +
+              "cannot turn a " +
+                  py::str(py::type::of(object).attr("__name__")).cast<std::string>() +
                   " into a config value");
 }
 
@@ -80,11 +92,14 @@ struct TreeRef {
 struct PyGroup : TreeRef {};
 struct PyArrayLeaf : TreeRef {};
 
-tree::Group& group_of(const TreeRef& ref) { return static_cast<tree::Group&>(*ref.node); }
+tree::Group& group_of(const TreeRef& ref) {
+  return static_cast<tree::Group&>(*ref.node);
+}
 
 py::object wrap(const std::shared_ptr<tree::Group>& root, std::shared_ptr<tree::Node> node) {
   if (node->is_group()) return py::cast(PyGroup{{root, std::move(node)}});
-  if (dynamic_cast<tree::ArrayLeaf*>(node.get())) return py::cast(PyArrayLeaf{{root, std::move(node)}});
+  if (dynamic_cast<tree::ArrayLeaf*>(node.get()))
+    return py::cast(PyArrayLeaf{{root, std::move(node)}});
   if (auto* m = dynamic_cast<tree::MappingLeaf*>(node.get())) return value_to_python(m->value());
   if (auto* o = dynamic_cast<tree::ObjectLeaf*>(node.get())) return value_to_python(o->value());
   if (auto* s = dynamic_cast<tree::StringLeaf*>(node.get())) return py::str(s->text());
@@ -124,15 +139,17 @@ bool contains(const TreeRef& ref, py::handle key) {
 
 py::object combined_to_python(tree::Combined combined) {
   py::dict coords;
-  for (const auto& c : combined.coords) coords[py::str(c.dim)] = value_to_python(c.values);
+  for (const auto& c : combined.coords)
+    coords[py::str(c.dim)] = value_to_python(c.values);
   py::tuple dims(combined.dims.size());
-  for (std::size_t i = 0; i < combined.dims.size(); ++i) dims[i] = py::str(combined.dims[i]);
-  return py::module_::import("larder.tree").attr("Selection")(to_numpy(std::move(combined.values)),
-                                                               dims, coords);
+  for (std::size_t i = 0; i < combined.dims.size(); ++i)
+    dims[i] = py::str(combined.dims[i]);
+  return py::module_::import("larder.tree")
+      .attr("Selection")(to_numpy(std::move(combined.values)), dims, coords);
 }
 
 py::object select_py(const TreeRef& ref, py::object field, py::object fields, py::object subspace,
-                  const std::string& method) {
+                     const std::string& method) {
   auto& group = group_of(ref);
   tree::SelectOptions options{.subspace = value_from_python(subspace),
                               .method = tree::combine_method(method)};
@@ -145,7 +162,8 @@ py::object select_py(const TreeRef& ref, py::object field, py::object fields, py
     if (py::isinstance<py::dict>(f)) return f.cast<py::dict>()["path"].cast<std::string>();
     if (py::isinstance<py::list>(f) || py::isinstance<py::tuple>(f)) {
       std::string path;
-      for (auto s : f) path += (path.empty() ? "" : "/") + s.cast<std::string>();
+      for (auto s : f)
+        path += (path.empty() ? "" : "/") + s.cast<std::string>();
       return path;
     }
     return f.cast<std::string>();
@@ -163,13 +181,15 @@ py::object select_py(const TreeRef& ref, py::object field, py::object fields, py
   }
   if (single) return combined_to_python(std::move(results[0].second));
   py::dict out;
-  for (auto& [name, combined] : results) out[py::str(name)] = combined_to_python(std::move(combined));
+  for (auto& [name, combined] : results)
+    out[py::str(name)] = combined_to_python(std::move(combined));
   return out;
 }
 
 // A node from what a Python loader returned.
 std::shared_ptr<tree::Node> node_from_python(py::handle result, const std::string& name) {
-  if (py::isinstance<py::str>(result)) return std::make_shared<tree::StringLeaf>(name, result.cast<std::string>());
+  if (py::isinstance<py::str>(result))
+    return std::make_shared<tree::StringLeaf>(name, result.cast<std::string>());
   if (py::isinstance<py::dict>(result))
     return std::make_shared<tree::MappingLeaf>(name, value_from_python(result));
   if (py::isinstance<py::array>(result) || py::hasattr(result, "__array_interface__")) {
@@ -192,16 +212,18 @@ void register_loader(const std::string& name, py::function function) {
                  node->attrs()["filepath"] = request.file.string();
                  return node;
                } catch (py::error_already_set& e) {
-                 throw Error(ErrorCode::invalid_argument, std::string("Python loader failed: ") + e.what(),
+                 throw Error(ErrorCode::invalid_argument,
+                             std::string("Python loader failed: ") + e.what(),
                              request.file.string());
                }
              },
              {"*"}});
 }
 
-tree::DataManagerOptions dm_options(py::object load_cfg, py::object out_dir, py::object create_groups,
-                                    py::object group_map, const std::string& name,
-                                    const std::string& timefstr, bool exist_ok) {
+tree::DataManagerOptions dm_options(py::object load_cfg, py::object out_dir,
+                                    py::object create_groups, py::object group_map,
+                                    const std::string& name, const std::string& timefstr,
+                                    bool exist_ok) {
   tree::DataManagerOptions o;
   o.name = name;
   o.load_cfg = value_from_python(load_cfg);
@@ -226,7 +248,8 @@ tree::DataManagerOptions dm_options(py::object load_cfg, py::object out_dir, py:
   }
   if (!group_map.is_none()) {
     for (auto item : group_map.cast<py::dict>())
-      o.group_map[item.first.cast<std::string>()] = tree::group_class_from(item.second.cast<std::string>());
+      o.group_map[item.first.cast<std::string>()] =
+          tree::group_class_from(item.second.cast<std::string>());
   }
   return o;
 }
@@ -258,7 +281,8 @@ void bind_tree(py::module_& m) {
       .def("values",
            [](const PyGroup& g) {
              py::list out;
-             for (const auto& member : group_of(g).members()) out.append(wrap(g.root, member));
+             for (const auto& member : group_of(g).members())
+               out.append(wrap(g.root, member));
              return out;
            })
       .def("items",
@@ -269,21 +293,21 @@ void bind_tree(py::module_& m) {
              return out;
            })
       .def_property_readonly("tree", [](const PyGroup& g) { return tree::tree_text(group_of(g)); })
-      .def_property_readonly("tree_condensed",
-                             [](const PyGroup& g) { return tree::condensed_tree_text(group_of(g)); })
+      .def_property_readonly(
+          "tree_condensed", [](const PyGroup& g) { return tree::condensed_tree_text(group_of(g)); })
       .def_property_readonly("times", [](const PyGroup& g) { return group_of(g).times(); })
       .def_property_readonly("pspace",
                              [](const PyGroup& g) {
                                return value_to_python(tree::param_space_of(group_of(g)).to_value());
                              })
-      .def("select",
-           [](const PyGroup& g, py::object field, py::object fields, py::object subspace,
-              const std::string& method) { return select_py(g, field, fields, subspace, method); },
-           py::kw_only(), py::arg("field") = py::none(),
-           py::arg("fields") = py::none(), py::arg("subspace") = py::none(),
-           py::arg("method") = "concat",
-           "Gathers a field of every state into one N-D array (a larder.tree.Selection); "
-           "fields={'a': 'data/x', ...} gives a dict of them");
+      .def(
+          "select",
+          [](const PyGroup& g, py::object field, py::object fields, py::object subspace,
+             const std::string& method) { return select_py(g, field, fields, subspace, method); },
+          py::kw_only(), py::arg("field") = py::none(), py::arg("fields") = py::none(),
+          py::arg("subspace") = py::none(), py::arg("method") = "concat",
+          "Gathers a field of every state into one N-D array (a larder.tree.Selection); "
+          "fields={'a': 'data/x', ...} gives a dict of them");
 
   py::class_<PyArrayLeaf> array_leaf(m, "TreeArray", "An array leaf of the data tree");
   common(array_leaf);
@@ -297,11 +321,12 @@ void bind_tree(py::module_& m) {
                                }
                                return to_numpy(leaf.data().clone());
                              })
-      .def_property_readonly("shape",
-                             [](const PyArrayLeaf& a) {
-                               const auto s = static_cast<const tree::ArrayLeaf&>(*a.node).shape();
-                               return py::tuple(py::cast(std::vector<std::int64_t>(s.begin(), s.end())));
-                             })
+      .def_property_readonly(
+          "shape",
+          [](const PyArrayLeaf& a) {
+            const auto s = static_cast<const tree::ArrayLeaf&>(*a.node).shape();
+            return py::tuple(py::cast(std::vector<std::int64_t>(s.begin(), s.end())));
+          })
       .def_property_readonly("dtype", [](const PyArrayLeaf& a) {
         return to_numpy_dtype(static_cast<const tree::ArrayLeaf&>(*a.node).dtype());
       });
@@ -315,15 +340,17 @@ group_map=None, name="", timefstr="%y%m%d-%H%M%S", exist_ok=False); out_dir=Fals
                        py::object create_groups, py::object group_map, const std::string& name,
                        const std::string& timefstr, bool exist_ok) {
              return std::make_shared<DataManager>(
-                 data_dir, dm_options(load_cfg, out_dir, create_groups, group_map, name, timefstr, exist_ok));
+                 data_dir,
+                 dm_options(load_cfg, out_dir, create_groups, group_map, name, timefstr, exist_ok));
            }),
            py::arg("data_dir"), py::kw_only(), py::arg("load_cfg") = py::none(),
-           py::arg("out_dir") = py::str("_output/{timestamp:}"), py::arg("create_groups") = py::none(),
-           py::arg("group_map") = py::none(), py::arg("name") = "",
-           py::arg("timefstr") = "%y%m%d-%H%M%S", py::arg("exist_ok") = false)
+           py::arg("out_dir") = py::str("_output/{timestamp:}"),
+           py::arg("create_groups") = py::none(), py::arg("group_map") = py::none(),
+           py::arg("name") = "", py::arg("timefstr") = "%y%m%d-%H%M%S", py::arg("exist_ok") = false)
       .def(
           "_load_from_cfg",
-          [](DataManager& dm, py::object load_cfg, py::object update, const std::string& exists_action) {
+          [](DataManager& dm, py::object load_cfg, py::object update,
+             const std::string& exists_action) {
             const Value cfg = value_from_python(load_cfg);
             const Value upd = value_from_python(update);
             const auto action = tree::exists_action_from(exists_action);
@@ -334,7 +361,8 @@ group_map=None, name="", timefstr="%y%m%d-%H%M%S", exist_ok=False); out_dir=Fals
           py::arg("exists_action") = "raise")
       .def(
           "_load",
-          [](DataManager& dm, const std::string& entry, py::dict params, const std::string& exists_action) {
+          [](DataManager& dm, const std::string& entry, py::dict params,
+             const std::string& exists_action) {
             const Value cfg = value_from_python(params);
             const auto action = tree::exists_action_from(exists_action);
             py::gil_scoped_release release;
@@ -342,11 +370,14 @@ group_map=None, name="", timefstr="%y%m%d-%H%M%S", exist_ok=False); out_dir=Fals
           },
           py::arg("entry_name"), py::arg("params"), py::arg("exists_action") = "raise")
       .def_property_readonly("_root",
-                             [](DataManager& dm) { return PyGroup{{dm.shared_root(), dm.shared_root()}}; })
+                             [](DataManager& dm) {
+                               return PyGroup{{dm.shared_root(), dm.shared_root()}};
+                             })
       .def_property_readonly("tree", &DataManager::tree)
       .def_property_readonly("tree_condensed", &DataManager::tree_condensed)
       .def_property_readonly("name", &DataManager::name)
-      .def_property_readonly("data_dir", [](const DataManager& dm) { return dm.data_dir().string(); })
+      .def_property_readonly("data_dir",
+                             [](const DataManager& dm) { return dm.data_dir().string(); })
       .def_property_readonly("out_dir",
                              [](const DataManager& dm) -> py::object {
                                if (dm.out_dir().empty()) return py::none();

@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -546,7 +546,6 @@ void cut_stage(const DemoOptions& options) {
   fmt::print("(checked against a loop)\n\n");
 }
 
-
 // The sweep of dantro's integration example (seed x max_step_size, per run
 // data.h5 with a random walk and an agent model's energy time series,
 // params.yml and sim.log) written with larder's HDF5 store, loaded from the
@@ -558,7 +557,8 @@ constexpr std::int64_t sweep_walk_steps = 1023;
 
 std::vector<double> demo_walk(int seed, double max_step_size) {
   std::vector<double> walk(sweep_walk_steps + 1, 0.0);
-  std::uint64_t state = 0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(seed) * 0x100000001b3ull);
+  std::uint64_t state =
+      0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(seed) * 0x100000001b3ull);
   for (std::size_t i = 1; i < walk.size(); ++i) {
     state ^= state << 13;
     state ^= state >> 7;
@@ -574,7 +574,8 @@ void write_demo_sweep(const std::filesystem::path& dir) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::string values;
-  for (double s : sweep_step_sizes) values += fmt::format("{}{}", values.empty() ? "" : ", ", s);
+  for (double s : sweep_step_sizes)
+    values += fmt::format("{}{}", values.empty() ? "" : ", ", s);
   std::ofstream(dir / "pspace.yml") << fmt::format(
       "!pspace\nrandom_walk:\n  initial_state: 0.0\n  max_step_size: !pdim\n    default: 1.0\n"
       "    values: [{}]\n  num_steps: {}\nseed: !pdim\n  default: 42\n  range: [{}]\n",
@@ -590,20 +591,24 @@ void write_demo_sweep(const std::filesystem::path& dir) {
       auto store = store::Store::open(run / "data.h5", "w");
       auto root = store->root();
       const auto walk = demo_walk(seed, sweep_step_sizes[j]);
-      root->create_dataset("random_walk", {.dtype = DType::float64(), .shape = Shape{sweep_walk_steps + 1}})
+      root->create_dataset("random_walk",
+                           {.dtype = DType::float64(), .shape = Shape{sweep_walk_steps + 1}})
           ->write(Selection(), Array::from_values<double>(walk));
       auto energy = root->require_group("abm/energy");
       energy->attrs().set("content", "time_series");
       for (int t = 0; t < 12; ++t) {
         const std::vector<double> agents(static_cast<std::size_t>(12 - t), 1.0 - 0.05 * t);
-        energy->create_dataset(std::to_string(t), {.dtype = DType::float64(), .shape = Shape{12 - t}})
+        energy
+            ->create_dataset(std::to_string(t), {.dtype = DType::float64(), .shape = Shape{12 - t}})
             ->write(Selection(), Array::from_values<double>(agents));
       }
       store->close();
-      std::ofstream(run / "params.yml") << tree::to_yaml(tree::Value{
-          {"random_walk", {{"initial_state", 0.0}, {"max_step_size", sweep_step_sizes[j]},
-                           {"num_steps", sweep_walk_steps}}},
-          {"seed", seed}});
+      std::ofstream(run / "params.yml")
+          << tree::to_yaml(tree::Value{{"random_walk",
+                                        {{"initial_state", 0.0},
+                                         {"max_step_size", sweep_step_sizes[j]},
+                                         {"num_steps", sweep_walk_steps}}},
+                                       {"seed", seed}});
       std::ofstream(run / "sim.log") << fmt::format("Setting PRNG seed to {} ...\n", seed);
     }
   }
@@ -644,7 +649,8 @@ sim_log:
   glob_str: sim_*/sim.log
   path_regex: sim_(\d+)/sim.log
   target_path: simulations/{match:}/log
-)", "demo load config");
+)",
+                                                "demo load config");
   start = std::chrono::steady_clock::now();
   tree::DataManager dm(dir, {.name = "my_simulation",
                              .load_cfg = load_cfg,
@@ -661,7 +667,8 @@ sim_log:
   const double select_s = seconds_since(start);
   // Mean over the seed dimension: (max_step_size, seed, dim_0) -> (max_step_size, dim_0).
   const auto& shape = walks.values.shape();
-  const std::int64_t seed_axis = std::find(walks.dims.begin(), walks.dims.end(), "seed") - walks.dims.begin();
+  const std::int64_t seed_axis =
+      std::find(walks.dims.begin(), walks.dims.end(), "seed") - walks.dims.begin();
   if (walks.values.rank() != 3 || seed_axis != 1 || shape[1] != sweep_seeds) {
     throw Error(ErrorCode::corrupt, fmt::format("selected walks have shape {} and dims {}",
                                                 shape.to_string(), fmt::join(walks.dims, ", ")));
@@ -673,12 +680,14 @@ sim_log:
     for (std::int64_t s = 0; s < shape[1]; ++s)
       for (std::int64_t t = 0; t < shape[2]; ++t)
         out[static_cast<std::size_t>(j * shape[2] + t)] +=
-            in[static_cast<std::size_t>((j * shape[1] + s) * shape[2] + t)] / static_cast<double>(shape[1]);
+            in[static_cast<std::size_t>((j * shape[1] + s) * shape[2] + t)] /
+            static_cast<double>(shape[1]);
   for (std::size_t j = 0; j < sweep_step_sizes.size(); ++j) {
     std::vector<double> expected(sweep_walk_steps + 1, 0.0);
     for (int seed = 0; seed < sweep_seeds; ++seed) {
       const auto walk = demo_walk(seed, sweep_step_sizes[j]);
-      for (std::size_t t = 0; t < walk.size(); ++t) expected[t] += walk[t] / sweep_seeds;
+      for (std::size_t t = 0; t < walk.size(); ++t)
+        expected[t] += walk[t] / sweep_seeds;
     }
     for (std::size_t t = 0; t < expected.size(); ++t) {
       if (std::abs(expected[t] - out[j * expected.size() + t]) > 1e-9) {
@@ -698,10 +707,11 @@ sim_log:
     ds->attrs().set("dims", nlohmann::json::array({"max_step_size", "dim_0"}));
     store->close();
   }
-  fmt::print("selected data/random_walk of {} runs as ({}) {} in {:.1f} ms; mean over seeds "
-             "written to {} (checked against the generated walks)\n\n",
-             shape[0] * shape[1], fmt::join(walks.dims, ", "), shape.to_string(), select_s * 1e3,
-             result.string());
+  fmt::print(
+      "selected data/random_walk of {} runs as ({}) {} in {:.1f} ms; mean over seeds "
+      "written to {} (checked against the generated walks)\n\n",
+      shape[0] * shape[1], fmt::join(walks.dims, ", "), shape.to_string(), select_s * 1e3,
+      result.string());
 }
 
 }  // namespace

@@ -35,18 +35,20 @@ void add_select_command(CLI::App& app) {
   auto subspace = std::make_shared<std::string>();
   auto method = std::make_shared<std::string>("concat");
   auto out = std::make_shared<std::string>();
-  cmd->add_option("--field", *field, "The field's path inside each run (data/random_walk)")->required();
+  cmd->add_option("--field", *field, "The field's path inside each run (data/random_walk)")
+      ->required();
   cmd->add_option("--group", *group, "The ParamSpaceGroup (default: the first one in the tree)");
   cmd->add_option("--subspace", *subspace,
                   "JSON: {dim: [values]} or {dim: {\"idx\": [...]}} to select part of the space");
   cmd->add_option("--method", *method, "concat (every run present) or merge (missing -> NaN)")
       ->check(CLI::IsMember({"concat", "merge"}));
-  cmd->add_option("--out", *out, "FILE[:PATH] to write (any store; PATH defaults to the field's name)")
+  cmd->add_option("--out", *out,
+                  "FILE[:PATH] to write (any store; PATH defaults to the field's name)")
       ->required();
   cmd->callback([=] {
     const auto dm = options->load();
-    tree::Group* target = group->empty() ? find_param_space_group(dm->root())
-                                         : &dm->root().group(*group);
+    tree::Group* target =
+        group->empty() ? find_param_space_group(dm->root()) : &dm->root().group(*group);
     if (target == nullptr) {
       throw Error(ErrorCode::not_found, "no ParamSpaceGroup in the tree (use --group)");
     }
@@ -54,7 +56,8 @@ void add_select_command(CLI::App& app) {
     if (!subspace->empty()) {
       select_options.subspace = tree::Value::parse(*subspace, nullptr, false);
       if (select_options.subspace.is_discarded()) {
-        throw Error(ErrorCode::invalid_argument, fmt::format("--subspace '{}' is not JSON", *subspace));
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("--subspace '{}' is not JSON", *subspace));
       }
     }
     const auto combined = tree::select(*target, *field, select_options);

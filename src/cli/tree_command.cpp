@@ -37,12 +37,14 @@ std::unique_ptr<tree::DataManager> TreeLoadOptions::load() const {
   auto dm = std::make_unique<tree::DataManager>(data_dir, std::move(options));
   TerminalProgress progress;
   dm->load_from_cfg({}, {}, tree::ExistsAction::raise, progress);
-  for (const auto& warning : dm->warnings()) fmt::print(stderr, "warning: {}\n", warning);
+  for (const auto& warning : dm->warnings())
+    fmt::print(stderr, "warning: {}\n", warning);
   return dm;
 }
 
 void add_tree_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("tree", "Load a data directory from a load config; print its tree");
+  auto* cmd =
+      app.add_subcommand("tree", "Load a data directory from a load config; print its tree");
   auto options = std::make_shared<TreeLoadOptions>(*cmd);
   auto condensed = std::make_shared<bool>(false);
   cmd->add_flag("--condensed", *condensed, "Elide long member lists");

@@ -44,7 +44,8 @@ std::string confined(const std::string& target, const LoadEntry& entry, const st
     kept.push_back(std::move(segment));
   }
   std::string out;
-  for (const auto& segment : kept) out += (out.empty() ? "" : "/") + segment;
+  for (const auto& segment : kept)
+    out += (out.empty() ? "" : "/") + segment;
   return out;
 }
 
@@ -73,8 +74,9 @@ std::string timestamp_text(std::string_view format) {
   char buffer[256];
   const std::size_t n = std::strftime(buffer, sizeof buffer, std::string(format).c_str(), &local);
   if (n == 0 && !format.empty()) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("time format '{}' gives no text (or more than 255 characters)", format));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("time format '{}' gives no text (or more than 255 characters)", format));
   }
   return {buffer, n};
 }
@@ -88,7 +90,8 @@ DataManager::DataManager(fs::path data_dir, DataManagerOptions options)
   }
   std::string name = options_.name;
   if (name.empty()) name = fs::absolute(data_dir_).lexically_normal().filename().string();
-  if (name.empty()) name = fs::absolute(data_dir_).lexically_normal().parent_path().filename().string();
+  if (name.empty())
+    name = fs::absolute(data_dir_).lexically_normal().parent_path().filename().string();
   if (name.empty()) name = "data";
   root_ = std::make_shared<Group>(name, GroupClass::ordered);
 
@@ -102,7 +105,8 @@ DataManager::DataManager(fs::path data_dir, DataManagerOptions options)
   // Check the config before anything is created.
   parse_load_config(load_cfg_, load_cfg_origin_);
 
-  for (const auto& spec : options_.create_groups) root_->require_group(spec.path, spec.cls);
+  for (const auto& spec : options_.create_groups)
+    root_->require_group(spec.path, spec.cls);
 
   if (options_.out_dir) {
     TargetFields fields;
@@ -114,7 +118,9 @@ DataManager::DataManager(fs::path data_dir, DataManagerOptions options)
                   "the output directory exists already (set exist_ok to use it)", out.string());
     }
     fs::create_directories(out, ec);
-    if (ec) throw Error(ErrorCode::io, "cannot create the output directory: " + ec.message(), out.string());
+    if (ec)
+      throw Error(ErrorCode::io, "cannot create the output directory: " + ec.message(),
+                  out.string());
     out_dir_ = std::move(out);
   }
 }
@@ -135,18 +141,20 @@ void DataManager::load_from_cfg(const Value& load_cfg, const Value& update,
     for (const auto& item : update.items()) {
       Value& target = config[item.key()];
       if (target.is_object() && item.value().is_object()) {
-        for (const auto& kv : item.value().items()) target[kv.key()] = kv.value();
+        for (const auto& kv : item.value().items())
+          target[kv.key()] = kv.value();
       } else {
         target = item.value();
       }
     }
   }
   // Every entry is checked before the first loads.
-  for (const auto& entry : parse_load_config(config, origin)) load(entry, exists_action, progress);
+  for (const auto& entry : parse_load_config(config, origin))
+    load(entry, exists_action, progress);
 }
 
-void DataManager::load(std::string_view entry_name, const Value& params,
-                       ExistsAction exists_action, Progress& progress) {
+void DataManager::load(std::string_view entry_name, const Value& params, ExistsAction exists_action,
+                       Progress& progress) {
   load(parse_load_entry(entry_name, params, "load"), exists_action, progress);
 }
 
@@ -162,10 +170,10 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
                                  .ignore = entry.ignore});
   if (files.empty()) {
     std::string globs;
-    for (const auto& g : entry.glob_str) globs += (globs.empty() ? "" : ", ") + g;
-    const std::string message =
-        fmt::format("load config entry '{}': no files match {} in '{}'", entry.name, globs,
-                    base.string());
+    for (const auto& g : entry.glob_str)
+      globs += (globs.empty() ? "" : ", ") + g;
+    const std::string message = fmt::format("load config entry '{}': no files match {} in '{}'",
+                                            entry.name, globs, base.string());
     if (entry.required) throw Error(ErrorCode::not_found, message);
     warnings_.push_back(message);
     return;
@@ -179,9 +187,10 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
   for (const auto& rel : files) {
     const TargetFields fields = target_fields(rel, regex ? &*regex : nullptr);
     if (regex && !fields.matched) {
-      warnings_.push_back(fmt::format("load config entry '{}': path_regex '{}' does not match "
-                                      "'{}'; using its basename",
-                                      entry.name, regex->pattern(), rel));
+      warnings_.push_back(
+          fmt::format("load config entry '{}': path_regex '{}' does not match "
+                      "'{}'; using its basename",
+                      entry.name, regex->pattern(), rel));
     }
     const std::string target = confined(format_target(format, fields), entry, rel);
     Target t{rel, "", entry.name};
@@ -231,31 +240,33 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
     } catch (const Error& e) {
       failures[i] = e.at(file.string());
     } catch (const std::exception& e) {
-      failures[i] = Error(ErrorCode::invalid_argument,
-                          fmt::format("loader '{}' failed: {}", entry.loader, e.what()),
-                          file.string());
+      failures[i] =
+          Error(ErrorCode::invalid_argument,
+                fmt::format("loader '{}' failed: {}", entry.loader, e.what()), file.string());
     }
     scope.advance(1);
   };
-  const bool parallel = entry.parallel.enabled &&
-                        static_cast<std::int64_t>(files.size()) >= entry.parallel.min_files;
+  const bool parallel =
+      entry.parallel.enabled && static_cast<std::int64_t>(files.size()) >= entry.parallel.min_files;
   if (parallel) {
     std::optional<ConcurrencyLimit> limit;
     if (entry.parallel.processes > 0) limit.emplace(entry.parallel.processes);
     if (entry.parallel.processes < 0)
       limit.emplace(std::max(1, max_concurrency() + entry.parallel.processes));
     parallel_for(static_cast<std::int64_t>(files.size()), 1, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) load_one(static_cast<std::size_t>(i));
+      for (std::int64_t i = b; i < e; ++i)
+        load_one(static_cast<std::size_t>(i));
     });
   } else {
-    for (std::size_t i = 0; i < files.size(); ++i) load_one(i);
+    for (std::size_t i = 0; i < files.size(); ++i)
+      load_one(i);
   }
 
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (failures[i]) {
       if (entry.required) throw *failures[i];
-      warnings_.push_back(fmt::format("load config entry '{}': skipped: {}", entry.name,
-                                      failures[i]->what()));
+      warnings_.push_back(
+          fmt::format("load config entry '{}': skipped: {}", entry.name, failures[i]->what()));
       continue;
     }
     const Target& t = targets[i];

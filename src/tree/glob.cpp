@@ -59,7 +59,8 @@ bool match_from(std::string_view pattern, std::size_t p, std::string_view name, 
   while (p < pattern.size()) {
     const char c = pattern[p];
     if (c == '*') {
-      while (p < pattern.size() && pattern[p] == '*') ++p;
+      while (p < pattern.size() && pattern[p] == '*')
+        ++p;
       if (p == pattern.size()) return true;
       for (std::size_t k = n; k <= name.size(); ++k)
         if (match_from(pattern, p, name, k)) return true;
@@ -122,7 +123,9 @@ struct Walker {
       return;
     }
     const std::string& seg = segs[i];
-    const auto join = [&](const std::string& name) { return rel.empty() ? name : rel + "/" + name; };
+    const auto join = [&](const std::string& name) {
+      return rel.empty() ? name : rel + "/" + name;
+    };
     std::error_code ec;
     if (seg == "**") {
       expand(dir, rel, segs, i + 1);
@@ -190,8 +193,9 @@ std::vector<std::string> glob_files(const fs::path& base, const std::vector<std:
   }
   std::vector<std::string> out;
   for (const auto& rel : walker.found) {
-    const bool ignored = std::any_of(options.ignore.begin(), options.ignore.end(),
-                                     [&](const std::string& i) { return i == rel || glob_match(i, rel); });
+    const bool ignored =
+        std::any_of(options.ignore.begin(), options.ignore.end(),
+                    [&](const std::string& i) { return i == rel || glob_match(i, rel); });
     if (ignored) continue;
     const fs::path real = fs::weakly_canonical(base / rel, ec);
     const auto [b, r] = std::mismatch(real_base.begin(), real_base.end(), real.begin(), real.end());

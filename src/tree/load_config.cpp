@@ -12,12 +12,24 @@ namespace larder::tree {
 namespace {
 
 // Keys the load itself uses; every other key is the loader's.
-constexpr std::array<std::string_view, 18> entry_keys{
-    "loader",         "glob_str",      "base_path",     "path_regex",
-    "target_path",    "target_group",  "required",      "ignore",
-    "exists_action",  "load_as_attr",  "unpack_data",   "enabled",
-    "parallel",       "include_files", "include_directories", "progress_indicator",
-    "print_tree",     "progress_params"};
+constexpr std::array<std::string_view, 18> entry_keys{"loader",
+                                                      "glob_str",
+                                                      "base_path",
+                                                      "path_regex",
+                                                      "target_path",
+                                                      "target_group",
+                                                      "required",
+                                                      "ignore",
+                                                      "exists_action",
+                                                      "load_as_attr",
+                                                      "unpack_data",
+                                                      "enabled",
+                                                      "parallel",
+                                                      "include_files",
+                                                      "include_directories",
+                                                      "progress_indicator",
+                                                      "print_tree",
+                                                      "progress_params"};
 
 struct EntryReader {
   std::string_view entry;
@@ -41,9 +53,11 @@ struct EntryReader {
 
   std::vector<std::string> strings(const Value& v, std::string_view key) const {
     if (v.is_string()) return {v.get<std::string>()};
-    if (!v.is_array()) fail(key, fmt::format("expected a string or a list of strings, got {}", v.dump()));
+    if (!v.is_array())
+      fail(key, fmt::format("expected a string or a list of strings, got {}", v.dump()));
     std::vector<std::string> out;
-    for (const auto& item : v) out.push_back(string(item, key));
+    for (const auto& item : v)
+      out.push_back(string(item, key));
     return out;
   }
 
@@ -60,10 +74,12 @@ struct EntryReader {
     }
     if (v.is_number_integer()) {
       out.enabled = true;
-      out.processes = static_cast<int>(std::clamp<std::int64_t>(integer(v, "parallel"), -1024, 1024));
+      out.processes =
+          static_cast<int>(std::clamp<std::int64_t>(integer(v, "parallel"), -1024, 1024));
       return out;
     }
-    if (!v.is_object()) fail("parallel", fmt::format("expected a bool, an int or a mapping, got {}", v.dump()));
+    if (!v.is_object())
+      fail("parallel", fmt::format("expected a bool, an int or a mapping, got {}", v.dump()));
     out.enabled = true;
     for (const auto& item : v.items()) {
       const std::string& key = item.key();
@@ -79,7 +95,8 @@ struct EntryReader {
         out.min_total_size = integer(item.value(), "parallel.min_total_size");
       } else {
         fail("parallel", fmt::format("unknown key '{}' (enabled, processes, min_files, "
-                                     "min_total_size)", key));
+                                     "min_total_size)",
+                                     key));
       }
     }
     return out;
@@ -118,10 +135,10 @@ std::string LoadEntry::target_format() const {
 LoadEntry parse_load_entry(std::string_view name, const Value& params, std::string_view origin) {
   const EntryReader read{name, origin};
   if (!params.is_object()) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("load config entry '{}' must be a mapping, got {}", name,
-                            params.dump()),
-                std::string(origin));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("load config entry '{}' must be a mapping, got {}", name, params.dump()),
+        std::string(origin));
   }
   LoadEntry entry;
   entry.name = std::string(name);
@@ -182,7 +199,8 @@ LoadEntry parse_load_entry(std::string_view name, const Value& params, std::stri
     for (const auto& item : entry.loader_options.items()) {
       if (std::find(takes.begin(), takes.end(), item.key()) == takes.end()) {
         std::string known;
-        for (const auto& k : takes) known += (known.empty() ? "" : ", ") + k;
+        for (const auto& k : takes)
+          known += (known.empty() ? "" : ", ") + k;
         read.fail(item.key(), fmt::format("neither a load config key nor an option of loader "
                                           "'{}' (its options: {})",
                                           entry.loader, known.empty() ? "none" : known));
@@ -200,7 +218,8 @@ std::vector<LoadEntry> parse_load_config(const Value& config, std::string_view o
                 std::string(origin));
   }
   std::vector<LoadEntry> out;
-  for (const auto& item : config.items()) out.push_back(parse_load_entry(item.key(), item.value(), origin));
+  for (const auto& item : config.items())
+    out.push_back(parse_load_entry(item.key(), item.value(), origin));
   return out;
 }
 

@@ -22,10 +22,10 @@ std::string read_text(const fs::path& file) {
   const auto size = fs::file_size(file, ec);
   if (ec) throw Error(ErrorCode::io, "cannot read: " + ec.message(), file.string());
   if (size > max_text_bytes) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("{} bytes is more than the {} a text loader reads", size,
-                            max_text_bytes),
-                file.string());
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("{} bytes is more than the {} a text loader reads", size, max_text_bytes),
+        file.string());
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(ErrorCode::io, "cannot open for reading", file.string());
@@ -90,7 +90,8 @@ struct Hdf5Walk {
     const auto found = request.group_map.find(it->get<std::string>());
     if (found == request.group_map.end()) {
       std::string known;
-      for (const auto& [value, cls] : request.group_map) known += (known.empty() ? "" : ", ") + value;
+      for (const auto& [value, cls] : request.group_map)
+        known += (known.empty() ? "" : ", ") + value;
       throw Error(ErrorCode::not_found,
                   fmt::format("attribute {}='{}' is not in the group map (known: {})", map_attr,
                               it->get<std::string>(), known.empty() ? "none" : known),
@@ -115,7 +116,8 @@ struct Hdf5Walk {
       const DType dtype = dataset->dtype();
       if (dtype.kind() == DTypeKind::vstring || dtype.kind() == DTypeKind::string) {
         Value strings = Value::array();
-        for (auto& s : dataset->read_strings(Selection())) strings.push_back(std::move(s));
+        for (auto& s : dataset->read_strings(Selection()))
+          strings.push_back(std::move(s));
         leaf = std::make_shared<ObjectLeaf>(
             name, dataset->shape().rank() == 0 && !strings.empty() ? strings[0] : strings);
       } else if (dataset->sequence_item_shape()) {
@@ -140,16 +142,14 @@ void add_builtin_loaders(LoaderRegistry& registry) {
                           return load_hdf5(r, loader_flag(r.options, "load_as_proxy", false));
                         },
                         hdf5_options});
-  registry.add("hdf5_proxy", {[](const LoadRequest& r) { return load_hdf5(r, true); },
-                              hdf5_options});
-  const LoaderSpec yaml{[](const LoadRequest& r) {
-    return with_filepath<MappingLeaf>(r, read_yaml(r.file));
-  }};
+  registry.add("hdf5_proxy",
+               {[](const LoadRequest& r) { return load_hdf5(r, true); }, hdf5_options});
+  const LoaderSpec yaml{
+      [](const LoadRequest& r) { return with_filepath<MappingLeaf>(r, read_yaml(r.file)); }};
   registry.add("yaml", yaml);
   registry.add("yml", yaml);
-  const LoaderSpec object{[](const LoadRequest& r) {
-    return with_filepath<ObjectLeaf>(r, read_yaml(r.file));
-  }};
+  const LoaderSpec object{
+      [](const LoadRequest& r) { return with_filepath<ObjectLeaf>(r, read_yaml(r.file)); }};
   registry.add("yaml_to_object", object);
   registry.add("yml_to_object", object);
   registry.add("json", {[](const LoadRequest& r) {
@@ -160,9 +160,8 @@ void add_builtin_loaders(LoaderRegistry& registry) {
                  }
                  return with_filepath<MappingLeaf>(r, std::move(value));
                }});
-  const LoaderSpec text{[](const LoadRequest& r) {
-    return with_filepath<StringLeaf>(r, read_text(r.file));
-  }};
+  const LoaderSpec text{
+      [](const LoadRequest& r) { return with_filepath<StringLeaf>(r, read_text(r.file)); }};
   registry.add("text", text);
   registry.add("plain_text", text);
   add_array_file_loaders(registry);
@@ -210,7 +209,8 @@ std::shared_ptr<const LoaderSpec> LoaderRegistry::get(std::string_view name) con
   const auto it = loaders_.find(name);
   if (it == loaders_.end()) {
     std::string known;
-    for (const auto& [key, spec] : loaders_) known += (known.empty() ? "" : ", ") + key;
+    for (const auto& [key, spec] : loaders_)
+      known += (known.empty() ? "" : ", ") + key;
     throw Error(ErrorCode::not_found, fmt::format("no loader '{}'; available: {}", name, known));
   }
   return it->second;
@@ -224,7 +224,8 @@ bool LoaderRegistry::contains(std::string_view name) const {
 std::vector<std::string> LoaderRegistry::names() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;
-  for (const auto& [key, spec] : loaders_) out.push_back(key);
+  for (const auto& [key, spec] : loaders_)
+    out.push_back(key);
   return out;
 }
 

@@ -15,11 +15,14 @@ std::string plural(std::size_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
-std::string attrs_info(const Node& node) { return plural(node.attrs().size(), "attribute"); }
+std::string attrs_info(const Node& node) {
+  return plural(node.attrs().size(), "attribute");
+}
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  for (const auto& name : names)
+    out += (out.empty() ? "" : ", ") + name;
   return out.empty() ? "(none)" : out;
 }
 
@@ -39,8 +42,9 @@ bool numbered(GroupClass cls) {
 
 std::vector<std::string> split_tree_path(std::string_view path) {
   if (!path.empty() && path.front() == '/') {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("tree path '{}' starts with '/': paths are relative to the group", path));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("tree path '{}' starts with '/': paths are relative to the group", path));
   }
   std::vector<std::string> segments;
   std::size_t start = 0;
@@ -74,11 +78,16 @@ GroupClass group_class_from(std::string_view name) {
 
 std::string_view group_class_name(GroupClass cls) {
   switch (cls) {
-    case GroupClass::ordered: return "OrderedDataGroup";
-    case GroupClass::indexed: return "IndexedDataGroup";
-    case GroupClass::param_space: return "ParamSpaceGroup";
-    case GroupClass::param_space_state: return "ParamSpaceStateGroup";
-    case GroupClass::time_series: return "TimeSeriesGroup";
+    case GroupClass::ordered:
+      return "OrderedDataGroup";
+    case GroupClass::indexed:
+      return "IndexedDataGroup";
+    case GroupClass::param_space:
+      return "ParamSpaceGroup";
+    case GroupClass::param_space_state:
+      return "ParamSpaceStateGroup";
+    case GroupClass::time_series:
+      return "TimeSeriesGroup";
   }
   return "OrderedDataGroup";
 }
@@ -92,7 +101,8 @@ std::string Group::info() const {
 std::vector<std::string> Group::keys() const {
   std::vector<std::string> out;
   out.reserve(members_.size());
-  for (const auto& member : members_) out.push_back(member->name());
+  for (const auto& member : members_)
+    out.push_back(member->name());
   return out;
 }
 
@@ -118,17 +128,20 @@ Node* Group::find(std::string_view path, bool throw_missing) const {
                                 path, node->path(), node->class_name()));
       }
       throw Error(ErrorCode::not_found,
-                  fmt::format("no member '{}' of path '{}' in {} '{}'; available keys: {}",
-                              segment, path, group->class_name(), group->path(),
-                              joined(group->keys())));
+                  fmt::format("no member '{}' of path '{}' in {} '{}'; available keys: {}", segment,
+                              path, group->class_name(), group->path(), joined(group->keys())));
     }
     node = group->members_[it->second].get();
   }
   return const_cast<Node*>(node);
 }
 
-Node& Group::at(std::string_view path) { return *find(path, true); }
-const Node& Group::at(std::string_view path) const { return *find(path, true); }
+Node& Group::at(std::string_view path) {
+  return *find(path, true);
+}
+const Node& Group::at(std::string_view path) const {
+  return *find(path, true);
+}
 
 std::shared_ptr<Node> Group::shared_at(std::string_view path) {
   Node& node = at(path);
@@ -160,19 +173,18 @@ bool Group::contains(std::string_view path) const {
 Node& Group::add(std::shared_ptr<Node> node, bool overwrite) {
   const std::string& name = node->name();
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("member name '{}' in '{}' is empty, '.', '..' or holds '/'", name,
-                            path()));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("member name '{}' in '{}' is empty, '.', '..' or holds '/'", name, path()));
   }
   if (class_ == GroupClass::param_space && !as_integer(name)) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("member '{}' of ParamSpaceGroup '{}' is not a state number", name,
-                            path()));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("member '{}' of ParamSpaceGroup '{}' is not a state number", name, path()));
   }
   if (numbered(class_) && !as_integer(name)) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("member '{}' of {} '{}' is not an integer", name, class_name(),
-                            path()));
+    throw Error(ErrorCode::invalid_argument, fmt::format("member '{}' of {} '{}' is not an integer",
+                                                         name, class_name(), path()));
   }
   node->parent_ = this;
   if (const auto it = index_.find(name); it != index_.end()) {
@@ -221,12 +233,14 @@ void Group::set_group_class(GroupClass cls) {
   index_.clear();
   members_.clear();
   try {
-    for (auto& member : members) add(member);
+    for (auto& member : members)
+      add(member);
   } catch (...) {
     class_ = old;
     members_ = std::move(members);
     index_.clear();
-    for (std::size_t i = 0; i < members_.size(); ++i) index_.emplace(members_[i]->name(), i);
+    for (std::size_t i = 0; i < members_.size(); ++i)
+      index_.emplace(members_[i]->name(), i);
     throw;
   }
 }
@@ -252,9 +266,8 @@ Group& Group::require_group(std::string_view path, std::optional<GroupClass> cls
     if (const auto it = group->index_.find(segment); it != group->index_.end()) {
       Node& node = *group->members_[it->second];
       if (!node.is_group()) {
-        throw Error(ErrorCode::type_mismatch,
-                    fmt::format("cannot create group '{}': '{}' is a {}", path, node.path(),
-                                node.class_name()));
+        throw Error(ErrorCode::type_mismatch, fmt::format("cannot create group '{}': '{}' is a {}",
+                                                          path, node.path(), node.class_name()));
       }
       group = static_cast<Group*>(&node);
       continue;
@@ -284,8 +297,8 @@ std::vector<std::int64_t> Group::times() const {
 ArrayLeaf::ArrayLeaf(std::string name, Array data)
     : Node(std::move(name)), dtype_(data.dtype()), shape_(data.shape()), data_(std::move(data)) {}
 
-ArrayLeaf::ArrayLeaf(std::string name, std::filesystem::path file, std::string dataset,
-                     DType dtype, Shape shape)
+ArrayLeaf::ArrayLeaf(std::string name, std::filesystem::path file, std::string dataset, DType dtype,
+                     Shape shape)
     : Node(std::move(name)),
       dtype_(dtype),
       shape_(std::move(shape)),
@@ -329,7 +342,9 @@ const Array& ArrayLeaf::data() const {
   return *data_;
 }
 
-std::string MappingLeaf::info() const { return attrs_info(*this); }
+std::string MappingLeaf::info() const {
+  return attrs_info(*this);
+}
 
 const Value& MappingLeaf::at(std::string_view path) const {
   const Value* value = &value_;
@@ -337,7 +352,8 @@ const Value& MappingLeaf::at(std::string_view path) const {
     if (!value->is_object() || !value->contains(key)) {
       std::vector<std::string> keys;
       if (value->is_object())
-        for (const auto& item : value->items()) keys.push_back(item.key());
+        for (const auto& item : value->items())
+          keys.push_back(item.key());
       throw Error(ErrorCode::not_found,
                   fmt::format("no key '{}' of '{}' in mapping '{}'; available keys: {}", key, path,
                               this->path(), joined(keys)));
@@ -347,9 +363,13 @@ const Value& MappingLeaf::at(std::string_view path) const {
   return *value;
 }
 
-std::string StringLeaf::info() const { return "str stored, " + attrs_info(*this); }
+std::string StringLeaf::info() const {
+  return "str stored, " + attrs_info(*this);
+}
 
-std::string PathLeaf::info() const { return fs_path_.string() + ", " + attrs_info(*this); }
+std::string PathLeaf::info() const {
+  return fs_path_.string() + ", " + attrs_info(*this);
+}
 
 std::string ObjectLeaf::info() const {
   const char* kind = value_.is_object() ? "mapping" : value_.is_array() ? "list" : "scalar";

@@ -45,7 +45,8 @@ struct Printer {
     out += "  ";
     out += truncated(info, info_width);
     // Trailing spaces of an empty info are noise.
-    while (!out.empty() && out.back() == ' ') out.pop_back();
+    while (!out.empty() && out.back() == ' ')
+      out.pop_back();
     out += '\n';
   }
 
@@ -87,8 +88,8 @@ struct Printer {
 
 std::string tree_text(const Group& group, const PrintOptions& options) {
   Printer printer{options, {}};
-  const std::string title = options.title.empty() ? group.class_name() + " '" + group.name() + "'"
-                                                  : options.title;
+  const std::string title =
+      options.title.empty() ? group.class_name() + " '" + group.name() + "'" : options.title;
   printer.out = fmt::format("Tree of {}, {}\n", title, group.info());
   printer.group(group, 0, 0);
   return printer.out;

@@ -47,9 +47,8 @@ std::vector<std::string> data_dims_of(const ArrayLeaf& leaf) {
 
 ParamSpace param_space_of(const Group& group) {
   if (group.group_class() != GroupClass::param_space) {
-    throw Error(ErrorCode::type_mismatch,
-                fmt::format("'{}' is a {}, not a ParamSpaceGroup", group.path(),
-                            group.class_name()));
+    throw Error(ErrorCode::type_mismatch, fmt::format("'{}' is a {}, not a ParamSpaceGroup",
+                                                      group.path(), group.class_name()));
   }
   const auto it = group.attrs().find("pspace");
   if (it == group.attrs().end()) {
@@ -62,7 +61,8 @@ ParamSpace param_space_of(const Group& group) {
 }
 
 Combined select(Group& group, std::string_view field, const SelectOptions& options) {
-  return std::move(select_fields(group, {{std::string(field), std::string(field)}}, options)[0].second);
+  return std::move(
+      select_fields(group, {{std::string(field), std::string(field)}}, options)[0].second);
 }
 
 std::vector<std::pair<std::string, Combined>> select_fields(
@@ -86,7 +86,8 @@ std::vector<std::pair<std::string, Combined>> select_fields(
       order.push_back(&leaf);
     }
     parallel_for(static_cast<std::int64_t>(order.size()), 1, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) order[static_cast<std::size_t>(i)]->data();
+      for (std::int64_t i = b; i < e; ++i)
+        order[static_cast<std::size_t>(i)]->data();
     });
     std::vector<std::string> data_dims;
     if (!order.empty()) data_dims = data_dims_of(*order.front());

@@ -68,9 +68,10 @@ std::string field_value(std::string_view field, const TargetFields& fields,
     const auto it = fields.names.find(std::string(field));
     if (it == fields.names.end()) {
       std::string known;
-      for (const auto& [name, value] : fields.names) known += (known.empty() ? "" : ", ") + name;
-      bad_format(format, fmt::format("unknown field '{}'; known: {}, groups[i], named[x]", field,
-                                     known));
+      for (const auto& [name, value] : fields.names)
+        known += (known.empty() ? "" : ", ") + name;
+      bad_format(format,
+                 fmt::format("unknown field '{}'; known: {}, groups[i], named[x]", field, known));
     }
     return it->second;
   }
@@ -81,8 +82,8 @@ std::string field_value(std::string_view field, const TargetFields& fields,
     std::size_t index = 0;
     auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
     if (ec != std::errc() || ptr != key.data() + key.size() || index >= fields.groups.size()) {
-      bad_format(format, fmt::format("'{}': path_regex has {} group(s)", field,
-                                     fields.groups.size()));
+      bad_format(format,
+                 fmt::format("'{}': path_regex has {} group(s)", field, fields.groups.size()));
     }
     return fields.groups[index];
   }
@@ -103,9 +104,9 @@ PathRegex::PathRegex(const std::string& pattern) : pattern_(pattern) {
   options.set_log_errors(false);
   re_ = std::make_unique<re2::RE2>(pattern, options);
   if (!re_->ok()) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("path_regex '{}' is not a valid RE2 pattern: {}", pattern,
-                            re_->error()));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("path_regex '{}' is not a valid RE2 pattern: {}", pattern, re_->error()));
   }
 }
 
@@ -121,7 +122,8 @@ std::optional<std::vector<std::string>> PathRegex::search(std::string_view text)
     return std::nullopt;
   }
   std::vector<std::string> out;
-  for (const auto& piece : pieces) out.emplace_back(piece.data() ? std::string(piece) : "");
+  for (const auto& piece : pieces)
+    out.emplace_back(piece.data() ? std::string(piece) : "");
   return out;
 }
 
@@ -187,7 +189,8 @@ std::string format_target(std::string_view format, const TargetFields& fields) {
     const auto inner = format.substr(i + 1, close - i - 1);
     const auto colon = inner.find(':');
     const auto field = inner.substr(0, colon);
-    const auto spec = colon == std::string_view::npos ? std::string_view{} : inner.substr(colon + 1);
+    const auto spec =
+        colon == std::string_view::npos ? std::string_view{} : inner.substr(colon + 1);
     if (field.empty()) bad_format(format, "empty field '{}' (positional fields are not filled)");
     out += padded(field_value(field, fields, format), spec, format);
     i = close;

@@ -46,8 +46,9 @@ TEST(Glob, MatchesSortedAndRecursive) {
   EXPECT_EQ(glob_files(dir.path(), {"pspace.yml", "sim_0/*.yml", "pspace.yml"}),
             (std::vector<std::string>{"pspace.yml", "sim_0/params.yml"}));
   EXPECT_EQ(glob_files(dir.path(), {"sim_*"}), std::vector<std::string>{});
-  EXPECT_EQ(glob_files(dir.path(), {"sim_*"}, {.include_files = false, .include_directories = true}),
-            (std::vector<std::string>{"sim_0", "sim_1"}));
+  EXPECT_EQ(
+      glob_files(dir.path(), {"sim_*"}, {.include_files = false, .include_directories = true}),
+      (std::vector<std::string>{"sim_0", "sim_1"}));
   EXPECT_EQ(glob_files(dir.path(), {"sim_*/data.h5"}, {.ignore = {"sim_1/data.h5"}}),
             (std::vector<std::string>{"sim_0/data.h5"}));
   EXPECT_TRUE(glob_files(dir.path(), {"missing/*.h5"}).empty());
@@ -67,8 +68,7 @@ TEST(Glob, CannotEscapeTheBasePath) {
   EXPECT_EQ(error_of([&] { glob_files(base, {(dir / "outside/*.yml").string()}); }),
             ErrorCode::invalid_argument);
   fs::create_directory_symlink(dir / "outside", base / "link");
-  EXPECT_EQ(error_of([&] { glob_files(base, {"link/*.yml"}); }, &why),
-            ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { glob_files(base, {"link/*.yml"}); }, &why), ErrorCode::invalid_argument);
   EXPECT_NE(why.find("outside base path"), std::string::npos) << why;
   // `**` does not walk into symlinked directories.
   EXPECT_EQ(glob_files(base, {"**/*.yml"}), std::vector<std::string>{"in.yml"});

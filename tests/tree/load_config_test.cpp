@@ -45,7 +45,9 @@ void write_runs(const fs::path& dir, int runs) {
   }
 }
 
-Value cfg_of(const std::string& json) { return Value::parse(json); }
+Value cfg_of(const std::string& json) {
+  return Value::parse(json);
+}
 
 TEST(LoadConfig, EntriesAndDefaults) {
   const auto entries = parse_load_config(cfg_of(R"J({
@@ -55,7 +57,8 @@ TEST(LoadConfig, EntriesAndDefaults) {
     "one": {"loader": "json", "glob_str": "meta.json", "target_group": "meta"},
     "many": {"loader": "hdf5", "glob_str": ["a/*.h5", "b/*.h5"], "enable_mapping": true,
              "map_from_attr": "content", "enabled": false}
-  })J"), "test");
+  })J"),
+                                         "test");
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0].name, "logs");
   EXPECT_TRUE(entries[0].required);
@@ -153,17 +156,19 @@ TEST(DataManager, RequiredAndMissingFiles) {
   write_runs(dir.path(), 1);
   DataManager dm(dir.path(), {.out_dir = std::nullopt});
   EXPECT_EQ(error_of([&] {
-              dm.load("x", cfg_of(R"J({"loader": "text", "glob_str": "*.nope", "required": true})J"));
+              dm.load("x",
+                      cfg_of(R"J({"loader": "text", "glob_str": "*.nope", "required": true})J"));
             }),
             ErrorCode::not_found);
   dm.load("x", cfg_of(R"J({"loader": "text", "glob_str": "*.nope"})J"));
   EXPECT_EQ(dm.warnings().size(), 1u);
   // A file that fails to load: an error when required, a warning otherwise.
   write(dir / "bad/meta.json", "{not json");
-  EXPECT_EQ(error_of([&] {
-              dm.load("j", cfg_of(R"J({"loader": "json", "glob_str": "bad/*.json", "required": true})J"));
-            }),
-            ErrorCode::corrupt);
+  EXPECT_EQ(
+      error_of([&] {
+        dm.load("j", cfg_of(R"J({"loader": "json", "glob_str": "bad/*.json", "required": true})J"));
+      }),
+      ErrorCode::corrupt);
   EXPECT_FALSE(dm.contains("j"));
   dm.load("j", cfg_of(R"J({"loader": "json", "glob_str": "bad/*.json"})J"));
   EXPECT_EQ(dm.warnings().size(), 2u);
@@ -175,11 +180,12 @@ TEST(DataManager, TargetsCannotLeaveTheTree) {
   write(dir / "data/sim.log", "inside\n");
   DataManager dm(dir / "data", {.out_dir = std::nullopt});
   std::string why;
-  EXPECT_EQ(error_of([&] {
-              dm.load("x", cfg_of(R"J({"loader": "text", "glob_str": "sim.log",
+  EXPECT_EQ(error_of(
+                [&] {
+                  dm.load("x", cfg_of(R"J({"loader": "text", "glob_str": "sim.log",
                                       "target_path": "a/../../x"})J"));
-            },
-                     &why),
+                },
+                &why),
             ErrorCode::invalid_argument);
   EXPECT_NE(why.find("leaves the tree"), std::string::npos) << why;
   EXPECT_EQ(error_of([&] {
@@ -196,8 +202,9 @@ TEST(DataManager, OutDirWithTimestamp) {
   DataManager dm(dir.path(), {.out_dir = "out/{timestamp:}", .timefstr = "%Y"});
   EXPECT_TRUE(fs::is_directory(dm.out_dir()));
   EXPECT_EQ(dm.out_dir().filename().string().size(), 4u);
-  EXPECT_EQ(error_of([&] { DataManager(dir.path(), {.out_dir = "out/{timestamp:}", .timefstr = "%Y"}); }),
-            ErrorCode::invalid_argument);
+  EXPECT_EQ(
+      error_of([&] { DataManager(dir.path(), {.out_dir = "out/{timestamp:}", .timefstr = "%Y"}); }),
+      ErrorCode::invalid_argument);
   DataManager none(dir.path(), {.out_dir = std::nullopt});
   EXPECT_TRUE(none.out_dir().empty());
 }

@@ -11,7 +11,9 @@ namespace {
 
 using larder::testing::error_of;
 
-std::string fmt_state(int state) { return (state < 10 ? "0" : "") + std::to_string(state); }
+std::string fmt_state(int state) {
+  return (state < 10 ? "0" : "") + std::to_string(state);
+}
 
 std::shared_ptr<Group> sample_tree() {
   auto root = std::make_shared<Group>("dm", GroupClass::ordered);
@@ -55,9 +57,7 @@ TEST(Node, GroupsRefuseBadNamesAndDuplicates) {
   auto root = sample_tree();
   auto& sims = root->group("simulations");
   EXPECT_EQ(error_of([&] { sims.require_group("abc"); }), ErrorCode::invalid_argument);
-  EXPECT_EQ(error_of([&] {
-              root->add(std::make_shared<StringLeaf>("simulations", "x"));
-            }),
+  EXPECT_EQ(error_of([&] { root->add(std::make_shared<StringLeaf>("simulations", "x")); }),
             ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([&] { root->add(std::make_shared<StringLeaf>("a/b", "x")); }),
             ErrorCode::invalid_argument);

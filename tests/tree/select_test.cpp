@@ -15,7 +15,8 @@ namespace {
 
 using larder::testing::error_of;
 
-// seed: [1, 2, 3] (fastest), step: [0.5, 2.0]; state numbers step*4 + seed.
+// seed: [1, 2, 3], step: [0.5, 2.0] (the last dim varies fastest): state
+// numbers seed * 3 + step, from 04 to 11.
 Group& sweep(Group& root, bool drop_last = false) {
   auto& group = root.require_group("sims", GroupClass::param_space);
   group.attrs()["pspace"] = parse_yaml(
@@ -25,7 +26,7 @@ Group& sweep(Group& root, bool drop_last = false) {
   for (int j = 1; j <= 2; ++j) {
     for (int i = 1; i <= 3; ++i) {
       if (drop_last && i == 3 && j == 2) continue;
-      const int state = j * 4 + i;
+      const int state = i * 3 + j;
       auto& data = group.require_group(fmt::format("{:02}", state)).require_group("data");
       const std::vector<double> x{1.0 * i, 10.0 * j, 100.0 * state};
       auto leaf = std::make_shared<ArrayLeaf>("x", Array::from_values<double>(x));
@@ -48,14 +49,14 @@ TEST(Select, GathersEveryStateWithDimsAndCoords) {
       const std::size_t at = static_cast<std::size_t>(((i - 1) * 2 + (j - 1)) * 3);
       EXPECT_EQ(v[at], 1.0 * i);
       EXPECT_EQ(v[at + 1], 10.0 * j);
-      EXPECT_EQ(v[at + 2], 100.0 * (j * 4 + i));
+      EXPECT_EQ(v[at + 2], 100.0 * (i * 3 + j));
     }
   }
   EXPECT_EQ(result.coords[0].dim, "seed");
   EXPECT_EQ(result.coords[0].values, Value::array({1, 2, 3}));
   const auto sub = select(group, "data/x", {.subspace = Value{{"step", Value::array({2.0})}}});
   EXPECT_EQ(sub.values.shape(), (Shape{3, 1, 3}));
-  EXPECT_EQ(sub.values.values<double>()[2], 100.0 * 9);
+  EXPECT_EQ(sub.values.values<double>()[2], 100.0 * 5);
 }
 
 TEST(Select, MissingStatesConcatRaisesMergeFillsNaN) {

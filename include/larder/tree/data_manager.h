@@ -30,8 +30,8 @@ struct GroupSpec {
 };
 
 struct DataManagerOptions {
-  std::string name{};          // "": the data directory's name
-  Value load_cfg{};            // a mapping, or a string naming a YAML file; null: none
+  std::string name{};  // "": the data directory's name
+  Value load_cfg{};    // a mapping, or a string naming a YAML file; null: none
   // The output directory: relative paths are inside the data directory;
   // "{timestamp}" / "{timestamp:}" become the time of creation in
   // `timefstr` (strftime). nullopt: nothing is written (dantro's False).

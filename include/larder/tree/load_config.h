@@ -24,8 +24,8 @@ ExistsAction exists_action_from(std::string_view text);  // Error naming the cho
 
 struct ParallelOptions {
   bool enabled = false;
-  int processes = 0;             // threads; <= 0: all the pool has (plus this, if negative)
-  std::int64_t min_files = 2;    // fewer files load serially
+  int processes = 0;           // threads; <= 0: all the pool has (plus this, if negative)
+  std::int64_t min_files = 2;  // fewer files load serially
   std::int64_t min_total_size = 0;
 };
 

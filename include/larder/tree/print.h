@@ -21,11 +21,11 @@ using CondenseRule =
     std::function<std::optional<std::int64_t>(int level, std::int64_t members, std::int64_t total)>;
 
 struct PrintOptions {
-  int max_level = -1;            // deepest level printed; -1: no limit
-  CondenseRule condense{};       // empty: print every member
-  int width = 100;               // line width the columns are laid out for
-  double info_ratio = 0.6;       // share of the width for the "<...>" part
-  std::string title{};           // the first line's name ("Tree of <title>, ...")
+  int max_level = -1;       // deepest level printed; -1: no limit
+  CondenseRule condense{};  // empty: print every member
+  int width = 100;          // line width the columns are laid out for
+  double info_ratio = 0.6;  // share of the width for the "<...>" part
+  std::string title{};      // the first line's name ("Tree of <title>, ...")
 };
 
 // The full tree below `group`.

@@ -23,10 +23,10 @@ class RE2;
 namespace larder::tree {
 
 struct TargetFields {
-  std::map<std::string, std::string> names;   // basename, ext, relpath, ...
-  std::vector<std::string> groups;            // groups[i]
-  std::map<std::string, std::string> named;   // named[x]
-  bool matched = false;                       // the path_regex matched
+  std::map<std::string, std::string> names;  // basename, ext, relpath, ...
+  std::vector<std::string> groups;           // groups[i]
+  std::map<std::string, std::string> named;  // named[x]
+  bool matched = false;                      // the path_regex matched
 };
 
 // A compiled path_regex (RE2: linear time). Error(invalid_argument) naming
