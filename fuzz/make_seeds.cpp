@@ -88,6 +88,16 @@ int main(int argc, char** argv) {
        R"("started":"2026-01-01T00:00:00.000Z","finished":"","status":"running"}],"next_id":2}}})",
        R"({"format":"larder.trace","version":1,"code":"1","seed":0,"groups":{}})",
        R"({"format":"larder.trace","version":2,"code":"1","seed":0,"groups":{}})"});
+  write_texts(root / "fuzz_tree_load_config",
+              {"sim_data:\n  loader: hdf5\n  glob_str: sim_*/data.h5\n  required: true\n"
+               "  path_regex: sim_(\\d+)/data.h5\n  target_path: simulations/{match:}/data\n"
+               "  enable_mapping: true\n  map_from_attr: content\n  parallel: true\n",
+               "pspace:\n  loader: yaml_to_object\n  glob_str: pspace.yml\n  load_as_attr: true\n"
+               "  unpack_data: true\n  target_path: simulations\n",
+               "logs:\n  loader: text\n  glob_str: [a/*.log, '**/*.txt']\n  target_group: g\n"
+               "  exists_action: skip\n  parallel: {enabled: true, processes: -1}\n",
+               "x:\n  loader: json\n  glob_str: '*.json'\n  path_regex: (?P<n>\\w+)\\.(\\w+)\n"
+               "  target_path: '{named[n]}/{groups[1]:>04}/{relpath_cleaned}{{}}'\n"});
   {
     // Byte 0 picks the reader (0 npy, 1 npz, 2 csv; see the fuzzer).
     const larder::Array a = larder::Array::from_values<double>(std::vector<double>{1.5, -2, 3});

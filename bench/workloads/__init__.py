@@ -11,6 +11,7 @@ from workloads.expr import ExprWorkload
 from workloads.ragged import RaggedWorkload
 from workloads.storage import AppendWorkload, GatherWorkload, ManyWorkload, ScanWorkload
 from workloads.trace import TraceWorkload
+from workloads.tree import TreeWorkload
 
 ALL: list[Workload] = [
     CodecWorkload(),
@@ -22,6 +23,7 @@ ALL: list[Workload] = [
     ExprWorkload(),
     ManyWorkload(),
     TraceWorkload(),
+    TreeWorkload(),
 ]
 
 

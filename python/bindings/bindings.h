@@ -29,6 +29,7 @@ void bind_collection(py::module_& m);
 void bind_loader(py::module_& m);
 void bind_expr(py::module_& m);
 void bind_trace(py::module_& m);
+void bind_tree(py::module_& m);
 void bind_files(py::module_& m);
 void bind_pspace(py::module_& m);
 

@@ -18,4 +18,5 @@ PYBIND11_MODULE(_larder, m) {
   lp::bind_trace(m);
   lp::bind_files(m);
   lp::bind_pspace(m);
+  lp::bind_tree(m);
 }

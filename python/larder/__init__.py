@@ -49,6 +49,7 @@ from .errors import (
 
 from .loader import Loader, split_loaders
 from .trace import ApplyRecord, Data, Trace, operation
+from .tree import DataManager, Selection, TreeArray, TreeGroup, register_loader
 
 IOError = errors.IOError  # noqa: A001 - larder.IOError
 
@@ -72,6 +73,7 @@ __all__ = [
     "Collection",
     "Data",
     "Combined",
+    "DataManager",
     "Dataset",
     "Group",
     "ParamSpace",
@@ -79,6 +81,9 @@ __all__ = [
     "Phase",
     "Ragged",
     "Records",
+    "Selection",
+    "TreeArray",
+    "TreeGroup",
     "Store",
     "Trace",
     "Tagged",
@@ -105,6 +110,7 @@ __all__ = [
     "read_yaml",
     "to_yaml",
     "errors",
+    "register_loader",
     "split_loaders",
     "xxh3_64",
     "xxh3_128",

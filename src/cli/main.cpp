@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   larder::cli::add_trace_command(app);
   larder::cli::add_pspace_command(app);
   larder::cli::add_verify_command(app);
+  larder::cli::add_tree_command(app);
+  larder::cli::add_select_command(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,232 @@
+#include "larder/tree/loaders.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include "builtin_loaders.h"
+#include "larder/core/error.h"
+#include "larder/store/store.h"
+
+namespace larder::tree {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::size_t max_text_bytes = std::size_t{256} << 20;
+
+std::string read_text(const fs::path& file) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec) throw Error(ErrorCode::io, "cannot read: " + ec.message(), file.string());
+  if (size > max_text_bytes) {
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("{} bytes is more than the {} a text loader reads", size, max_text_bytes),
+        file.string());
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::io, "cannot open for reading", file.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::move(text).str();
+}
+
+template <class Leaf, class... Args>
+std::shared_ptr<Node> with_filepath(const LoadRequest& request, Args&&... args) {
+  auto leaf = std::make_shared<Leaf>(request.name, std::forward<Args>(args)...);
+  leaf->attrs()["filepath"] = request.file.string();
+  return leaf;
+}
+
+}  // namespace
+
+bool loader_flag(const Value& options, std::string_view key, bool fallback) {
+  const auto it = options.find(key);
+  if (it == options.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("loader option '{}' must be true or false, not {}", key, it->dump()));
+  }
+  return it->get<bool>();
+}
+
+namespace {
+
+std::string lowered(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+struct Hdf5Walk {
+  const LoadRequest& request;
+  bool lazy;
+  bool mapping;
+  std::string map_attr;
+  bool lower_case;
+
+  Value attributes_of(store::Node& node) {
+    Value attrs = Value::object();
+    for (const auto& name : node.attrs().names()) {
+      if (name.rfind("larder.", 0) == 0) continue;
+      attrs[name] = Value(node.attrs().get_json(name));
+    }
+    return attrs;
+  }
+
+  GroupClass class_of(const Value& attrs, const std::string& path) {
+    if (!mapping) return GroupClass::ordered;
+    const auto it = attrs.find(map_attr);
+    if (it == attrs.end()) return GroupClass::ordered;
+    if (!it->is_string()) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("attribute '{}' is {}, not a string naming a group class", map_attr,
+                              it->dump()),
+                  request.file.string(), path);
+    }
+    const auto found = request.group_map.find(it->get<std::string>());
+    if (found == request.group_map.end()) {
+      std::string known;
+      for (const auto& [value, cls] : request.group_map)
+        known += (known.empty() ? "" : ", ") + value;
+      throw Error(ErrorCode::not_found,
+                  fmt::format("attribute {}='{}' is not in the group map (known: {})", map_attr,
+                              it->get<std::string>(), known.empty() ? "none" : known),
+                  request.file.string(), path);
+    }
+    return found->second;
+  }
+
+  void fill(store::Group& source, Group& target) {
+    for (const auto& member : source.members()) {
+      const std::string name = lower_case ? lowered(member.name) : member.name;
+      if (member.kind == store::NodeKind::group) {
+        auto child = source.open_group(member.name);
+        Value attrs = attributes_of(*child);
+        auto group = std::make_shared<Group>(name, class_of(attrs, child->path()));
+        group->attrs() = std::move(attrs);
+        fill(*child, static_cast<Group&>(target.add(group)));
+        continue;
+      }
+      auto dataset = source.open_dataset(member.name);
+      std::shared_ptr<Node> leaf;
+      const DType dtype = dataset->dtype();
+      if (dtype.kind() == DTypeKind::vstring || dtype.kind() == DTypeKind::string) {
+        Value strings = Value::array();
+        for (auto& s : dataset->read_strings(Selection()))
+          strings.push_back(std::move(s));
+        leaf = std::make_shared<ObjectLeaf>(
+            name, dataset->shape().rank() == 0 && !strings.empty() ? strings[0] : strings);
+      } else if (dataset->sequence_item_shape()) {
+        throw Error(ErrorCode::unsupported, "variable-length datasets are not loaded into a tree",
+                    request.file.string(), dataset->path());
+      } else if (lazy) {
+        leaf = std::make_shared<ArrayLeaf>(name, request.file, dataset->path(), dtype,
+                                           dataset->shape());
+      } else {
+        leaf = std::make_shared<ArrayLeaf>(name, dataset->read());
+      }
+      leaf->attrs() = attributes_of(*dataset);
+      target.add(std::move(leaf));
+    }
+  }
+};
+
+void add_builtin_loaders(LoaderRegistry& registry) {
+  const std::vector<std::string> hdf5_options{"enable_mapping", "map_from_attr", "lower_case_keys",
+                                              "load_as_proxy"};
+  registry.add("hdf5", {[](const LoadRequest& r) {
+                          return load_hdf5(r, loader_flag(r.options, "load_as_proxy", false));
+                        },
+                        hdf5_options});
+  registry.add("hdf5_proxy",
+               {[](const LoadRequest& r) { return load_hdf5(r, true); }, hdf5_options});
+  const LoaderSpec yaml{
+      [](const LoadRequest& r) { return with_filepath<MappingLeaf>(r, read_yaml(r.file)); }};
+  registry.add("yaml", yaml);
+  registry.add("yml", yaml);
+  const LoaderSpec object{
+      [](const LoadRequest& r) { return with_filepath<ObjectLeaf>(r, read_yaml(r.file)); }};
+  registry.add("yaml_to_object", object);
+  registry.add("yml_to_object", object);
+  registry.add("json", {[](const LoadRequest& r) {
+                 const std::string text = read_text(r.file);
+                 Value value = Value::parse(text, nullptr, false);
+                 if (value.is_discarded()) {
+                   throw Error(ErrorCode::corrupt, "not valid JSON", r.file.string());
+                 }
+                 return with_filepath<MappingLeaf>(r, std::move(value));
+               }});
+  const LoaderSpec text{
+      [](const LoadRequest& r) { return with_filepath<StringLeaf>(r, read_text(r.file)); }};
+  registry.add("text", text);
+  registry.add("plain_text", text);
+  add_array_file_loaders(registry);
+  registry.add("fspath", {[](const LoadRequest& r) {
+                 return std::static_pointer_cast<Node>(std::make_shared<PathLeaf>(r.name, r.file));
+               }});
+}
+
+}  // namespace
+
+std::shared_ptr<Node> load_hdf5(const LoadRequest& request, bool lazy) {
+  const auto map_attr = request.options.find("map_from_attr");
+  Hdf5Walk walk{request, lazy, loader_flag(request.options, "enable_mapping", false),
+                map_attr != request.options.end() && map_attr->is_string()
+                    ? map_attr->get<std::string>()
+                    : std::string("content"),
+                loader_flag(request.options, "lower_case_keys", false)};
+  auto store = store::Store::open(request.file, "r");
+  auto root = store->root();
+  Value attrs = walk.attributes_of(*root);
+  auto group = std::make_shared<Group>(request.name, walk.class_of(attrs, "/"));
+  group->attrs() = std::move(attrs);
+  walk.fill(*root, *group);
+  return group;
+}
+
+LoaderRegistry& LoaderRegistry::global() {
+  static LoaderRegistry registry;
+  static const bool filled = (add_builtin_loaders(registry), true);
+  static_cast<void>(filled);
+  return registry;
+}
+
+void LoaderRegistry::add(const std::string& name, LoaderSpec spec) {
+  if (name.empty() || !spec.load) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("a loader needs a name and a function (got '{}')", name));
+  }
+  std::lock_guard lock(mutex_);
+  loaders_[name] = std::make_shared<const LoaderSpec>(std::move(spec));
+}
+
+std::shared_ptr<const LoaderSpec> LoaderRegistry::get(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  const auto it = loaders_.find(name);
+  if (it == loaders_.end()) {
+    std::string known;
+    for (const auto& [key, spec] : loaders_)
+      known += (known.empty() ? "" : ", ") + key;
+    throw Error(ErrorCode::not_found, fmt::format("no loader '{}'; available: {}", name, known));
+  }
+  return it->second;
+}
+
+bool LoaderRegistry::contains(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  return loaders_.find(name) != loaders_.end();
+}
+
+std::vector<std::string> LoaderRegistry::names() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [key, spec] : loaders_)
+    out.push_back(key);
+  return out;
+}
+
+}  // namespace larder::tree

@@ -1,0 +1,109 @@
+#include "larder/tree/select.h"
+
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+#include "larder/core/error.h"
+#include "larder/core/parallel.h"
+
+namespace larder::tree {
+namespace {
+
+// The state group of `state_no`: named by the zero-padded number as
+// paramspace writes it, or by the bare number.
+Group* state_group(Group& group, const ParamSpace& space, std::int64_t state_no) {
+  for (const std::string& name : {state_name(space, state_no), std::to_string(state_no)}) {
+    if (!group.contains(name)) continue;
+    Node& node = group.at(name);
+    if (node.is_group()) return static_cast<Group*>(&node);
+  }
+  return nullptr;
+}
+
+const ArrayLeaf& field_leaf(Group& state, std::string_view field) {
+  Node& node = state.at(field);
+  const auto* leaf = dynamic_cast<const ArrayLeaf*>(&node);
+  if (leaf == nullptr) {
+    throw Error(ErrorCode::type_mismatch,
+                fmt::format("field '{}' of state '{}' is a {}, not an array", field, state.path(),
+                            node.class_name()));
+  }
+  return *leaf;
+}
+
+std::vector<std::string> data_dims_of(const ArrayLeaf& leaf) {
+  const auto it = leaf.attrs().find("dims");
+  if (it == leaf.attrs().end() || !it->is_array() || it->size() != leaf.shape().rank()) return {};
+  std::vector<std::string> dims;
+  for (const auto& d : *it) {
+    if (!d.is_string()) return {};
+    dims.push_back(d.get<std::string>());
+  }
+  return dims;
+}
+
+}  // namespace
+
+ParamSpace param_space_of(const Group& group) {
+  if (group.group_class() != GroupClass::param_space) {
+    throw Error(ErrorCode::type_mismatch, fmt::format("'{}' is a {}, not a ParamSpaceGroup",
+                                                      group.path(), group.class_name()));
+  }
+  const auto it = group.attrs().find("pspace");
+  if (it == group.attrs().end()) {
+    throw Error(ErrorCode::not_found,
+                fmt::format("ParamSpaceGroup '{}' has no 'pspace' attribute (load pspace.yml "
+                            "with yaml_to_object and load_as_attr)",
+                            group.path()));
+  }
+  return ParamSpace::from_value(*it, group.path());
+}
+
+Combined select(Group& group, std::string_view field, const SelectOptions& options) {
+  return std::move(
+      select_fields(group, {{std::string(field), std::string(field)}}, options)[0].second);
+}
+
+std::vector<std::pair<std::string, Combined>> select_fields(
+    Group& group, const std::vector<std::pair<std::string, std::string>>& fields,
+    const SelectOptions& options) {
+  const ParamSpace full = param_space_of(group);
+  const ParamSpace space =
+      options.subspace.is_null() ? full : full.subspace(options.subspace, group.path());
+  const auto points = space.points();
+
+  std::vector<std::pair<std::string, Combined>> out;
+  for (const auto& [label, field] : fields) {
+    // Find every state's leaf first, then read the lazy ones on the pool.
+    std::unordered_map<std::int64_t, const ArrayLeaf*> leaves;
+    std::vector<const ArrayLeaf*> order;
+    for (const auto& point : points) {
+      Group* state = state_group(group, full, point.state_no);
+      if (state == nullptr) continue;
+      const ArrayLeaf& leaf = field_leaf(*state, field);
+      leaves.emplace(point.state_no, &leaf);
+      order.push_back(&leaf);
+    }
+    parallel_for(static_cast<std::int64_t>(order.size()), 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i)
+        order[static_cast<std::size_t>(i)]->data();
+    });
+    std::vector<std::string> data_dims;
+    if (!order.empty()) data_dims = data_dims_of(*order.front());
+    auto combined = combine(
+        space, field,
+        [&](const Point& point) -> std::optional<Array> {
+          const auto it = leaves.find(point.state_no);
+          if (it == leaves.end()) return std::nullopt;
+          // Shares the leaf's buffer: combine copies each field once.
+          const Array& data = it->second->data();
+          return Array::adopt_read_only(data.dtype(), data.shape(), data.buffer());
+        },
+        options.method, data_dims);
+    out.emplace_back(label, std::move(combined));
+  }
+  return out;
+}
+
+}  // namespace larder::tree
