@@ -655,6 +655,8 @@ void trace_stage(const DemoOptions& options) {
   }
   fmt::print("the trace: {} (larder trace show {})\n", trace_folder.string(),
              trace_folder.string());
+}
+
 // The sweep of dantro's integration example (seed x max_step_size, per run
 // data.h5 with a random walk and an agent model's energy time series,
 // params.yml and sim.log) written with larder's HDF5 store, loaded from the
