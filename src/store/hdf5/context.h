@@ -24,8 +24,10 @@ struct FileContext {
   // through any handle share their state; flush and close settle them.
   std::unordered_map<std::string, std::weak_ptr<Dataset>> datasets;
   // Files datasets read with pread, opened once per store (its own file,
-  // and those external links lead to), by name.
-  std::unordered_map<std::string, std::weak_ptr<ReadOnlyFile>> data_files;
+  // and those external links lead to), by name; kept until the store
+  // closes, so that opening, reading and dropping datasets one after
+  // another does not open the file each time.
+  std::unordered_map<std::string, std::shared_ptr<ReadOnlyFile>> data_files;
 
   // Error(invalid_argument) once the store is closed.
   void check_open(const std::string& node_path) const;

@@ -723,8 +723,8 @@ class Hdf5Dataset final : public Dataset {
     std::string name = file_name(id_.get());
     H5Eclear2(H5E_DEFAULT);
     if (name.empty()) name = context_->name;
-    std::weak_ptr<ReadOnlyFile>& shared = context_->data_files[name];
-    data_file_ = shared.lock();
+    std::shared_ptr<ReadOnlyFile>& shared = context_->data_files[name];
+    data_file_ = shared;
     if (!data_file_) {
       try {
         data_file_ = std::make_shared<ReadOnlyFile>(name);
@@ -1047,13 +1047,18 @@ class Hdf5Dataset final : public Dataset {
         merged.push_back(r);
       }
     }
-    parallel_for(static_cast<std::int64_t>(merged.size()), 256,
-                 [&](std::int64_t b, std::int64_t e) {
-                   for (std::int64_t i = b; i < e; ++i) {
-                     const Run& r = merged[static_cast<std::size_t>(i)];
-                     pread_exact({out.data() + r.out, r.bytes}, offset + r.file);
-                   }
-                 });
+    const auto read_runs = [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) {
+        const Run& r = merged[static_cast<std::size_t>(i)];
+        pread_exact({out.data() + r.out, r.bytes}, offset + r.file);
+      }
+    };
+    // One run (a whole array, a row slice) is one pread: no pool round trip.
+    if (merged.size() == 1) {
+      read_runs(0, 1);
+    } else {
+      parallel_for(static_cast<std::int64_t>(merged.size()), 256, read_runs);
+    }
     if (!dtype_.is_native())
       byteswap(out.data(), static_cast<std::size_t>(out.num_elements()), dtype_);
   }

@@ -54,6 +54,7 @@ class Hdf5Store final : public Store {
     Hdf5Lock lock;
     if (is_writable(context_->mode)) settle_datasets(context_);
     context_->open = false;
+    context_->data_files.clear();
     root_.reset();
     // H5F_CLOSE_STRONG: closing the file closes every object still open in it.
     const herr_t status = H5Fclose(context_->file.get());
