@@ -87,16 +87,10 @@ struct Hdf5Walk {
                               it->dump()),
                   request.file.string(), path);
     }
+    // A value the map does not name leaves the group ordered, as dantro
+    // does (it warns); a group map names the classes a file may ask for.
     const auto found = request.group_map.find(it->get<std::string>());
-    if (found == request.group_map.end()) {
-      std::string known;
-      for (const auto& [value, cls] : request.group_map)
-        known += (known.empty() ? "" : ", ") + value;
-      throw Error(ErrorCode::not_found,
-                  fmt::format("attribute {}='{}' is not in the group map (known: {})", map_attr,
-                              it->get<std::string>(), known.empty() ? "none" : known),
-                  request.file.string(), path);
-    }
+    if (found == request.group_map.end()) return GroupClass::ordered;
     return found->second;
   }
 
