@@ -198,10 +198,9 @@ class Trace:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        try:
-            return self.get(name)
-        except KeyError as e:
-            raise AttributeError(str(e)) from None
+        if not self.exists(name):
+            raise AttributeError(f"no trace variable {name!r} in group {self.group!r}")
+        return self.get(name)
 
     def __setattr__(self, name, value):
         if name.startswith("_"):

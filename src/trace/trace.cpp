@@ -89,7 +89,19 @@ struct Trace::State {
   std::string h5_name() const { return (folder / "trace.h5").string(); }
   GroupRecord& current() { return record.groups.at(group); }
   const GroupRecord& current() const { return record.groups.at(group); }
-  std::shared_ptr<store::Group> h5_group() { return store->root()->require_group(group); }
+  std::shared_ptr<store::Group> h5_group() {
+    if (!store) {  // read-only traces open trace.h5 when data is first read
+      store = store::Store::open(h5_name(), store::OpenMode::read);
+      return store->root()->open_group(group);
+    }
+    return read_only ? store->root()->open_group(group) : store->root()->require_group(group);
+  }
+
+  void writable() const {
+    if (read_only) {
+      throw Error(ErrorCode::invalid_argument, "the trace was linked read-only", folder.string());
+    }
+  }
 
   void write_json() {
     write_durably(json_path(), format_trace_json(record));
@@ -179,16 +191,14 @@ struct Trace::State {
   // write cut short) are removed.
   void reconcile(const std::string& group_name) {
     GroupRecord& g = record.groups[group_name];
-    if (read_only && !store->root()->contains(group_name)) return;
-    auto h5 = read_only ? store->root()->open_group(group_name)
-                        : store->root()->require_group(group_name);
+    auto h5 = store->root()->require_group(group_name);
     std::map<std::string, VariableInfo> found;
     for (const auto& m : h5->members()) {
       auto node = h5->open(m.name);
       const std::string hash = attr_text(*node, hash_attr);
       const std::string kind_text = attr_text(*node, kind_attr);
       if (hash.empty() || kind_text.empty()) {
-        if (!read_only) h5->remove(m.name);
+        h5->remove(m.name);
         continue;
       }
       const auto known = g.variables.find(m.name);
@@ -311,8 +321,8 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
   }
   if (state->record.groups.empty())
     throw Error(ErrorCode::corrupt, "the trace has no group", origin);
-  state->store = store::Store::open(
-      state->h5_name(), options.read_only ? store::OpenMode::read : store::OpenMode::read_write);
+  if (!options.read_only)
+    state->store = store::Store::open(state->h5_name(), store::OpenMode::read_write);
   // A step left running by a process that died: mark it and drop what it wrote.
   for (auto& [name, g] : state->record.groups) {
     if (options.read_only) break;
@@ -327,8 +337,11 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
       state->dirty = true;
     }
   }
-  for (const auto& [name, g] : state->record.groups)
-    state->reconcile(name);
+  // A read-only trace shows the record as last written (apply, flush,
+  // close): opening trace.h5 would wait on a process writing it.
+  for (const auto& [name, g] : state->record.groups) {
+    if (!options.read_only) state->reconcile(name);
+  }
   state->group = group.empty() ? (state->record.groups.count(default_group)
                                       ? std::string(default_group)
                                       : state->record.groups.begin()->first)
@@ -355,6 +368,7 @@ std::uint64_t Trace::seed() const {
 // ---------------------------------------------------------------- groups
 
 void Trace::create_group(std::string_view group) {
+  state_->writable();
   const std::string name(group);
   check_variable_name(name);
   if (!state_->record.groups.count(name)) {
@@ -413,6 +427,7 @@ fs::path Trace::outputs_folder() {
 // ---------------------------------------------------------------- variables
 
 void Trace::set_array(std::string_view name, ArrayView value) {
+  state_->writable();
   check_variable_name(name);
   check_values(name, value);
   const std::string key(name);
@@ -427,6 +442,7 @@ void Trace::set_array(std::string_view name, ArrayView value) {
 }
 
 void Trace::set_scalar(std::string_view name, ArrayView value) {
+  state_->writable();
   check_variable_name(name);
   check_values(name, value);
   if (value.shape().rank() != 0) {
@@ -473,6 +489,7 @@ void check_member(std::string_view dict, std::string_view key, const DictValue& 
 }  // namespace
 
 void Trace::set_dict(std::string_view name, const Dict& value) {
+  state_->writable();
   check_variable_name(name);
   for (const auto& [key, member] : value)
     check_member(name, key, member);
@@ -495,6 +512,7 @@ void Trace::set_dict(std::string_view name, const Dict& value) {
 }
 
 void Trace::set_link(std::string_view name, const fs::path& file, std::string_view path) {
+  state_->writable();
   check_variable_name(name);
   std::error_code ec;
   const fs::path absolute = fs::absolute(file, ec);
@@ -531,6 +549,7 @@ std::string table_hash(const store::Table& table) {
 }  // namespace
 
 void Trace::set_table(std::string_view name, const store::Table& table) {
+  state_->writable();
   check_variable_name(name);
   store::check_table(table);
   for (std::size_t i = 0; i < table.columns.size(); ++i) {
@@ -577,6 +596,7 @@ std::vector<VariableInfo> Trace::variables() const {
 }
 
 void Trace::remove(std::string_view name) {
+  state_->writable();
   state_->variable(name);
   state_->drop(std::string(name));
 }
@@ -641,6 +661,7 @@ DictValue Trace::read_key(std::string_view name, std::string_view key) {
 }
 
 void Trace::write_key(std::string_view name, std::string_view key, const DictValue& value) {
+  state_->writable();
   auto g = dict_group(*state_, name);
   check_member(name, key, value);
   const std::string k(key);
@@ -717,6 +738,7 @@ ApplyResult Trace::apply(std::string_view operation, const ApplyOptions& options
 }
 
 ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
+  state_->writable();
   State& s = *state_;
   std::vector<Port> inputs;
   for (const auto& name : options.inputs)
@@ -842,7 +864,10 @@ Lineage Trace::lineage(std::string_view variable) const {
 }
 
 void Trace::close() {
-  if (!state_->store || !state_->store->is_open()) return;
+  if (!state_->store || !state_->store->is_open()) {
+    state_->linked.clear();
+    return;
+  }
   flush();
   state_->linked.clear();
   state_->store->close();

@@ -336,6 +336,23 @@ TEST(Data, CreateLinkImportAndSlice) {
   EXPECT_EQ(error_of([&] { Data::link(dir.path(), "9999x"); }), ErrorCode::not_found);
 }
 
+TEST(Trace, ReadOnlyLinkShowsTheRecordAndChangesNothing) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  t->set_array("x", ramp(4));
+  t->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}});
+  t->close();
+  const std::string before = file_text(t->folder() / "trace.json");
+  auto view = Trace::link(t->folder(), "", {.read_only = true});
+  EXPECT_EQ(view->variables().size(), 2u);
+  EXPECT_EQ(view->graph().nodes.size(), 1u);
+  EXPECT_EQ(values_of<double>(view->get("y", Selection::parse("3"))), (std::vector<double>{6}));
+  EXPECT_EQ(error_of([&] { view->set_array("z", ramp(1)); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { view->create_group("g"); }), ErrorCode::invalid_argument);
+  view.reset();
+  EXPECT_EQ(file_text(t->folder() / "trace.json"), before);
+}
+
 TEST(Trace, TablesRoundTripAndRefuseTextColumns) {
   TempDir dir;
   auto t = Trace::create(dir.path());
