@@ -98,7 +98,7 @@ std::string to_dot(const Graph& graph, const std::string& title) {
       variables.insert(p.name);
   }
   for (const auto& v : variables)
-    out += fmt::format("  {} [shape=ellipse];\n", quoted("var:" + v));
+    out += fmt::format("  {} [shape=ellipse, label={}];\n", quoted("var:" + v), quoted(v));
   for (const auto& node : graph.nodes) {
     const std::string id = quoted(fmt::format("step:{}", node.id));
     out += fmt::format("  {} [shape=box, label={}{}];\n", id,
@@ -110,9 +110,6 @@ std::string to_dot(const Graph& graph, const std::string& title) {
     for (const auto& p : node.outputs)
       out += fmt::format("  {} -> {};\n", id, quoted("var:" + p.name));
   }
-  // Variable nodes carry their names as labels.
-  for (const auto& v : variables)
-    out += fmt::format("  {} [label={}];\n", quoted("var:" + v), quoted(v));
   return out + "}\n";
 }
 
