@@ -166,14 +166,7 @@ class Trace:
     def get(self, name):
         if name in self._ram:
             return self._ram[name]
-        kind = self._t.info(name)["kind"]
-        if kind == "dict":
-            return self._t.get_dict(name)
-        if kind == "table":
-            return self._t.get_table(name)
-        if kind == "scalar":
-            return self._t.read(name)
-        return self._t.dataset(name)
+        return self._t.get(name)
 
     def link_array(self, name, file, path):
         """Stores ``name`` as a link to the array at ``path`` in the HDF5 file ``file`` (no copy)."""
