@@ -63,7 +63,10 @@ Lineage lineage_of(const std::vector<Node>& nodes, const std::string& variable) 
   // finished step before the step that wanted it.
   std::vector<std::pair<std::string, std::size_t>> wanted{{variable, nodes.size()}};
   while (!wanted.empty()) {
-    auto [name, before] = wanted.back();
+    // Plain variables, not a structured binding: clang before 16 cannot
+    // capture those in the lambda below.
+    const std::string name = wanted.back().first;
+    const std::size_t before = wanted.back().second;
     wanted.pop_back();
     bool found = false;
     for (std::size_t i = before; i-- > 0;) {
