@@ -271,6 +271,42 @@ void bind_trace(py::module_& m) {
              return names;
            })
       .def("remove", &Trace::remove)
+      .def("get",
+           [](Trace& t, const std::string& name) -> py::object {
+             switch (t.info(name).kind) {
+               case trace::VariableKind::array:
+               case trace::VariableKind::link:
+                 return py::cast(t.dataset(name));
+               case trace::VariableKind::scalar: {
+                 Array a = Array::empty(DType::uint8(), Shape{0});
+                 {
+                   py::gil_scoped_release release;
+                   a = t.get(name);
+                 }
+                 return value_to_python(std::move(a), true);
+               }
+               case trace::VariableKind::dict: {
+                 Dict dict;
+                 {
+                   py::gil_scoped_release release;
+                   dict = t.get_dict(name);
+                 }
+                 py::dict out;
+                 for (auto& [k, v] : dict)
+                   out[py::str(k)] = value_to_python(std::move(v.value), v.scalar);
+                 return out;
+               }
+               case trace::VariableKind::table: {
+                 store::Table table;
+                 {
+                   py::gil_scoped_release release;
+                   table = t.get_table(name);
+                 }
+                 return table_dict(std::move(table));
+               }
+             }
+             return py::none();
+           })
       .def("dataset", &Trace::dataset)
       .def(
           "read",

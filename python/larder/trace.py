@@ -166,14 +166,7 @@ class Trace:
     def get(self, name):
         if name in self._ram:
             return self._ram[name]
-        kind = self._t.info(name)["kind"]
-        if kind == "dict":
-            return self._t.get_dict(name)
-        if kind == "table":
-            return self._t.get_table(name)
-        if kind == "scalar":
-            return self._t.read(name)
-        return self._t.dataset(name)
+        return self._t.get(name)
 
     def link_array(self, name, file, path):
         """Stores ``name`` as a link to the array at ``path`` in the HDF5 file ``file`` (no copy)."""
@@ -198,10 +191,9 @@ class Trace:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        try:
-            return self.get(name)
-        except KeyError as e:
-            raise AttributeError(str(e)) from None
+        if not self.exists(name):
+            raise AttributeError(f"no trace variable {name!r} in group {self.group!r}")
+        return self.get(name)
 
     def __setattr__(self, name, value):
         if name.startswith("_"):

@@ -60,7 +60,10 @@ void show(const TraceArgs& args) {
   for (const auto& v : variables) {
     std::string detail;
     if (v.kind == trace::VariableKind::dict) {
-      detail = fmt::format("{} keys", v.shape.num_elements());
+      const auto keys = v.shape.num_elements();
+      detail = fmt::format("{} key{}", keys, keys == 1 ? "" : "s");
+    } else if (v.kind == trace::VariableKind::table) {
+      detail = fmt::format("{} rows x {} columns", v.shape[0], v.shape[1]);
     } else {
       detail = fmt::format("{} {}", v.dtype.numpy_str(), v.shape.to_string());
     }

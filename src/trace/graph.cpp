@@ -63,7 +63,10 @@ Lineage lineage_of(const std::vector<Node>& nodes, const std::string& variable) 
   // finished step before the step that wanted it.
   std::vector<std::pair<std::string, std::size_t>> wanted{{variable, nodes.size()}};
   while (!wanted.empty()) {
-    auto [name, before] = wanted.back();
+    // Plain variables, not a structured binding: clang before 16 cannot
+    // capture those in the lambda below.
+    const std::string name = wanted.back().first;
+    const std::size_t before = wanted.back().second;
     wanted.pop_back();
     bool found = false;
     for (std::size_t i = before; i-- > 0;) {
@@ -98,7 +101,7 @@ std::string to_dot(const Graph& graph, const std::string& title) {
       variables.insert(p.name);
   }
   for (const auto& v : variables)
-    out += fmt::format("  {} [shape=ellipse];\n", quoted("var:" + v));
+    out += fmt::format("  {} [shape=ellipse, label={}];\n", quoted("var:" + v), quoted(v));
   for (const auto& node : graph.nodes) {
     const std::string id = quoted(fmt::format("step:{}", node.id));
     out += fmt::format("  {} [shape=box, label={}{}];\n", id,
@@ -110,9 +113,6 @@ std::string to_dot(const Graph& graph, const std::string& title) {
     for (const auto& p : node.outputs)
       out += fmt::format("  {} -> {};\n", id, quoted("var:" + p.name));
   }
-  // Variable nodes carry their names as labels.
-  for (const auto& v : variables)
-    out += fmt::format("  {} [label={}];\n", quoted("var:" + v), quoted(v));
   return out + "}\n";
 }
 

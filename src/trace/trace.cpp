@@ -20,8 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kind_attr = "larder.trace.kind";
-constexpr const char* hash_attr = "larder.trace.hash";
+// "<kind>:<hash>", written last: one attribute, as a second one costs HDF5
+// as much again as the first.
+constexpr const char* trace_attr = "larder.trace";
 constexpr const char* file_attr = "larder.trace.file";
 constexpr const char* path_attr = "larder.trace.path";
 constexpr const char* default_group = "main";
@@ -56,13 +57,32 @@ void check_key(std::string_view dict, std::string_view key) {
   }
 }
 
+void mark(store::Attributes& attrs, std::string_view kind, const std::string& hash) {
+  attrs.set(trace_attr, fmt::format("{}:{}", kind, hash));
+}
+
+// The kind and hash of a stored variable; empty for a write cut short.
+std::pair<std::string, std::string> mark_of(store::Node& node) {
+  nlohmann::json value;
+  try {
+    value = node.attrs().get_json(trace_attr);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::not_found) return {};
+    throw;
+  }
+  if (!value.is_string()) return {};
+  const std::string text = value.get<std::string>();
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) return {};
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
 std::string dict_hash(store::Group& group) {
   Hasher hasher;
   hasher.update("dict|");
   for (const auto& m : group.members()) {
     auto ds = group.open_dataset(m.name);
-    hasher.update(m.name).update("=").update(
-        std::get<nlohmann::json>(ds->attrs().get(hash_attr)).get<std::string>());
+    hasher.update(m.name).update("=").update(mark_of(*ds).second);
     hasher.update(";");
   }
   return hasher.digest128().hex();
@@ -89,7 +109,19 @@ struct Trace::State {
   std::string h5_name() const { return (folder / "trace.h5").string(); }
   GroupRecord& current() { return record.groups.at(group); }
   const GroupRecord& current() const { return record.groups.at(group); }
-  std::shared_ptr<store::Group> h5_group() { return store->root()->require_group(group); }
+  std::shared_ptr<store::Group> h5_group() {
+    if (!store) {  // read-only traces open trace.h5 when data is first read
+      store = store::Store::open(h5_name(), store::OpenMode::read);
+      return store->root()->open_group(group);
+    }
+    return read_only ? store->root()->open_group(group) : store->root()->require_group(group);
+  }
+
+  void writable() const {
+    if (read_only) {
+      throw Error(ErrorCode::invalid_argument, "the trace was linked read-only", folder.string());
+    }
+  }
 
   void write_json() {
     write_durably(json_path(), format_trace_json(record));
@@ -179,16 +211,13 @@ struct Trace::State {
   // write cut short) are removed.
   void reconcile(const std::string& group_name) {
     GroupRecord& g = record.groups[group_name];
-    if (read_only && !store->root()->contains(group_name)) return;
-    auto h5 = read_only ? store->root()->open_group(group_name)
-                        : store->root()->require_group(group_name);
+    auto h5 = store->root()->require_group(group_name);
     std::map<std::string, VariableInfo> found;
     for (const auto& m : h5->members()) {
       auto node = h5->open(m.name);
-      const std::string hash = attr_text(*node, hash_attr);
-      const std::string kind_text = attr_text(*node, kind_attr);
+      const auto [kind_text, hash] = mark_of(*node);
       if (hash.empty() || kind_text.empty()) {
-        if (!read_only) h5->remove(m.name);
+        h5->remove(m.name);
         continue;
       }
       const auto known = g.variables.find(m.name);
@@ -249,7 +278,7 @@ Trace::Trace(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 Trace::~Trace() {
   try {
-    flush();
+    close();
   } catch (...) {
     // A destructor cannot report; the record is rewritten at the next open.
   }
@@ -311,8 +340,8 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
   }
   if (state->record.groups.empty())
     throw Error(ErrorCode::corrupt, "the trace has no group", origin);
-  state->store = store::Store::open(
-      state->h5_name(), options.read_only ? store::OpenMode::read : store::OpenMode::read_write);
+  if (!options.read_only)
+    state->store = store::Store::open(state->h5_name(), store::OpenMode::read_write);
   // A step left running by a process that died: mark it and drop what it wrote.
   for (auto& [name, g] : state->record.groups) {
     if (options.read_only) break;
@@ -327,8 +356,12 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
       state->dirty = true;
     }
   }
-  for (const auto& [name, g] : state->record.groups)
-    state->reconcile(name);
+  // A read-only trace shows the record as last written (apply, flush,
+  // close): opening trace.h5 would wait on a process writing it. A record
+  // written by close() is complete: trace.h5 is read only when it is not.
+  for (const auto& [name, g] : state->record.groups) {
+    if (!options.read_only && !state->record.clean) state->reconcile(name);
+  }
   state->group = group.empty() ? (state->record.groups.count(default_group)
                                       ? std::string(default_group)
                                       : state->record.groups.begin()->first)
@@ -355,6 +388,7 @@ std::uint64_t Trace::seed() const {
 // ---------------------------------------------------------------- groups
 
 void Trace::create_group(std::string_view group) {
+  state_->writable();
   const std::string name(group);
   check_variable_name(name);
   if (!state_->record.groups.count(name)) {
@@ -413,6 +447,7 @@ fs::path Trace::outputs_folder() {
 // ---------------------------------------------------------------- variables
 
 void Trace::set_array(std::string_view name, ArrayView value) {
+  state_->writable();
   check_variable_name(name);
   check_values(name, value);
   const std::string key(name);
@@ -421,12 +456,12 @@ void Trace::set_array(std::string_view name, ArrayView value) {
       key, store::DatasetOptions{.dtype = value.dtype().native(), .shape = value.shape()});
   ds->write(Selection(), value);
   const std::string hash = hash_values(value, "array");
-  ds->attrs().set(kind_attr, "array");
-  ds->attrs().set(hash_attr, hash);
+  mark(ds->attrs(), "array", hash);
   state_->record_variable(state_->info_of_dataset(key, *ds, VariableKind::array, hash));
 }
 
 void Trace::set_scalar(std::string_view name, ArrayView value) {
+  state_->writable();
   check_variable_name(name);
   check_values(name, value);
   if (value.shape().rank() != 0) {
@@ -440,8 +475,7 @@ void Trace::set_scalar(std::string_view name, ArrayView value) {
       key, store::DatasetOptions{.dtype = value.dtype().native(), .shape = Shape{}});
   ds->write(Selection(), value);
   const std::string hash = hash_values(value, "scalar");
-  ds->attrs().set(kind_attr, "scalar");
-  ds->attrs().set(hash_attr, hash);
+  mark(ds->attrs(), "scalar", hash);
   state_->record_variable(state_->info_of_dataset(key, *ds, VariableKind::scalar, hash));
 }
 
@@ -452,8 +486,7 @@ void write_member(store::Group& dict, const std::string& key, const DictValue& v
                                                            .shape = value.value.shape()});
   ds->write(Selection(), value.value);
   const char* kind = value.scalar ? "scalar" : "array";
-  ds->attrs().set(kind_attr, kind);
-  ds->attrs().set(hash_attr, hash_values(value.value, kind));
+  mark(ds->attrs(), kind, hash_values(value.value, kind));
 }
 
 void check_member(std::string_view dict, std::string_view key, const DictValue& value) {
@@ -473,6 +506,7 @@ void check_member(std::string_view dict, std::string_view key, const DictValue& 
 }  // namespace
 
 void Trace::set_dict(std::string_view name, const Dict& value) {
+  state_->writable();
   check_variable_name(name);
   for (const auto& [key, member] : value)
     check_member(name, key, member);
@@ -485,8 +519,7 @@ void Trace::set_dict(std::string_view name, const Dict& value) {
     nbytes += member.value.nbytes();
   }
   const std::string hash = dict_hash(*g);
-  g->attrs().set(kind_attr, "dict");
-  g->attrs().set(hash_attr, hash);
+  mark(g->attrs(), "dict", hash);
   state_->record_variable(VariableInfo{.name = key,
                                        .kind = VariableKind::dict,
                                        .shape = Shape{static_cast<std::int64_t>(value.size())},
@@ -495,6 +528,7 @@ void Trace::set_dict(std::string_view name, const Dict& value) {
 }
 
 void Trace::set_link(std::string_view name, const fs::path& file, std::string_view path) {
+  state_->writable();
   check_variable_name(name);
   std::error_code ec;
   const fs::path absolute = fs::absolute(file, ec);
@@ -512,8 +546,7 @@ void Trace::set_link(std::string_view name, const fs::path& file, std::string_vi
   auto g = state_->h5_group()->create_group(info.name);
   g->attrs().set(file_attr, info.link_file);
   g->attrs().set(path_attr, info.link_path);
-  g->attrs().set(kind_attr, "link");
-  g->attrs().set(hash_attr, info.hash);
+  mark(g->attrs(), "link", info.hash);
   state_->record_variable(std::move(info));
 }
 
@@ -531,6 +564,7 @@ std::string table_hash(const store::Table& table) {
 }  // namespace
 
 void Trace::set_table(std::string_view name, const store::Table& table) {
+  state_->writable();
   check_variable_name(name);
   store::check_table(table);
   for (std::size_t i = 0; i < table.columns.size(); ++i) {
@@ -546,8 +580,7 @@ void Trace::set_table(std::string_view name, const store::Table& table) {
   store::write_table(*parent, key, table);
   auto g = parent->open_group(key);
   const std::string hash = table_hash(table);
-  g->attrs().set(kind_attr, "table");
-  g->attrs().set(hash_attr, hash);
+  mark(g->attrs(), "table", hash);
   state_->record_variable(State::table_info(key, *g, hash));
 }
 
@@ -577,6 +610,7 @@ std::vector<VariableInfo> Trace::variables() const {
 }
 
 void Trace::remove(std::string_view name) {
+  state_->writable();
   state_->variable(name);
   state_->drop(std::string(name));
 }
@@ -613,7 +647,7 @@ std::shared_ptr<store::Group> dict_group(Trace::State& state, std::string_view n
 
 DictValue member_value(store::Group& dict, const std::string& key) {
   auto ds = dict.open_dataset(key);
-  return DictValue{.value = ds->read(), .scalar = attr_text(*ds, kind_attr) == "scalar"};
+  return DictValue{.value = ds->read(), .scalar = mark_of(*ds).first == "scalar"};
 }
 }  // namespace
 
@@ -641,6 +675,7 @@ DictValue Trace::read_key(std::string_view name, std::string_view key) {
 }
 
 void Trace::write_key(std::string_view name, std::string_view key, const DictValue& value) {
+  state_->writable();
   auto g = dict_group(*state_, name);
   check_member(name, key, value);
   const std::string k(key);
@@ -654,7 +689,7 @@ void Trace::write_key(std::string_view name, std::string_view key, const DictVal
     auto ds = g->open_dataset(m.name);
     info.nbytes += static_cast<std::uint64_t>(ds->shape().num_elements()) * ds->dtype().item_size();
   }
-  g->attrs().set(hash_attr, info.hash);
+  mark(g->attrs(), "dict", info.hash);
   state_->record_variable(std::move(info));
 }
 
@@ -717,6 +752,7 @@ ApplyResult Trace::apply(std::string_view operation, const ApplyOptions& options
 }
 
 ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
+  if (state_->read_only) state_->writable();  // raises
   State& s = *state_;
   std::vector<Port> inputs;
   for (const auto& name : options.inputs)
@@ -761,6 +797,7 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
     }
   }
 
+  s.writable();
   Node node{.id = g.next_id++,
             .operation = op_name,
             .version = version,
@@ -804,8 +841,7 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
       const std::string& name = options.outputs[i];
       auto ds = s.h5_group()->open_dataset(name);
       const std::string hash = hash_dataset(*ds, "array");
-      ds->attrs().set(kind_attr, "array");
-      ds->attrs().set(hash_attr, hash);
+      mark(ds->attrs(), "array", hash);
       s.record_variable(s.info_of_dataset(name, *ds, VariableKind::array, hash));
       node.outputs[i].hash = hash;
     }
@@ -842,8 +878,15 @@ Lineage Trace::lineage(std::string_view variable) const {
 }
 
 void Trace::close() {
-  if (!state_->store || !state_->store->is_open()) return;
-  flush();
+  if (!state_->store || !state_->store->is_open()) {
+    state_->linked.clear();
+    return;
+  }
+  state_->store->flush();
+  if (!state_->read_only && (!state_->record.clean || state_->dirty)) {
+    state_->record.clean = true;
+    state_->write_json();
+  }
   state_->linked.clear();
   state_->store->close();
 }

@@ -178,6 +178,10 @@ TraceRecord parse_trace_json(std::string_view text, const std::string& origin) {
   const auto& seed = member(json, "seed", origin, "trace");
   if (!seed.is_number_unsigned()) corrupt(origin, "\"seed\" is not an unsigned integer");
   record.seed = seed.get<std::uint64_t>();
+  if (const auto clean = json.find("clean"); clean != json.end()) {
+    if (!clean->is_boolean()) corrupt(origin, "\"clean\" is not a boolean");
+    record.clean = clean->get<bool>();
+  }
   const auto& groups = member(json, "groups", origin, "trace");
   if (!groups.is_object()) corrupt(origin, "\"groups\" is not an object");
   for (const auto& [name, group] : groups.items()) {
@@ -217,11 +221,9 @@ std::string format_trace_json(const TraceRecord& record) {
     groups[name] = {
         {"variables", std::move(variables)}, {"nodes", std::move(nodes)}, {"next_id", g.next_id}};
   }
-  const nlohmann::json json = {{"format", format_name},
-                               {"version", format_version},
-                               {"code", record.code},
-                               {"seed", record.seed},
-                               {"groups", std::move(groups)}};
+  const nlohmann::json json = {{"format", format_name}, {"version", format_version},
+                               {"code", record.code},   {"seed", record.seed},
+                               {"clean", record.clean}, {"groups", std::move(groups)}};
   return json.dump(1) + "\n";
 }
 

@@ -24,6 +24,8 @@ struct GroupRecord {
 struct TraceRecord {
   std::string code;
   std::uint64_t seed = 0;
+  // Written by close(): the record lists exactly what trace.h5 holds.
+  bool clean = false;
   std::map<std::string, GroupRecord> groups;
 };
 

@@ -76,7 +76,7 @@ def test_h5py_reads_what_a_trace_and_data_store_write(tmp_path):
     with h5py.File(os.path.join(t.folder, "trace.h5"), "r") as f:
         np.testing.assert_array_equal(f["main/vol"][...], np.arange(24.0).reshape(2, 3, 4))
         assert f["main/s"].shape == () and f["main/s"].dtype == np.float32
-        assert f["main/s"].attrs["larder.trace.kind"] == "scalar"
+        assert f["main/s"].attrs["larder.trace"].startswith("scalar:")
     d = larder.Data.create(tmp_path)
     d.from_array("a", np.arange(5))
     assert os.path.basename(d.file) == f"data_{d.code}.h5" and d.code != t.code

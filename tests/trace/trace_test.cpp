@@ -336,6 +336,47 @@ TEST(Data, CreateLinkImportAndSlice) {
   EXPECT_EQ(error_of([&] { Data::link(dir.path(), "9999x"); }), ErrorCode::not_found);
 }
 
+TEST(Trace, ASessionThatDidNotCloseIsCheckedAgainstTraceH5) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  const auto folder = t->folder();
+  t->set_array("x", ramp(3));
+  t->flush();
+  const std::string unclosed = file_text(folder / "trace.json");
+  t->set_array("y", ramp(2));  // stored, but in no record written before the "kill"
+  t.reset();
+  std::ofstream(folder / "trace.json") << unclosed;
+  {
+    auto h5 = store::Store::open(folder / "trace.h5", store::OpenMode::read_write);
+    h5->root()->create_dataset("main/torn", {.dtype = DType::float64(), .shape = Shape{3}});
+  }
+  auto again = Trace::link(folder);
+  EXPECT_TRUE(again->exists("x"));
+  EXPECT_TRUE(again->exists("y"));
+  EXPECT_EQ(again->info("y").hash.size(), 32u);
+  EXPECT_FALSE(again->exists("torn"));
+  EXPECT_FALSE(store::Store::open(folder / "trace.h5", store::OpenMode::read)
+                   ->root()
+                   ->contains("main/torn"));
+}
+
+TEST(Trace, ReadOnlyLinkShowsTheRecordAndChangesNothing) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  t->set_array("x", ramp(4));
+  t->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}});
+  t->close();
+  const std::string before = file_text(t->folder() / "trace.json");
+  auto view = Trace::link(t->folder(), "", {.read_only = true});
+  EXPECT_EQ(view->variables().size(), 2u);
+  EXPECT_EQ(view->graph().nodes.size(), 1u);
+  EXPECT_EQ(values_of<double>(view->get("y", Selection::parse("3"))), (std::vector<double>{6}));
+  EXPECT_EQ(error_of([&] { view->set_array("z", ramp(1)); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([&] { view->create_group("g"); }), ErrorCode::invalid_argument);
+  view.reset();
+  EXPECT_EQ(file_text(t->folder() / "trace.json"), before);
+}
+
 TEST(Trace, TablesRoundTripAndRefuseTextColumns) {
   TempDir dir;
   auto t = Trace::create(dir.path());

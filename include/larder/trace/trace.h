@@ -34,8 +34,12 @@ struct TraceOptions {
 };
 
 struct LinkOptions {
-  // Inspect only: trace.h5 opened read-only, nothing on disk changes (a step
-  // left running is reported as running); writes raise Error.
+  // Inspect only: nothing on disk changes. Variables and graph are those of
+  // trace.json as last written (at every apply, flush and close), so a
+  // trace another process is writing can be inspected; a step left running
+  // is reported as running. trace.h5 is opened read-only when data is first
+  // read (HDF5's lock refuses that while a writer has it open). Writes
+  // raise Error.
   bool read_only = false;
 };
 
