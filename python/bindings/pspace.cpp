@@ -98,10 +98,14 @@ Value yaml_from_python(py::handle object) {
       out.push_back(yaml_from_python(item));
     return out;
   }
-  // numpy scalars and 0-d arrays by their kind.
+  // numpy scalars and 0-d arrays by their kind; arrays as nested lists.
   if (py::hasattr(object, "dtype") && py::hasattr(object, "item") &&
       py::getattr(object, "ndim", py::int_(1)).cast<int>() == 0)
     return yaml_from_python(object.attr("item")());
+  if (py::hasattr(object, "tolist")) return yaml_from_python(object.attr("tolist")());
+  if (py::hasattr(object, "__fspath__"))
+    return Value(py::str(py::module_::import("os").attr("fspath")(object)).cast<std::string>());
+  if (py::hasattr(object, "items")) return yaml_from_python(py::dict(object.attr("items")()));
   throw Error(ErrorCode::invalid_argument,
               fmt::format("cannot turn {} into YAML data", py::repr(object).cast<std::string>()));
 }

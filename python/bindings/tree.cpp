@@ -17,65 +17,6 @@ namespace {
 
 using tree::Value;
 
-py::object value_to_python(const Value& value) {
-  switch (value.type()) {
-    case Value::value_t::null:
-      return py::none();
-    case Value::value_t::boolean:
-      return py::bool_(value.get<bool>());
-    case Value::value_t::number_integer:
-      return py::int_(value.get<std::int64_t>());
-    case Value::value_t::number_unsigned:
-      return py::int_(value.get<std::uint64_t>());
-    case Value::value_t::number_float:
-      return py::float_(value.get<double>());
-    case Value::value_t::string:
-      return py::str(value.get_ref<const std::string&>());
-    case Value::value_t::array: {
-      py::list list;
-      for (const auto& item : value)
-        list.append(value_to_python(item));
-      return list;
-    }
-    case Value::value_t::object: {
-      py::dict dict;
-      for (const auto& item : value.items())
-        dict[py::str(item.key())] = value_to_python(item.value());
-      return dict;
-    }
-    default:
-      return py::none();
-  }
-}
-
-Value value_from_python(py::handle object) {
-  if (object.is_none()) return nullptr;
-  if (py::isinstance<py::bool_>(object)) return object.cast<bool>();
-  if (py::isinstance<py::int_>(object)) return object.cast<std::int64_t>();
-  if (py::isinstance<py::float_>(object)) return object.cast<double>();
-  if (py::isinstance<py::str>(object)) return object.cast<std::string>();
-  if (py::hasattr(object, "__fspath__"))
-    return py::str(py::module_::import("os").attr("fspath")(object)).cast<std::string>();
-  if (py::isinstance<py::dict>(object)) {
-    Value out = Value::object();
-    for (auto item : object.cast<py::dict>())
-      out[py::str(item.first).cast<std::string>()] = value_from_python(item.second);
-    return out;
-  }
-  if (py::isinstance<py::list>(object) || py::isinstance<py::tuple>(object)) {
-    Value out = Value::array();
-    for (auto item : object)
-      out.push_back(value_from_python(item));
-    return out;
-  }
-  if (py::hasattr(object, "tolist")) return value_from_python(object.attr("tolist")());
-  if (py::hasattr(object, "items")) return value_from_python(py::dict(object.attr("items")()));
-  throw Error(ErrorCode::invalid_argument,
-              "cannot turn a " +
-                  py::str(py::type::of(object).attr("__name__")).cast<std::string>() +
-                  " into a config value");
-}
-
 // "", ".", "./." : the group itself.
 bool split_path_is_self(const std::string& path) {
   for (char c : path)
@@ -100,8 +41,8 @@ py::object wrap(const std::shared_ptr<tree::Group>& root, std::shared_ptr<tree::
   if (node->is_group()) return py::cast(PyGroup{{root, std::move(node)}});
   if (dynamic_cast<tree::ArrayLeaf*>(node.get()))
     return py::cast(PyArrayLeaf{{root, std::move(node)}});
-  if (auto* m = dynamic_cast<tree::MappingLeaf*>(node.get())) return value_to_python(m->value());
-  if (auto* o = dynamic_cast<tree::ObjectLeaf*>(node.get())) return value_to_python(o->value());
+  if (auto* m = dynamic_cast<tree::MappingLeaf*>(node.get())) return yaml_to_python(m->value());
+  if (auto* o = dynamic_cast<tree::ObjectLeaf*>(node.get())) return yaml_to_python(o->value());
   if (auto* s = dynamic_cast<tree::StringLeaf*>(node.get())) return py::str(s->text());
   if (auto* p = dynamic_cast<tree::PathLeaf*>(node.get()))
     return py::module_::import("pathlib").attr("Path")(p->fs_path().string());
@@ -140,7 +81,7 @@ bool contains(const TreeRef& ref, py::handle key) {
 py::object combined_to_python(tree::Combined combined) {
   py::dict coords;
   for (const auto& c : combined.coords)
-    coords[py::str(c.dim)] = value_to_python(c.values);
+    coords[py::str(c.dim)] = yaml_to_python(c.values);
   py::tuple dims(combined.dims.size());
   for (std::size_t i = 0; i < combined.dims.size(); ++i)
     dims[i] = py::str(combined.dims[i]);
@@ -151,7 +92,7 @@ py::object combined_to_python(tree::Combined combined) {
 py::object select_py(const TreeRef& ref, py::object field, py::object fields, py::object subspace,
                      const std::string& method) {
   auto& group = group_of(ref);
-  tree::SelectOptions options{.subspace = value_from_python(subspace),
+  tree::SelectOptions options{.subspace = yaml_from_python(subspace),
                               .method = tree::combine_method(method)};
   std::vector<std::pair<std::string, std::string>> wanted;
   const bool single = !field.is_none();
@@ -191,12 +132,12 @@ std::shared_ptr<tree::Node> node_from_python(py::handle result, const std::strin
   if (py::isinstance<py::str>(result))
     return std::make_shared<tree::StringLeaf>(name, result.cast<std::string>());
   if (py::isinstance<py::dict>(result))
-    return std::make_shared<tree::MappingLeaf>(name, value_from_python(result));
+    return std::make_shared<tree::MappingLeaf>(name, yaml_from_python(result));
   if (py::isinstance<py::array>(result) || py::hasattr(result, "__array_interface__")) {
     const Array wrapped = from_numpy(result);
     return std::make_shared<tree::ArrayLeaf>(name, Array::copy_of(wrapped.view()));
   }
-  return std::make_shared<tree::ObjectLeaf>(name, value_from_python(result));
+  return std::make_shared<tree::ObjectLeaf>(name, yaml_from_python(result));
 }
 
 void register_loader(const std::string& name, py::function function) {
@@ -226,11 +167,11 @@ tree::DataManagerOptions dm_options(py::object load_cfg, py::object out_dir,
                                     bool exist_ok) {
   tree::DataManagerOptions o;
   o.name = name;
-  o.load_cfg = value_from_python(load_cfg);
+  o.load_cfg = yaml_from_python(load_cfg);
   if (out_dir.is_none() || (py::isinstance<py::bool_>(out_dir) && !out_dir.cast<bool>())) {
     o.out_dir = std::nullopt;
   } else if (!py::isinstance<py::bool_>(out_dir)) {
-    o.out_dir = value_from_python(out_dir).get<std::string>();
+    o.out_dir = yaml_from_python(out_dir).get<std::string>();
   }
   o.timefstr = timefstr;
   o.out_dir_exist_ok = exist_ok;
@@ -265,7 +206,7 @@ void bind_tree(py::module_& m) {
     cls.def_property_readonly("name", [](const T& r) { return r.node->name(); })
         .def_property_readonly("path", [](const T& r) { return r.node->path(); })
         .def_property_readonly("classname", [](const T& r) { return r.node->class_name(); })
-        .def_property_readonly("attrs", [](const T& r) { return value_to_python(r.node->attrs()); })
+        .def_property_readonly("attrs", [](const T& r) { return yaml_to_python(r.node->attrs()); })
         .def("__repr__", [](const T& r) {
           return "<" + r.node->class_name() + " '" + r.node->path() + "', " + r.node->info() + ">";
         });
@@ -298,7 +239,7 @@ void bind_tree(py::module_& m) {
       .def_property_readonly("times", [](const PyGroup& g) { return group_of(g).times(); })
       .def_property_readonly("pspace",
                              [](const PyGroup& g) {
-                               return value_to_python(tree::param_space_of(group_of(g)).to_value());
+                               return yaml_to_python(tree::param_space_of(group_of(g)).to_value());
                              })
       .def(
           "select",
@@ -351,8 +292,8 @@ group_map=None, name="", timefstr="%y%m%d-%H%M%S", exist_ok=False); out_dir=Fals
           "_load_from_cfg",
           [](DataManager& dm, py::object load_cfg, py::object update,
              const std::string& exists_action) {
-            const Value cfg = value_from_python(load_cfg);
-            const Value upd = value_from_python(update);
+            const Value cfg = yaml_from_python(load_cfg);
+            const Value upd = yaml_from_python(update);
             const auto action = tree::exists_action_from(exists_action);
             py::gil_scoped_release release;
             dm.load_from_cfg(cfg, upd, action);
@@ -363,7 +304,7 @@ group_map=None, name="", timefstr="%y%m%d-%H%M%S", exist_ok=False); out_dir=Fals
           "_load",
           [](DataManager& dm, const std::string& entry, py::dict params,
              const std::string& exists_action) {
-            const Value cfg = value_from_python(params);
+            const Value cfg = yaml_from_python(params);
             const auto action = tree::exists_action_from(exists_action);
             py::gil_scoped_release release;
             dm.load(entry, cfg, action);

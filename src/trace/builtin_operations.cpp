@@ -151,13 +151,14 @@ void standardize_step(OperationContext& context) {
 }  // namespace
 
 void register_builtin_operations(OperationRegistry& registry) {
-  for (auto [name, body] : std::initializer_list<std::pair<const char*, Builtin::Body>>{
-           {"threshold", threshold_step},
-           {"patches", patches_step},
-           {"patch_fft", patch_fft_step},
-           {"standardize", standardize_step}}) {
-    registry.add(
-        name, [name = std::string(name), body] { return std::make_unique<Builtin>(name, body); });
+  const std::pair<const char*, Builtin::Body> builtins[] = {{"threshold", threshold_step},
+                                                            {"patches", patches_step},
+                                                            {"patch_fft", patch_fft_step},
+                                                            {"standardize", standardize_step}};
+  for (const auto& builtin : builtins) {
+    const std::string name = builtin.first;
+    const Builtin::Body body = builtin.second;
+    registry.add(name, [name, body] { return std::make_unique<Builtin>(name, body); });
   }
 }
 

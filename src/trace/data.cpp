@@ -95,15 +95,7 @@ void Data::from_array(std::string_view name, ArrayView values) {
 
 void Data::from_table(std::string_view name, const store::Table& table) {
   check_variable_name(name);
-  store::check_table(table);
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    if (!table.columns[i].dtype().is_numeric()) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("table {}: column {} has dtype {}, not a number or bool", name,
-                              table.names[i], table.columns[i].dtype().numpy_str()),
-                  file_.string());
-    }
-  }
+  check_numeric_table(name, table, file_.string());
   auto root = store_->root();
   const std::string key(name);
   if (root->contains(key)) root->remove(key);

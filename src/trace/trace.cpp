@@ -566,14 +566,7 @@ std::string table_hash(const store::Table& table) {
 void Trace::set_table(std::string_view name, const store::Table& table) {
   state_->writable();
   check_variable_name(name);
-  store::check_table(table);
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    if (!table.columns[i].dtype().is_numeric()) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("table {}: column {} has dtype {}, not a number or bool", name,
-                              table.names[i], table.columns[i].dtype().numpy_str()));
-    }
-  }
+  check_numeric_table(name, table);
   const std::string key(name);
   state_->drop(key);
   auto parent = state_->h5_group();

@@ -15,6 +15,7 @@
 #include "larder/core/array.h"
 #include "larder/core/dtype.h"
 #include "larder/core/shape.h"
+#include "larder/store/table.h"
 
 namespace larder::trace {
 
@@ -47,5 +48,11 @@ struct VariableInfo {
 // identifier: [A-Za-z_][A-Za-z0-9_]*, at most 255 characters, not starting
 // with "larder".
 void check_variable_name(std::string_view name);
+
+// Checks a table stored as variable `name` (store::check_table), and that
+// every column holds numbers or bools: Error(type_mismatch) naming the
+// column and its dtype, and `file` when given.
+void check_numeric_table(std::string_view name, const store::Table& table,
+                         const std::string& file = {});
 
 }  // namespace larder::trace
