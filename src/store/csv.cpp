@@ -136,29 +136,26 @@ int parse_bool(std::string_view s) {
   return -1;
 }
 
+// Each column is parsed once as the narrowest type its first cell allows;
+// the first cell that does not fit starts it over as the next type.
 Array column_array(const std::vector<std::string_view>& cells, const std::string& name,
                    const Cells& all, std::string_view origin) {
   const auto rows = static_cast<std::int64_t>(cells.size());
-  bool all_bool = !cells.empty(), all_int = true;
-  for (const std::string_view cell : cells) {
-    std::int64_t i = 0;
-    all_bool = all_bool && parse_bool(cell) >= 0;
-    all_int = all_int && parse_int(cell, i);
-    if (!all_bool && !all_int) break;
-  }
-  if (all_bool) {
+  if (rows > 0 && parse_bool(cells[0]) >= 0) {
     Array a = Array::empty(DType::boolean(), Shape{rows});
     auto* out = reinterpret_cast<std::uint8_t*>(a.data());
-    for (std::int64_t r = 0; r < rows; ++r)
-      out[r] = static_cast<std::uint8_t>(parse_bool(cells[r]));
-    return a;
+    std::int64_t r = 0;
+    for (int b = 0; r < rows && (b = parse_bool(cells[r])) >= 0; ++r)
+      out[r] = static_cast<std::uint8_t>(b);
+    if (r == rows) return a;
   }
-  if (all_int) {
+  {
     Array a = Array::empty(DType::int64(), Shape{rows});
     auto out = a.values<std::int64_t>();
-    for (std::int64_t r = 0; r < rows; ++r)
-      parse_int(cells[r], out[r]);
-    return a;
+    std::int64_t r = 0;
+    while (r < rows && parse_int(cells[r], out[r]))
+      ++r;
+    if (r == rows) return a;
   }
   Array a = Array::empty(DType::float64(), Shape{rows});
   auto out = a.values<double>();

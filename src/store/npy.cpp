@@ -546,8 +546,13 @@ std::vector<std::byte> encode_npy(ArrayView a) {
   out[7] = std::byte{0};
   store_le(out.data() + 8, header.size(), version2 ? 4 : 2);
   std::memcpy(out.data() + lead, header.data(), header.size());
-  const Array packed = Array::copy_of(a);
-  std::memcpy(out.data() + lead + header.size(), packed.data(), packed.nbytes());
+  std::byte* data = out.data() + lead + header.size();
+  if (a.is_contiguous()) {
+    if (a.nbytes() > 0) std::memcpy(data, a.data(), a.nbytes());
+  } else {
+    const Array packed = Array::copy_of(a);  // a strided view, gathered
+    std::memcpy(data, packed.data(), packed.nbytes());
+  }
   return out;
 }
 
