@@ -10,6 +10,7 @@
 
 #include "larder/codec/codec_spec.h"
 #include "larder/core/array.h"
+#include "larder/core/error.h"
 #include "larder/core/selection.h"
 #include "larder/ragged/ragged.h"
 #include "larder/store/group.h"
@@ -60,9 +61,50 @@ py::object create_ragged(store::Group& group, const std::string& path, py::objec
 // One axis of a numpy index: an int, a slice, Ellipsis, an integer list or
 // array (any order, repeats) or a boolean array.
 AxisSelection axis_from(py::handle item);
+// A whole numpy index: one axis, or a tuple of them.
+Selection selection_from(py::handle key);
 
 // Records as a list of numpy arrays, each a view into one values array.
 py::list records_list(ragged::Records records);
+
+// JSON of either flavour (nlohmann::json, ordered_json) to Python, value by
+// value rather than through text, so that NaN and the infinities travel as
+// floats. `special(node)` may convert a node itself: a non-null result is
+// taken as is.
+template <class Json, class Special>
+py::object json_to_python(const Json& json, const Special& special) {
+  if (py::object converted = special(json)) return converted;
+  switch (json.type()) {
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+      return py::none();
+    case Json::value_t::boolean:
+      return py::bool_(json.template get<bool>());
+    case Json::value_t::number_integer:
+      return py::int_(json.template get<std::int64_t>());
+    case Json::value_t::number_unsigned:
+      return py::int_(json.template get<std::uint64_t>());
+    case Json::value_t::number_float:
+      return py::float_(json.template get<double>());
+    case Json::value_t::string:
+      return py::str(json.template get_ref<const std::string&>());
+    case Json::value_t::array: {
+      py::list out;
+      for (const auto& item : json)
+        out.append(json_to_python(item, special));
+      return out;
+    }
+    case Json::value_t::object: {
+      py::dict out;
+      for (const auto& [key, value] : json.items())
+        out[py::str(key)] = json_to_python(value, special);
+      return out;
+    }
+    case Json::value_t::binary:
+      break;
+  }
+  throw Error(ErrorCode::unsupported, "binary JSON values have no Python form");
+}
 
 py::object to_python(const nlohmann::json& json);
 nlohmann::json to_json(py::handle object);

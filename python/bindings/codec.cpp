@@ -44,39 +44,8 @@ CodecSpec spec_from_python(py::handle spec) {
   return CodecSpec::from_json(to_json(spec));
 }
 
-// Converted value by value rather than through JSON text, so that NaN and
-// the infinities (which JSON text cannot hold) travel both ways as floats.
 py::object to_python(const nlohmann::json& json) {
-  switch (json.type()) {
-    case nlohmann::json::value_t::null:
-    case nlohmann::json::value_t::discarded:
-      return py::none();
-    case nlohmann::json::value_t::boolean:
-      return py::bool_(json.get<bool>());
-    case nlohmann::json::value_t::number_integer:
-      return py::int_(json.get<std::int64_t>());
-    case nlohmann::json::value_t::number_unsigned:
-      return py::int_(json.get<std::uint64_t>());
-    case nlohmann::json::value_t::number_float:
-      return py::float_(json.get<double>());
-    case nlohmann::json::value_t::string:
-      return py::str(json.get_ref<const std::string&>());
-    case nlohmann::json::value_t::array: {
-      py::list out;
-      for (const auto& item : json)
-        out.append(to_python(item));
-      return out;
-    }
-    case nlohmann::json::value_t::object: {
-      py::dict out;
-      for (const auto& [key, value] : json.items())
-        out[py::str(key)] = to_python(value);
-      return out;
-    }
-    case nlohmann::json::value_t::binary:
-      break;
-  }
-  throw Error(ErrorCode::unsupported, "binary JSON values have no Python form");
+  return json_to_python(json, [](const nlohmann::json&) { return py::object(); });
 }
 
 // As json.dumps takes them (dicts, lists, tuples, str, int, float, bool,

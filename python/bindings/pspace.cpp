@@ -33,38 +33,12 @@ bool is_space_tag(std::string_view tag) {
 }  // namespace
 
 py::object yaml_to_python(const Value& value) {
-  if (auto tag = tree::tag_of(value); !tag.empty()) {
-    if (is_space_tag(tag)) return py::cast(tree::ParamSpace::from_value(value, "<yaml>"));
-    return py::cast(Tagged{std::string(tag), yaml_to_python(value["value"])});
-  }
-  switch (value.type()) {
-    case Value::value_t::null:
-      return py::none();
-    case Value::value_t::boolean:
-      return py::bool_(value.get<bool>());
-    case Value::value_t::number_integer:
-      return py::int_(value.get<std::int64_t>());
-    case Value::value_t::number_unsigned:
-      return py::int_(value.get<std::uint64_t>());
-    case Value::value_t::number_float:
-      return py::float_(value.get<double>());
-    case Value::value_t::string:
-      return py::str(value.get_ref<const std::string&>());
-    case Value::value_t::array: {
-      py::list out;
-      for (const auto& item : value)
-        out.append(yaml_to_python(item));
-      return out;
-    }
-    case Value::value_t::object: {
-      py::dict out;
-      for (const auto& [key, item] : value.items())
-        out[py::str(key)] = yaml_to_python(item);
-      return out;
-    }
-    default:
-      return py::none();
-  }
+  return json_to_python(value, [](const Value& node) -> py::object {
+    const std::string_view tag = tree::tag_of(node);
+    if (tag.empty()) return {};
+    if (is_space_tag(tag)) return py::cast(tree::ParamSpace::from_value(node, "<yaml>"));
+    return py::cast(Tagged{std::string(tag), yaml_to_python(node["value"])});
+  });
 }
 
 Value yaml_from_python(py::handle object) {

@@ -63,8 +63,6 @@ AxisSelection axis_from(py::handle item) {
                           py::str(array.dtype()).cast<std::string>()));
 }
 
-namespace {
-
 Selection selection_from(py::handle key) {
   std::vector<AxisSelection> axes;
   if (py::isinstance<py::tuple>(key)) {
@@ -75,6 +73,8 @@ Selection selection_from(py::handle key) {
   }
   return Selection(std::move(axes));
 }
+
+namespace {
 
 py::object attribute_to_python(store::AttributeValue value) {
   if (auto* json = std::get_if<nlohmann::json>(&value)) return to_python(*json);

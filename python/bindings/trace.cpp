@@ -20,17 +20,6 @@ using trace::DictValue;
 using trace::Trace;
 using trace::VariableInfo;
 
-Selection selection_of(py::handle key) {
-  std::vector<AxisSelection> axes;
-  if (py::isinstance<py::tuple>(key)) {
-    for (py::handle item : py::reinterpret_borrow<py::tuple>(key))
-      axes.push_back(axis_from(item));
-  } else {
-    axes.push_back(axis_from(key));
-  }
-  return Selection(std::move(axes));
-}
-
 py::tuple dims(const Shape& shape) {
   return py::tuple(py::cast(std::vector<std::int64_t>(shape.begin(), shape.end())));
 }
@@ -311,7 +300,7 @@ void bind_trace(py::module_& m) {
       .def(
           "read",
           [](Trace& t, const std::string& name, py::handle key) {
-            const Selection selection = key.is_none() ? Selection() : selection_of(key);
+            const Selection selection = key.is_none() ? Selection() : selection_from(key);
             Array a = Array::empty(DType::uint8(), Shape{0});
             bool scalar = false;
             {
@@ -468,7 +457,7 @@ void bind_trace(py::module_& m) {
       .def(
           "read",
           [](Data& d, py::handle key) {
-            const Selection selection = key.is_none() ? Selection() : selection_of(key);
+            const Selection selection = key.is_none() ? Selection() : selection_from(key);
             Array a = Array::empty(DType::uint8(), Shape{0});
             {
               py::gil_scoped_release release;
