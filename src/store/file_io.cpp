@@ -62,8 +62,9 @@ void write_at(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
 }
 
 void replace_file(const std::filesystem::path& file, std::span<const std::byte> bytes,
-                  const std::filesystem::path& temp) {
-  const std::string temp_name = temp.empty() ? file.string() + ".tmp" : temp.string();
+                  const ReplaceOptions& options) {
+  const std::string temp_name =
+      options.temp.empty() ? file.string() + ".tmp" : options.temp.string();
   const int fd = ::open(temp_name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   bool ok = fd >= 0;
   for (std::size_t done = 0; ok && done < bytes.size();) {
@@ -72,6 +73,7 @@ void replace_file(const std::filesystem::path& file, std::span<const std::byte> 
     ok = n > 0;
     if (ok) done += static_cast<std::size_t>(n);
   }
+  if (ok && options.sync) ok = ::fsync(fd) == 0;
   const int error = errno;
   if (fd >= 0 && ::close(fd) != 0) ok = false;
   if (!ok || ::rename(temp_name.c_str(), file.c_str()) != 0) {
@@ -80,11 +82,19 @@ void replace_file(const std::filesystem::path& file, std::span<const std::byte> 
     throw Error(ErrorCode::io, fmt::format("cannot write {}: {}", file.string(), reason),
                 file.string());
   }
+  if (options.sync) {  // the rename itself, in the folder
+    const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : ".";
+    const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+  }
 }
 
 void replace_file(const std::filesystem::path& file, std::string_view text,
-                  const std::filesystem::path& temp) {
-  replace_file(file, std::as_bytes(std::span(text.data(), text.size())), temp);
+                  const ReplaceOptions& options) {
+  replace_file(file, std::as_bytes(std::span(text.data(), text.size())), options);
 }
 
 void create_store_directory(const std::filesystem::path& path, const std::string& name,
@@ -109,15 +119,29 @@ void create_store_directory(const std::filesystem::path& path, const std::string
   }
 }
 
-std::string read_text(const std::filesystem::path& file, const std::string& node_path) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw Error(ErrorCode::not_found, fmt::format("cannot read {}", file.string()), file.string(),
+std::string read_text(const std::filesystem::path& file, const std::string& node_path,
+                      std::uint64_t max_bytes) {
+  std::error_code ec;
+  const std::uint64_t size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    const ErrorCode code =
+        ec == std::errc::no_such_file_or_directory ? ErrorCode::not_found : ErrorCode::io;
+    throw Error(code, fmt::format("cannot read {}: {}", file.string(), ec.message()), file.string(),
                 node_path);
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
+  if (size > max_bytes) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{} holds {} bytes, more than the {} read here", file.string(), size,
+                            max_bytes),
+                file.string(), node_path);
+  }
+  std::string text(size, '\0');
+  std::ifstream in(file, std::ios::binary);
+  if (!in || !in.read(text.data(), static_cast<std::streamsize>(size))) {
+    throw Error(ErrorCode::io, fmt::format("cannot read {}", file.string()), file.string(),
+                node_path);
+  }
+  return text;
 }
 
 }  // namespace larder::store

@@ -39,14 +39,20 @@ std::size_t read_at(int fd, std::span<std::byte> out, std::uint64_t offset, cons
 void write_at(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
               const std::string& file, const std::string& path);
 
-// Writes `bytes` to `file` atomically: first to `temp` (default: `file` +
-// ".tmp", beside it), then renamed over `file`, so a reader sees the old
-// content or the new, never a mix. No fsync: the result survives the
-// process, not a power cut. Error(io) naming `file`; the temporary is gone.
+struct ReplaceOptions {
+  std::filesystem::path temp{};  // default: `file` + ".tmp", beside it
+  // fsync the new file before the rename and its folder after: the result
+  // survives a power cut, not only the process.
+  bool sync = false;
+};
+
+// Writes `bytes` to `file` atomically: first to a temporary, then renamed
+// over `file`, so a reader sees the old content or the new, never a mix.
+// Error(io) naming `file`; the temporary is gone.
 void replace_file(const std::filesystem::path& file, std::span<const std::byte> bytes,
-                  const std::filesystem::path& temp = {});
+                  const ReplaceOptions& options = {});
 void replace_file(const std::filesystem::path& file, std::string_view text,
-                  const std::filesystem::path& temp = {});
+                  const ReplaceOptions& options = {});
 
 // Makes the directory `path` holding one file, `name`, with `text`: built
 // under a temporary name beside it, then renamed, so a new store appears
@@ -56,7 +62,10 @@ void create_store_directory(const std::filesystem::path& path, const std::string
                             std::string_view text);
 
 // A whole (small) file as text; Error(not_found) naming it and `node_path`
-// when it cannot be read.
-std::string read_text(const std::filesystem::path& file, const std::string& node_path);
+// when it does not exist, Error(io) when it cannot be read, and
+// Error(invalid_argument) naming both sizes when it holds more than
+// `max_bytes` (checked before reading).
+std::string read_text(const std::filesystem::path& file, const std::string& node_path,
+                      std::uint64_t max_bytes = std::uint64_t{1} << 30);
 
 }  // namespace larder::store

@@ -124,7 +124,7 @@ struct Trace::State {
   }
 
   void write_json() {
-    write_durably(json_path(), format_trace_json(record));
+    store::replace_file(json_path(), format_trace_json(record), {.sync = true});
     dirty = false;
   }
 

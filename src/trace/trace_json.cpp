@@ -1,10 +1,7 @@
 #include "trace_json.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "larder/core/error.h"
@@ -225,39 +222,6 @@ std::string format_trace_json(const TraceRecord& record) {
                                {"code", record.code},   {"seed", record.seed},
                                {"clean", record.clean}, {"groups", std::move(groups)}};
   return json.dump(1) + "\n";
-}
-
-void write_durably(const std::filesystem::path& file, std::string_view text) {
-  const std::filesystem::path temp = file.string() + ".tmp";
-  const auto fail = [&](const char* what) {
-    const int saved = errno;
-    ::unlink(temp.c_str());
-    throw Error(ErrorCode::io, fmt::format("cannot {}: {}", what, std::strerror(saved)),
-                file.string());
-  };
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("create the temporary record");
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      fail("write the record");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    fail("sync the record");
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), file.c_str()) != 0) fail("rename the record into place");
-  const int dir = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
 }
 
 }  // namespace larder::trace

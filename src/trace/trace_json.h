@@ -36,8 +36,4 @@ nlohmann::json variable_to_json(const VariableInfo& info);
 VariableInfo variable_from_json(const std::string& name, const nlohmann::json& json,
                                 const std::string& origin);
 
-// Replaces `file` with `text`: a temporary beside it, fsync, rename, fsync
-// of the folder; a crash leaves the old file or the new. Error(io) naming it.
-void write_durably(const std::filesystem::path& file, std::string_view text);
-
 }  // namespace larder::trace

@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 
+#include "../store/file_io.h"
 #include "builtin_loaders.h"
 #include "larder/core/error.h"
 #include "larder/store/store.h"
@@ -18,20 +17,7 @@ namespace {
 constexpr std::size_t max_text_bytes = std::size_t{256} << 20;
 
 std::string read_text(const fs::path& file) {
-  std::error_code ec;
-  const auto size = fs::file_size(file, ec);
-  if (ec) throw Error(ErrorCode::io, "cannot read: " + ec.message(), file.string());
-  if (size > max_text_bytes) {
-    throw Error(
-        ErrorCode::invalid_argument,
-        fmt::format("{} bytes is more than the {} a text loader reads", size, max_text_bytes),
-        file.string());
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorCode::io, "cannot open for reading", file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
+  return store::read_text(file, "", max_text_bytes);
 }
 
 template <class Leaf, class... Args>

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "../store/file_io.h"
 #include "larder/core/error.h"
 
 namespace larder::tree {
@@ -526,22 +527,7 @@ Value parse_yaml(std::string_view text, std::string_view origin, const YamlLimit
 }
 
 Value read_yaml(const std::filesystem::path& file, const YamlLimits& limits) {
-  std::error_code ec;
-  auto size = std::filesystem::file_size(file, ec);
-  if (ec) {
-    auto code = ec == std::errc::no_such_file_or_directory ? ErrorCode::not_found : ErrorCode::io;
-    throw Error(code, fmt::format("cannot read YAML file: {}", ec.message()), file.string());
-  }
-  if (size > limits.max_bytes)
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("YAML file of {} bytes exceeds the limit of {} bytes (max_bytes)", size,
-                            limits.max_bytes),
-                file.string());
-  std::ifstream in(file, std::ios::binary);
-  std::string text(size, '\0');
-  if (!in.read(text.data(), static_cast<std::streamsize>(size)))
-    throw Error(ErrorCode::io, "cannot read YAML file", file.string());
-  return parse_yaml(text, file.string(), limits);
+  return parse_yaml(store::read_text(file, "", limits.max_bytes), file.string(), limits);
 }
 
 std::string to_yaml(const Value& value) {

@@ -384,7 +384,7 @@ struct ArrayState {
       }
     }
     // A hidden temporary: zarr-python counts files named like chunks.
-    replace_file(file, stored, parent / ("." + file.filename().string() + ".partial"));
+    replace_file(file, stored, {.temp = parent / ("." + file.filename().string() + ".partial")});
   }
 
   // Reads the elements `axes` select into `out` (native, C order, the
