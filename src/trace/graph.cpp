@@ -41,48 +41,59 @@ std::string_view to_string(NodeStatus status) noexcept {
 
 std::vector<Edge> edges_of(const std::vector<Node>& nodes) {
   std::vector<Edge> edges;
-  std::map<std::string, std::int64_t> producer;  // variable -> latest finished step
+  // variable -> the latest finished step that wrote it, and what it wrote:
+  // a step read that output only if it read the same content.
+  std::map<std::string, const Port*> written;
+  std::map<std::string, std::int64_t> producer;
   for (const auto& node : nodes) {
     if (node.status != NodeStatus::finished) continue;
     for (const auto& in : node.inputs) {
-      const auto it = producer.find(in.name);
-      if (it != producer.end())
-        edges.push_back({.from = it->second, .to = node.id, .variable = in.name});
+      const auto it = written.find(in.name);
+      if (it != written.end() && it->second->hash == in.hash)
+        edges.push_back({.from = producer.at(in.name), .to = node.id, .variable = in.name});
     }
-    for (const auto& out : node.outputs)
+    for (const auto& out : node.outputs) {
+      written[out.name] = &out;
       producer[out.name] = node.id;
+    }
   }
   return edges;
 }
 
-Lineage lineage_of(const std::vector<Node>& nodes, const std::string& variable) {
+Lineage lineage_of(const std::vector<Node>& nodes, const std::string& variable,
+                   const std::string& hash) {
   Lineage lineage{.variable = variable, .steps = {}, .sources = {}};
   std::set<std::int64_t> taken;
   std::set<std::string> sources;
-  // Walk back from the end: each wanted variable comes from the latest
-  // finished step before the step that wanted it.
-  std::vector<std::pair<std::string, std::size_t>> wanted{{variable, nodes.size()}};
+  // Walk back from the end: each wanted (variable, content) comes from the
+  // latest finished step before the step that wanted it, if that step wrote
+  // that content; else it is a source (set by hand, or replaced since).
+  struct Wanted {
+    std::string name;
+    std::string hash;  // empty: whatever the latest step wrote
+    std::size_t before;
+  };
+  std::vector<Wanted> wanted{{variable, hash, nodes.size()}};
   while (!wanted.empty()) {
-    // Plain variables, not a structured binding: clang before 16 cannot
-    // capture those in the lambda below.
-    const std::string name = wanted.back().first;
-    const std::size_t before = wanted.back().second;
+    const Wanted want = wanted.back();
     wanted.pop_back();
     bool found = false;
-    for (std::size_t i = before; i-- > 0;) {
+    for (std::size_t i = want.before; i-- > 0 && !found;) {
       const Node& node = nodes[i];
       if (node.status != NodeStatus::finished) continue;
-      const bool writes = std::any_of(node.outputs.begin(), node.outputs.end(),
-                                      [&](const Port& p) { return p.name == name; });
-      if (!writes) continue;
-      found = true;
-      if (taken.insert(node.id).second) {
-        for (const auto& in : node.inputs)
-          wanted.emplace_back(in.name, i);
+      for (const Port& out : node.outputs) {
+        if (out.name != want.name) continue;
+        found = true;
+        if ((want.hash.empty() || out.hash == want.hash) && taken.insert(node.id).second) {
+          for (const auto& in : node.inputs)
+            wanted.push_back({in.name, in.hash, i});
+        } else if (!want.hash.empty() && out.hash != want.hash) {
+          sources.insert(want.name);
+        }
+        break;
       }
-      break;
     }
-    if (!found) sources.insert(name);
+    if (!found) sources.insert(want.name);
   }
   for (const auto& node : nodes) {
     if (taken.count(node.id)) lineage.steps.push_back(node);

@@ -85,7 +85,7 @@ struct Page {
 // One open TIFF; `origin` names it in errors.
 class Reader {
  public:
-  Reader(const fs::path& file) : origin_(file.string()) {
+  explicit Reader(const fs::path& file) : origin_(file.string()) {
     TIFFOpenOptions* options = make_options();
     tiff_ = TIFFOpenExt(origin_.c_str(), "rm", options);
     TIFFOpenOptionsFree(options);

@@ -867,7 +867,9 @@ Lineage Trace::lineage(std::string_view variable) const {
       known = known || p.name == name;
   }
   if (!known) state_->variable(name);  // raises not_found listing the variables
-  return lineage_of(nodes, name);
+  const auto& variables = state_->current().variables;
+  const auto now = variables.find(name);
+  return lineage_of(nodes, name, now == variables.end() ? std::string() : now->second.hash);
 }
 
 void Trace::close() {

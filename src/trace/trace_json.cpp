@@ -141,7 +141,18 @@ VariableInfo variable_from_json(const std::string& name, const nlohmann::json& j
       corrupt(origin, where + ".shape holds a value that is not a size");
     dims.push_back(d.get<std::int64_t>());
   }
-  info.shape = Shape(std::move(dims));
+  try {
+    info.shape = Shape(std::move(dims));
+  } catch (const Error& e) {  // a size whose product overflows
+    corrupt(origin, fmt::format("{}.shape: {}", where, e.message()));
+  }
+  const std::size_t rank = info.shape.rank();
+  if ((info.kind == VariableKind::table && rank != 2) ||
+      (info.kind == VariableKind::dict && rank != 1) ||
+      (info.kind == VariableKind::scalar && rank != 0)) {
+    corrupt(origin, fmt::format("{}.shape {} does not fit a {}", where, info.shape.to_string(),
+                                to_string(info.kind)));
+  }
   const auto& nbytes = member(json, "nbytes", origin, where);
   if (!nbytes.is_number_unsigned()) corrupt(origin, where + ".nbytes is not a size");
   info.nbytes = nbytes.get<std::uint64_t>();

@@ -46,17 +46,22 @@ struct Graph {
 };
 
 // The edges of `nodes`: a finished step's input comes from the latest
-// earlier finished step that wrote a variable of that name.
+// earlier finished step that wrote a variable of that name, when it read
+// what that step wrote (the hashes agree).
 std::vector<Edge> edges_of(const std::vector<Node>& nodes);
 
 // How `variable` came to be: the finished steps it depends on, oldest
-// first, and the variables they start from (read but produced by no step).
+// first, and the variables they start from (read but produced by no step,
+// or replaced since a step wrote them).
 struct Lineage {
   std::string variable;
   std::vector<Node> steps;
   std::vector<std::string> sources;
 };
-Lineage lineage_of(const std::vector<Node>& nodes, const std::string& variable);
+// `hash`: the variable's content now (empty: take the latest step that
+// wrote it); a step counts only if it wrote the content that was read.
+Lineage lineage_of(const std::vector<Node>& nodes, const std::string& variable,
+                   const std::string& hash = {});
 
 // Graphviz DOT of a graph: variables as ellipses, steps as boxes.
 std::string to_dot(const Graph& graph, const std::string& title);
