@@ -14,6 +14,7 @@
 #include "larder/core/selection.h"
 #include "larder/ragged/ragged.h"
 #include "larder/store/group.h"
+#include "larder/store/table.h"
 #include "larder/tree/yaml.h"
 
 namespace larder::python {
@@ -107,6 +108,9 @@ py::object json_to_python(const Json& json, const Special& special) {
 }
 
 py::object to_python(const nlohmann::json& json);
+
+// A table as a dict of numpy columns, in order (the columns move into it).
+py::dict table_to_python(store::Table table);
 nlohmann::json to_json(py::handle object);
 
 // YAML data (tree::Value) to Python and back, mappings in order: a !pspace

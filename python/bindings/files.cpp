@@ -41,13 +41,17 @@ void bind_files(py::module_& m) {
           py::gil_scoped_release release;
           return store::read_csv(path, {.delimiter = delimiter, .header = header});
         }();
-        py::dict out;
-        for (std::size_t i = 0; i < table.names.size(); ++i)
-          out[py::str(table.names[i])] = to_numpy(std::move(table.columns[i]));
-        return out;
+        return table_to_python(std::move(table));
       },
       py::arg("path"), py::arg("delimiter") = ',', py::arg("header") = true,
       "Reads a numeric CSV file into a dict of columns (bool, int64 or float64; empty cells NaN).");
+}
+
+py::dict table_to_python(store::Table table) {
+  py::dict out;
+  for (std::size_t i = 0; i < table.names.size(); ++i)
+    out[py::str(table.names[i])] = to_numpy(std::move(table.columns[i]));
+  return out;
 }
 
 }  // namespace larder::python
