@@ -76,17 +76,9 @@ store::Table table_from(py::handle columns) {
   for (py::handle item : items) {
     py::tuple pair = py::reinterpret_borrow<py::tuple>(item);
     table.names.push_back(py::str(pair[0]).cast<std::string>());
-    table.columns.push_back(
-        from_numpy(py::module_::import("numpy").attr("ascontiguousarray")(pair[1])));
+    table.columns.push_back(from_numpy(pair[1]));
   }
   return table;
-}
-
-py::dict table_dict(store::Table table) {
-  py::dict out;
-  for (std::size_t i = 0; i < table.names.size(); ++i)
-    out[py::str(table.names[i])] = to_numpy(std::move(table.columns[i]));
-  return out;
 }
 
 py::dict node_dict(const trace::Node& node) {
@@ -181,11 +173,11 @@ void bind_trace(py::module_& m) {
           py::arg("folder"), py::arg("group") = "", py::arg("seed") = py::none())
       .def_static(
           "link",
-          [](const std::string& folder, const std::string& group) {
+          [](const std::string& folder, const std::string& group, bool read_only) {
             py::gil_scoped_release release;
-            return Trace::link(folder, group);
+            return Trace::link(folder, group, {.read_only = read_only});
           },
-          py::arg("folder"), py::arg("group") = "")
+          py::arg("folder"), py::arg("group") = "", py::arg("read_only") = false)
       .def_property_readonly("folder", [](const Trace& t) { return t.folder().string(); })
       .def_property_readonly("code", &Trace::code)
       .def_property_readonly("seed", &Trace::seed)
@@ -236,7 +228,7 @@ void bind_trace(py::module_& m) {
                py::gil_scoped_release release;
                table = t.get_table(name);
              }
-             return table_dict(std::move(table));
+             return table_to_python(std::move(table));
            })
       .def("set_link",
            [](Trace& t, const std::string& name, const std::string& file, const std::string& path) {
@@ -291,7 +283,7 @@ void bind_trace(py::module_& m) {
                    py::gil_scoped_release release;
                    table = t.get_table(name);
                  }
-                 return table_dict(std::move(table));
+                 return table_to_python(std::move(table));
                }
              }
              return py::none();
@@ -416,7 +408,7 @@ void bind_trace(py::module_& m) {
                py::gil_scoped_release release;
                table = d.table(name);
              }
-             return table_dict(std::move(table));
+             return table_to_python(std::move(table));
            })
       .def("load_npy",
            [](Data& d, const std::string& name, const std::string& file) {

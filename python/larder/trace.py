@@ -90,9 +90,12 @@ class Trace:
         return cls(_larder._Trace.create(os.fspath(folder), group or "", seed))
 
     @classmethod
-    def link(cls, trace_folder, group=None):
-        """Opens an existing trace folder; a step a killed process left running is marked interrupted."""
-        return cls(_larder._Trace.link(os.fspath(trace_folder), group or ""))
+    def link(cls, trace_folder, group=None, read_only=False):
+        """Opens an existing trace folder; a step a killed process left running is marked interrupted.
+
+        One Trace per folder may be open for writing in a process; ``read_only=True`` inspects a
+        trace (another process may be writing it) without changing anything on disk."""
+        return cls(_larder._Trace.link(os.fspath(trace_folder), group or "", read_only))
 
     # --- the folder
     folder = property(lambda self: self._t.folder)

@@ -78,12 +78,7 @@ void Data::close() {
 
 void Data::from_array(std::string_view name, ArrayView values) {
   check_variable_name(name);
-  if (!values.dtype().is_numeric()) {
-    throw Error(
-        ErrorCode::type_mismatch,
-        fmt::format("array {}: dtype {} is not numeric or bool", name, values.dtype().numpy_str()),
-        file_.string());
-  }
+  check_numeric(fmt::format("array {}", name), values.dtype(), file_.string());
   auto root = store_->root();
   const std::string key(name);
   if (root->contains(key)) root->remove(key);
@@ -120,12 +115,7 @@ std::vector<std::string> Data::load_npz(const fs::path& file, std::string_view p
       throw Error(ErrorCode::invalid_argument, fmt::format("member {}: {}", member, e.message()),
                   file.string());
     }
-    if (!values.dtype().is_numeric()) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("member {} has dtype {}, not a number or bool", member,
-                              values.dtype().numpy_str()),
-                  file.string());
-    }
+    check_numeric(fmt::format("member {}", member), values.dtype(), file.string());
     names.push_back(name);
   }
   for (std::size_t i = 0; i < members.size(); ++i)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <random>
 #include <set>
 
@@ -27,6 +28,16 @@ constexpr const char* file_attr = "larder.trace.file";
 constexpr const char* path_attr = "larder.trace.path";
 constexpr const char* default_group = "main";
 
+fs::path ensure_folder(const fs::path& folder) {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) {
+    throw Error(ErrorCode::io, fmt::format("cannot make the folder: {}", ec.message()),
+                folder.string());
+  }
+  return folder;
+}
+
 std::string now_utc() {
   const auto now = std::chrono::system_clock::now();
   const auto ms =
@@ -39,21 +50,16 @@ std::string now_utc() {
   return fmt::format("{}.{:03}Z", text, ms);
 }
 
-void check_values(std::string_view name, ArrayView values) {
-  if (!values.dtype().is_numeric()) {
-    throw Error(ErrorCode::type_mismatch,
-                fmt::format("variable {}: dtype {} is not numeric or bool", name,
-                            values.dtype().numpy_str()));
-  }
-}
-
-void check_key(std::string_view dict, std::string_view key) {
+// `file` and `path` say where the dict is, for the errors.
+void check_key(std::string_view dict, std::string_view key, const std::string& file,
+               const std::string& path) {
   if (key.empty() || key == "." || key == ".." || key.find('/') != std::string_view::npos ||
       key.starts_with("larder")) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("dict {}: key \"{}\" cannot name a member (empty, '/', '.', '..' "
                             "or starting with \"larder\")",
-                            dict, key));
+                            dict, key),
+                file, path);
   }
 }
 
@@ -77,15 +83,29 @@ std::pair<std::string, std::string> mark_of(store::Node& node) {
   return {text.substr(0, colon), text.substr(colon + 1)};
 }
 
-std::string dict_hash(store::Group& group) {
+// A dict's hash, from its members' hashes (in key order).
+std::string dict_hash(const std::map<std::string, std::string>& members) {
   Hasher hasher;
   hasher.update("dict|");
-  for (const auto& m : group.members()) {
-    auto ds = group.open_dataset(m.name);
-    hasher.update(m.name).update("=").update(mark_of(*ds).second);
-    hasher.update(";");
-  }
+  for (const auto& [key, hash] : members)
+    hasher.update(key).update("=").update(hash).update(";");
   return hasher.digest128().hex();
+}
+
+// A stored dict's record, from its members' marks and shapes (no data read).
+VariableInfo dict_info(const std::string& name, store::Group& dict) {
+  std::map<std::string, std::string> hashes;
+  std::uint64_t nbytes = 0;
+  for (const auto& m : dict.members()) {
+    auto ds = dict.open_dataset(m.name);
+    hashes[m.name] = mark_of(*ds).second;
+    nbytes += static_cast<std::uint64_t>(ds->shape().num_elements()) * ds->dtype().item_size();
+  }
+  return VariableInfo{.name = name,
+                      .kind = VariableKind::dict,
+                      .shape = Shape{static_cast<std::int64_t>(hashes.size())},
+                      .nbytes = nbytes,
+                      .hash = dict_hash(hashes)};
 }
 
 std::string attr_text(store::Node& node, const char* name) {
@@ -93,6 +113,35 @@ std::string attr_text(store::Node& node, const char* name) {
   const nlohmann::json value = node.attrs().get_json(name);
   return value.is_string() ? value.get<std::string>() : std::string{};
 }
+
+// The trace folders a Trace of this process has open for writing. Each
+// Trace keeps its own record and writes it whole, so a second writer on one
+// folder would overwrite what the first recorded (HDF5's file lock does not
+// stop a second open from the same process).
+class Writers {
+ public:
+  static Writers& instance() {
+    static Writers writers;
+    return writers;
+  }
+  void claim(const std::string& folder) {
+    std::lock_guard lock(mutex_);
+    if (!folders_.insert(folder).second) {
+      throw Error(ErrorCode::invalid_argument,
+                  "the trace is already open for writing in this process: close it first, or "
+                  "link it read-only",
+                  folder);
+    }
+  }
+  void release(const std::string& folder) {
+    std::lock_guard lock(mutex_);
+    folders_.erase(folder);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> folders_;
+};
 
 }  // namespace
 
@@ -104,22 +153,55 @@ struct Trace::State {
   std::map<std::string, std::unique_ptr<store::Store>> linked;  // open link targets, by file
   bool dirty = false;
   bool read_only = false;
+  std::string claimed;  // the folder this State holds in Writers, while it does
+  std::shared_ptr<store::Group> h5_current;  // see h5_group()
+  std::string h5_current_name;
+
+  ~State() { release(); }
+
+  void claim() {
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(folder, ec);
+    const std::string key = (ec ? folder : canonical).string();
+    Writers::instance().claim(key);
+    claimed = key;
+  }
+  void release() {
+    if (claimed.empty()) return;
+    Writers::instance().release(claimed);
+    claimed.clear();
+  }
 
   fs::path json_path() const { return folder / "trace.json"; }
   std::string h5_name() const { return (folder / "trace.h5").string(); }
+  // Where variable `name` of the current group is in trace.h5.
+  std::string path_of(std::string_view name) const { return fmt::format("/{}/{}", group, name); }
   GroupRecord& current() { return record.groups.at(group); }
   const GroupRecord& current() const { return record.groups.at(group); }
+  // trace.h5's group of the current trace group, opened once per group.
   std::shared_ptr<store::Group> h5_group() {
-    if (!store) {  // read-only traces open trace.h5 when data is first read
+    if (h5_current && h5_current_name == group && store->is_open()) return h5_current;
+    if (!store)  // read-only traces open trace.h5 when data is first read
       store = store::Store::open(h5_name(), store::OpenMode::read);
-      return store->root()->open_group(group);
-    }
-    return read_only ? store->root()->open_group(group) : store->root()->require_group(group);
+    h5_current = read_only ? store->root()->open_group(group) : store->root()->require_group(group);
+    h5_current_name = group;
+    return h5_current;
   }
 
-  void writable() const {
+  void check_writable() const {
     if (read_only) {
       throw Error(ErrorCode::invalid_argument, "the trace was linked read-only", folder.string());
+    }
+  }
+
+  // Before the first change of a session touches trace.h5, the record on
+  // disk stops claiming to be complete: a session killed from here on is
+  // checked against trace.h5 by the next link.
+  void begin_change() {
+    check_writable();
+    if (record.clean) {
+      record.clean = false;
+      write_json();
     }
   }
 
@@ -138,13 +220,15 @@ struct Trace::State {
       throw Error(ErrorCode::not_found,
                   fmt::format("no variable \"{}\" in group {} (variables: {})", name, group,
                               names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))),
-                  h5_name(), "/" + group + "/" + std::string(name));
+                  h5_name(), path_of(name));
     }
     return it->second;
   }
 
-  // Removes `name` from trace.h5 and the record, if there.
+  // Removes `name` from trace.h5 and the record, if there: the first change
+  // every setter makes, after its checks.
   void drop(const std::string& name) {
+    begin_change();
     auto g = h5_group();
     if (g->contains(name)) g->remove(name);
     current().variables.erase(name);
@@ -220,20 +304,30 @@ struct Trace::State {
         h5->remove(m.name);
         continue;
       }
-      const auto known = g.variables.find(m.name);
-      if (known != g.variables.end() && known->second.hash == hash) {
-        found.emplace(m.name, known->second);
-        continue;
-      }
       const VariableKind kind = variable_kind_from(kind_text);
-      if (kind == VariableKind::array || kind == VariableKind::scalar) {
-        found.emplace(m.name, info_of_dataset(m.name, *h5->open_dataset(m.name), kind, hash));
+      const auto known = g.variables.find(m.name);
+      VariableInfo info;
+      if (kind == VariableKind::dict) {
+        // A write_key cut short leaves its member unmarked (dropped here)
+        // and the dict's mark behind its members: the mark is redone from
+        // the members that were committed. Members are checked whatever
+        // the record says: write_key marks the dict last.
+        auto dict = h5->open_group(m.name);
+        for (const auto& member : dict->members()) {
+          if (mark_of(*dict->open(member.name)).second.empty()) dict->remove(member.name);
+        }
+        info = dict_info(m.name, *dict);
+        if (info.hash != hash) mark(dict->attrs(), "dict", info.hash);
+      } else if (known != g.variables.end() && known->second.hash == hash) {
+        info = known->second;
+      } else if (kind == VariableKind::array || kind == VariableKind::scalar) {
+        info = info_of_dataset(m.name, *h5->open_dataset(m.name), kind, hash);
       } else if (kind == VariableKind::link) {
-        VariableInfo info{.name = m.name,
-                          .kind = kind,
-                          .hash = hash,
-                          .link_file = attr_text(*node, file_attr),
-                          .link_path = attr_text(*node, path_attr)};
+        info = VariableInfo{.name = m.name,
+                            .kind = kind,
+                            .hash = hash,
+                            .link_file = attr_text(*node, file_attr),
+                            .link_path = attr_text(*node, path_attr)};
         try {
           auto target = resolve(info);
           info.dtype = target->dtype();
@@ -243,15 +337,11 @@ struct Trace::State {
         } catch (const Error&) {
           // A gone target is reported when the variable is read.
         }
-        found.emplace(m.name, std::move(info));
-      } else if (kind == VariableKind::table) {
-        found.emplace(m.name, table_info(m.name, *h5->open_group(m.name), hash));
       } else {
-        VariableInfo info{.name = m.name, .kind = kind, .hash = hash};
-        auto members = h5->open_group(m.name)->members();
-        info.shape = Shape{static_cast<std::int64_t>(members.size())};
-        found.emplace(m.name, std::move(info));
+        info = table_info(m.name, *h5->open_group(m.name), hash);
       }
+      if (known == g.variables.end() || known->second.hash != info.hash) dirty = true;
+      found.emplace(m.name, std::move(info));
     }
     if (found.size() != g.variables.size()) dirty = true;
     g.variables = std::move(found);
@@ -301,6 +391,7 @@ std::unique_ptr<Trace> Trace::create(const fs::path& working_folder, std::string
     if (fs::create_directory(folder, ec)) {  // exclusive: another process may race us
       state->folder = folder;
       state->record.code = code;
+      state->claim();
       break;
     }
     if (ec) {
@@ -312,7 +403,7 @@ std::unique_ptr<Trace> Trace::create(const fs::path& working_folder, std::string
                            ? *options.seed
                            : (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   for (const char* sub : {"trace_files", "trace_readings", "trace_outputs"})
-    fs::create_directories(state->folder / sub / group_name);
+    ensure_folder(state->folder / sub / group_name);
   state->store = store::Store::open(state->h5_name(), store::OpenMode::create_new);
   state->group = group_name;
   state->record.groups[group_name] = GroupRecord{};
@@ -340,27 +431,27 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
   }
   if (state->record.groups.empty())
     throw Error(ErrorCode::corrupt, "the trace has no group", origin);
-  if (!options.read_only)
+  if (!options.read_only) {
+    state->claim();
     state->store = store::Store::open(state->h5_name(), store::OpenMode::read_write);
-  // A step left running by a process that died: mark it and drop what it wrote.
-  for (auto& [name, g] : state->record.groups) {
-    if (options.read_only) break;
-    for (auto& node : g.nodes) {
-      if (node.status != NodeStatus::running) continue;
-      node.status = NodeStatus::interrupted;
-      auto h5 = state->store->root()->require_group(name);
-      for (const auto& out : node.outputs) {
-        if (h5->contains(out.name)) h5->remove(out.name);
-        g.variables.erase(out.name);
+    // A step left running by a process that died is marked; what it wrote
+    // is sorted out below: an output it replaced is unmarked in trace.h5 and
+    // dropped, one it never reached still holds the earlier step's content.
+    bool interrupted = false;
+    for (auto& [name, g] : state->record.groups) {
+      for (auto& node : g.nodes) {
+        if (node.status != NodeStatus::running) continue;
+        node.status = NodeStatus::interrupted;
+        interrupted = state->dirty = true;
       }
-      state->dirty = true;
     }
-  }
-  // A read-only trace shows the record as last written (apply, flush,
-  // close): opening trace.h5 would wait on a process writing it. A record
-  // written by close() is complete: trace.h5 is read only when it is not.
-  for (const auto& [name, g] : state->record.groups) {
-    if (!options.read_only && !state->record.clean) state->reconcile(name);
+    // A record written by close() is complete: trace.h5 is read only when
+    // it is not. A read-only trace shows the record as last written (apply,
+    // flush, close): opening trace.h5 would wait on a process writing it.
+    if (!state->record.clean || interrupted) {
+      for (const auto& [name, g] : state->record.groups)
+        state->reconcile(name);
+    }
   }
   state->group = group.empty() ? (state->record.groups.count(default_group)
                                       ? std::string(default_group)
@@ -388,10 +479,11 @@ std::uint64_t Trace::seed() const {
 // ---------------------------------------------------------------- groups
 
 void Trace::create_group(std::string_view group) {
-  state_->writable();
+  state_->check_writable();
   const std::string name(group);
   check_variable_name(name);
   if (!state_->record.groups.count(name)) {
+    state_->begin_change();
     state_->store->root()->require_group(name);
     state_->record.groups[name] = GroupRecord{};
     state_->store->flush();
@@ -422,18 +514,6 @@ std::vector<std::string> Trace::groups() const {
   return names;
 }
 
-namespace {
-fs::path ensure_folder(const fs::path& folder) {
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  if (ec) {
-    throw Error(ErrorCode::io, fmt::format("cannot make the folder: {}", ec.message()),
-                folder.string());
-  }
-  return folder;
-}
-}  // namespace
-
 fs::path Trace::files_folder() {
   return ensure_folder(state_->folder / "trace_files" / group());
 }
@@ -447,9 +527,10 @@ fs::path Trace::outputs_folder() {
 // ---------------------------------------------------------------- variables
 
 void Trace::set_array(std::string_view name, ArrayView value) {
-  state_->writable();
+  state_->check_writable();
   check_variable_name(name);
-  check_values(name, value);
+  check_numeric(fmt::format("variable {}", name), value.dtype(), state_->h5_name(),
+                state_->path_of(name));
   const std::string key(name);
   state_->drop(key);
   auto ds = state_->h5_group()->create_dataset(
@@ -461,13 +542,15 @@ void Trace::set_array(std::string_view name, ArrayView value) {
 }
 
 void Trace::set_scalar(std::string_view name, ArrayView value) {
-  state_->writable();
+  state_->check_writable();
   check_variable_name(name);
-  check_values(name, value);
+  check_numeric(fmt::format("variable {}", name), value.dtype(), state_->h5_name(),
+                state_->path_of(name));
   if (value.shape().rank() != 0) {
     throw Error(
         ErrorCode::invalid_argument,
-        fmt::format("variable {}: a scalar has no shape, got {}", name, value.shape().to_string()));
+        fmt::format("variable {}: a scalar has no shape, got {}", name, value.shape().to_string()),
+        state_->h5_name(), state_->path_of(name));
   }
   const std::string key(name);
   state_->drop(key);
@@ -481,44 +564,46 @@ void Trace::set_scalar(std::string_view name, ArrayView value) {
 
 namespace {
 
-void write_member(store::Group& dict, const std::string& key, const DictValue& value) {
+// Writes one member and returns its hash.
+std::string write_member(store::Group& dict, const std::string& key, const DictValue& value) {
   auto ds = dict.create_dataset(key, store::DatasetOptions{.dtype = value.value.dtype().native(),
                                                            .shape = value.value.shape()});
   ds->write(Selection(), value.value);
   const char* kind = value.scalar ? "scalar" : "array";
-  mark(ds->attrs(), kind, hash_values(value.value, kind));
+  const std::string hash = hash_values(value.value, kind);
+  mark(ds->attrs(), kind, hash);
+  return hash;
 }
 
-void check_member(std::string_view dict, std::string_view key, const DictValue& value) {
-  check_key(dict, key);
-  if (!value.value.dtype().is_numeric()) {
-    throw Error(ErrorCode::type_mismatch,
-                fmt::format("dict {}: key {} holds dtype {}, not a number or bool", dict, key,
-                            value.value.dtype().numpy_str()));
-  }
+void check_member(std::string_view dict, std::string_view key, const DictValue& value,
+                  const std::string& file, const std::string& path) {
+  check_key(dict, key, file, path);
+  check_numeric(fmt::format("dict {}: key {}", dict, key), value.value.dtype(), file, path);
   if (value.scalar && value.value.shape().rank() != 0) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("dict {}: key {} is a scalar with shape {}", dict, key,
-                            value.value.shape().to_string()));
+                            value.value.shape().to_string()),
+                file, path);
   }
 }
 
 }  // namespace
 
 void Trace::set_dict(std::string_view name, const Dict& value) {
-  state_->writable();
+  state_->check_writable();
   check_variable_name(name);
   for (const auto& [key, member] : value)
-    check_member(name, key, member);
+    check_member(name, key, member, state_->h5_name(), state_->path_of(name));
   const std::string key(name);
   state_->drop(key);
   auto g = state_->h5_group()->create_group(key);
+  std::map<std::string, std::string> hashes;
   std::uint64_t nbytes = 0;
   for (const auto& [k, member] : value) {
-    write_member(*g, k, member);
+    hashes[k] = write_member(*g, k, member);
     nbytes += member.value.nbytes();
   }
-  const std::string hash = dict_hash(*g);
+  const std::string hash = dict_hash(hashes);
   mark(g->attrs(), "dict", hash);
   state_->record_variable(VariableInfo{.name = key,
                                        .kind = VariableKind::dict,
@@ -528,7 +613,7 @@ void Trace::set_dict(std::string_view name, const Dict& value) {
 }
 
 void Trace::set_link(std::string_view name, const fs::path& file, std::string_view path) {
-  state_->writable();
+  state_->check_writable();
   check_variable_name(name);
   std::error_code ec;
   const fs::path absolute = fs::absolute(file, ec);
@@ -537,7 +622,8 @@ void Trace::set_link(std::string_view name, const fs::path& file, std::string_vi
                     .link_file = (ec ? file : absolute.lexically_normal()).string(),
                     .link_path = std::string(path)};
   auto target = state_->resolve(info);
-  check_values(name, ArrayView(nullptr, target->dtype(), Shape{0}));
+  check_numeric(fmt::format("variable {} (a link)", name), target->dtype(), info.link_file,
+                info.link_path);
   info.dtype = target->dtype();
   info.shape = target->shape();
   info.nbytes = static_cast<std::uint64_t>(info.shape.num_elements()) * info.dtype.item_size();
@@ -564,7 +650,7 @@ std::string table_hash(const store::Table& table) {
 }  // namespace
 
 void Trace::set_table(std::string_view name, const store::Table& table) {
-  state_->writable();
+  state_->check_writable();
   check_variable_name(name);
   check_numeric_table(name, table);
   const std::string key(name);
@@ -582,7 +668,7 @@ store::Table Trace::get_table(std::string_view name) {
   if (info.kind != VariableKind::table) {
     throw Error(ErrorCode::type_mismatch,
                 fmt::format("variable {} is a {}, not a table", name, to_string(info.kind)),
-                state_->h5_name(), "/" + group() + "/" + info.name);
+                state_->h5_name(), state_->path_of(info.name));
   }
   return store::read_table(*state_->h5_group(), info.name);
 }
@@ -603,7 +689,7 @@ std::vector<VariableInfo> Trace::variables() const {
 }
 
 void Trace::remove(std::string_view name) {
-  state_->writable();
+  state_->check_writable();
   state_->variable(name);
   state_->drop(std::string(name));
 }
@@ -619,7 +705,7 @@ std::shared_ptr<store::Dataset> Trace::dataset(std::string_view name) {
     default:
       throw Error(ErrorCode::type_mismatch,
                   fmt::format("variable {} is a {}, not an array", name, to_string(info.kind)),
-                  state_->h5_name(), "/" + group() + "/" + info.name);
+                  state_->h5_name(), state_->path_of(info.name));
   }
 }
 
@@ -633,7 +719,7 @@ std::shared_ptr<store::Group> dict_group(Trace::State& state, std::string_view n
   if (info.kind != VariableKind::dict) {
     throw Error(ErrorCode::type_mismatch,
                 fmt::format("variable {} is a {}, not a dict", name, to_string(info.kind)),
-                state.h5_name(), "/" + state.group + "/" + info.name);
+                state.h5_name(), state.path_of(info.name));
   }
   return state.h5_group()->open_group(info.name);
 }
@@ -662,26 +748,20 @@ DictValue Trace::read_key(std::string_view name, std::string_view key) {
     throw Error(
         ErrorCode::not_found,
         fmt::format("dict {} has no key \"{}\" (keys: {})", name, key, fmt::join(keys, ", ")),
-        state_->h5_name(), "/" + group() + "/" + std::string(name));
+        state_->h5_name(), state_->path_of(name));
   }
   return member_value(*g, k);
 }
 
 void Trace::write_key(std::string_view name, std::string_view key, const DictValue& value) {
-  state_->writable();
+  state_->check_writable();
   auto g = dict_group(*state_, name);
-  check_member(name, key, value);
+  check_member(name, key, value, state_->h5_name(), state_->path_of(name));
   const std::string k(key);
+  state_->begin_change();
   if (g->contains(k)) g->remove(k);
   write_member(*g, k, value);
-  VariableInfo info = state_->variable(name);
-  info.hash = dict_hash(*g);
-  info.shape = Shape{static_cast<std::int64_t>(g->members().size())};
-  info.nbytes = 0;
-  for (const auto& m : g->members()) {
-    auto ds = g->open_dataset(m.name);
-    info.nbytes += static_cast<std::uint64_t>(ds->shape().num_elements()) * ds->dtype().item_size();
-  }
+  VariableInfo info = dict_info(std::string(name), *g);
   mark(g->attrs(), "dict", info.hash);
   state_->record_variable(std::move(info));
 }
@@ -697,7 +777,8 @@ class StepContext final : public OperationContext {
         state_(state),
         options_(options),
         random_(random),
-        created_(options.outputs.size(), false) {}
+        created_(options.outputs.size(), false),
+        hashes_(options.outputs.size()) {}
 
   const nlohmann::json& params() const override { return options_.params; }
   std::size_t input_count() const override { return options_.inputs.size(); }
@@ -713,13 +794,16 @@ class StepContext final : public OperationContext {
     const std::string& name = options_.outputs.at(i);
     state_.drop(name);
     created_[i] = true;
+    hashes_[i].clear();  // written through the dataset: hashed when the step ends
     return state_.h5_group()->create_dataset(name, options);
   }
   void set_output(std::size_t i, ArrayView values) override {
-    check_values(options_.outputs.at(i), values);
+    check_numeric(fmt::format("output {}", options_.outputs.at(i)), values.dtype(),
+                  state_.h5_name(), state_.path_of(options_.outputs.at(i)));
     create_output(i,
                   store::DatasetOptions{.dtype = values.dtype().native(), .shape = values.shape()})
         ->write(Selection(), values);
+    hashes_[i] = hash_values(values, "array");  // in RAM now: no read back
   }
   std::uint64_t seed() const override { return state_.record.seed; }
   Random random() const override { return random_; }
@@ -728,6 +812,8 @@ class StepContext final : public OperationContext {
   fs::path outputs_folder() override { return trace_.outputs_folder(); }
 
   bool created(std::size_t i) const { return created_[i]; }
+  // Output i's content hash when it came from RAM, else empty.
+  const std::string& hash(std::size_t i) const { return hashes_[i]; }
 
  private:
   Trace& trace_;
@@ -735,6 +821,7 @@ class StepContext final : public OperationContext {
   const ApplyOptions& options_;
   Random random_;
   std::vector<bool> created_;
+  std::vector<std::string> hashes_;
 };
 
 }  // namespace
@@ -745,7 +832,7 @@ ApplyResult Trace::apply(std::string_view operation, const ApplyOptions& options
 }
 
 ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
-  if (state_->read_only) state_->writable();  // raises
+  state_->check_writable();
   State& s = *state_;
   std::vector<Port> inputs;
   for (const auto& name : options.inputs)
@@ -755,19 +842,22 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
     check_variable_name(name);
     if (!seen.insert(name).second) {
       throw Error(ErrorCode::invalid_argument,
-                  fmt::format("operation {}: output {} is named twice", operation.name(), name));
+                  fmt::format("operation {}: output {} is named twice", operation.name(), name),
+                  s.h5_name(), s.path_of(name));
     }
     if (std::find(options.inputs.begin(), options.inputs.end(), name) != options.inputs.end()) {
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("operation {}: {} is both an input and an output (write the result "
                               "to a new variable)",
-                              operation.name(), name));
+                              operation.name(), name),
+                  s.h5_name(), s.path_of(name));
     }
   }
   if (!options.params.is_object()) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("operation {}: params must be a JSON object, got {}", operation.name(),
-                            options.params.dump()));
+                            options.params.dump()),
+                s.json_path().string());
   }
   const std::string op_name = operation.name();
   const int version = operation.version();
@@ -790,7 +880,7 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
     }
   }
 
-  s.writable();
+  s.begin_change();
   Node node{.id = g.next_id++,
             .operation = op_name,
             .version = version,
@@ -827,20 +917,19 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
       if (!context.created(i)) {
         throw Error(
             ErrorCode::invalid_argument,
-            fmt::format("operation {} did not write its output {}", op_name, options.outputs[i]));
+            fmt::format("operation {} did not write its output {}", op_name, options.outputs[i]),
+            s.h5_name(), s.path_of(options.outputs[i]));
       }
     }
     for (std::size_t i = 0; i < options.outputs.size(); ++i) {
       const std::string& name = options.outputs[i];
       auto ds = s.h5_group()->open_dataset(name);
-      const std::string hash = hash_dataset(*ds, "array");
+      const std::string hash =
+          context.hash(i).empty() ? hash_dataset(*ds, "array") : context.hash(i);
       mark(ds->attrs(), "array", hash);
       s.record_variable(s.info_of_dataset(name, *ds, VariableKind::array, hash));
       node.outputs[i].hash = hash;
     }
-  } catch (const Error& e) {
-    fail(e.what());
-    throw;
   } catch (const std::exception& e) {
     fail(e.what());
     throw;
@@ -875,6 +964,7 @@ Lineage Trace::lineage(std::string_view variable) const {
 void Trace::close() {
   if (!state_->store || !state_->store->is_open()) {
     state_->linked.clear();
+    state_->release();
     return;
   }
   state_->store->flush();
@@ -884,6 +974,7 @@ void Trace::close() {
   }
   state_->linked.clear();
   state_->store->close();
+  state_->release();
 }
 
 void Trace::flush() {

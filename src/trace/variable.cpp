@@ -47,17 +47,21 @@ void check_variable_name(std::string_view name) {
   }
 }
 
+void check_numeric(std::string_view what, const DType& dtype, const std::string& file,
+                   const std::string& path) {
+  if (!dtype.is_numeric()) {
+    throw Error(ErrorCode::type_mismatch,
+                fmt::format("{} has dtype {}, not a number or bool", what, dtype.numpy_str()), file,
+                path);
+  }
+}
+
 void check_numeric_table(std::string_view name, const store::Table& table,
                          const std::string& file) {
   store::check_table(table);
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    if (!table.columns[i].dtype().is_numeric()) {
-      throw Error(ErrorCode::type_mismatch,
-                  fmt::format("table {}: column {} has dtype {}, not a number or bool", name,
-                              table.names[i], table.columns[i].dtype().numpy_str()),
-                  file);
-    }
-  }
+  for (std::size_t i = 0; i < table.columns.size(); ++i)
+    check_numeric(fmt::format("table {}: column {}", name, table.names[i]),
+                  table.columns[i].dtype(), file);
 }
 
 }  // namespace larder::trace

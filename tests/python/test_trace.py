@@ -43,6 +43,12 @@ def test_variables_of_every_kind_round_trip(tmp_path):
     t.d = {"a": np.ones(3), "b": np.int8(-2), "c": 2.5}
     t.c = np.array([1 + 2j], dtype=np.complex64)
 
+    with pytest.raises(ValueError, match="already open for writing"):
+        larder.Trace.link(t.folder)  # a second writer would overwrite the first one's record
+    t.flush()  # a read-only link shows the record as last written
+    peek = larder.Trace.link(t.folder, read_only=True)
+    assert sorted(peek.variables()) == ["c", "d", "f32", "flag", "mask", "n", "x"]
+    t.close()
     t2 = larder.Trace.link(t.folder)
     assert isinstance(t2.x, larder.Dataset)
     np.testing.assert_array_equal(t2.x[1:3, ::2], [[4, 6], [8, 10]])
@@ -118,7 +124,7 @@ def test_apply_skips_what_is_done_and_reruns_what_changed(tmp_path):
     r = t.apply("pytest.split_sign", ["x"], ["pos", "neg"])
     assert r.outputs == ["pos", "neg"]
     # The record survives a reopen: the same step is skipped there too.
-    t.flush()
+    t.close()
     t2 = larder.Trace.link(t.folder)
     assert t2.apply("pytest.scale", ["x"], ["y"], params={"factor": 3}).skipped
     g = t2.graph()
@@ -310,7 +316,9 @@ def test_tables_as_trace_variables(tmp_path):
     t.set_table("scores", {"id": np.arange(3), "score": np.array([0.5, 1.5, 2.5])})
     info = t.info("scores")
     assert info["kind"] == "table" and info["shape"] == (3, 2)
-    back = larder.Trace.link(t.folder).scores
+    t.close()
+    t = larder.Trace.link(t.folder)
+    back = t.scores
     assert list(back) == ["id", "score"]
     np.testing.assert_array_equal(back["score"], [0.5, 1.5, 2.5])
     pandas = pytest.importorskip("pandas")

@@ -62,6 +62,7 @@ def test_a_rerun_skips_every_builtin_step(tmp_path):
         ("patch_fft", ["patches"], ["spectra"], {}),
     ]
     assert not any(t.apply(n, inputs=i, outputs=o, params=p).skipped for n, i, o, p in steps)
+    t.close()
     again = larder.Trace.link(t.folder)
     assert all(again.apply(n, inputs=i, outputs=o, params=p).skipped for n, i, o, p in steps)
     changed = again.apply("threshold", inputs=["volume"], outputs=["solid"], params={"value": 0.6})

@@ -93,8 +93,12 @@ TEST(Trace, VariablesOfEveryKindRoundTrip) {
   EXPECT_EQ(t->variables().size(), 4u);
   t->remove("x");
   EXPECT_FALSE(t->exists("x"));
-  // h5py-style readers see plain datasets.
-  t->flush();
+  t.reset();
+  // What write_key recorded survives the reopen: three members, their bytes.
+  auto back = Trace::link(folder);
+  EXPECT_EQ(back->variables().size(), 3u);
+  EXPECT_EQ(back->info("d").shape, (Shape{3}));
+  EXPECT_EQ(back->info("d").nbytes, 3 * 8 + 4 + 2 * 8u);
 }
 
 TEST(Trace, LinksReadTheirTargetWithoutACopy) {
@@ -358,6 +362,87 @@ TEST(Trace, ASessionThatDidNotCloseIsCheckedAgainstTraceH5) {
   EXPECT_FALSE(store::Store::open(folder / "trace.h5", store::OpenMode::read)
                    ->root()
                    ->contains("main/torn"));
+}
+
+// Regression: after one clean close, a later session's changes left the
+// record marked clean, so a session killed after them was trusted and a
+// step was skipped over data it had not written.
+TEST(Trace, ASessionKilledAfterACleanCloseIsCheckedAgainstTraceH5) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  const auto folder = t->folder();
+  t->set_array("x", ramp(3));
+  const ApplyOptions twice{.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}};
+  t->apply("test.scale", twice);
+  t.reset();  // a clean close
+  auto second = Trace::link(folder);
+  second->set_array("y", array_of(std::vector<double>{-1, -1, -1}, Shape{3}));
+  const std::string at_kill = file_text(folder / "trace.json");  // what a kill -9 leaves
+  second.reset();
+  std::ofstream(folder / "trace.json") << at_kill;
+  auto third = Trace::link(folder);
+  EXPECT_FALSE(third->apply("test.scale", twice).skipped);
+  EXPECT_EQ(values_of<double>(third->get("y")), (std::vector<double>{0, 2, 4}));
+}
+
+TEST(Trace, ASecondWriterInTheProcessIsRefused) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  const auto folder = t->folder();
+  std::string why;
+  EXPECT_EQ(error_of([&] { Trace::link(folder); }, &why), ErrorCode::invalid_argument);
+  EXPECT_NE(why.find(folder.filename().string()), std::string::npos) << why;
+  EXPECT_EQ(error_of([&] { Trace::link(folder / "." / ""); }), ErrorCode::invalid_argument);
+  EXPECT_NO_THROW(Trace::link(folder, "", {.read_only = true}));
+  t.reset();
+  EXPECT_NO_THROW(Trace::link(folder));
+}
+
+// Regression: edges and lineage matched variables by name only, so a
+// variable replaced by hand still led back to the step that wrote it first.
+TEST(Trace, EdgesAndLineageFollowContentNotNames) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  t->set_array("x", ramp(3));
+  t->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}});
+  t->set_array("y", ramp(4));  // replaced by hand
+  t->apply("test.scale", {.inputs = {"y"}, .outputs = {"z"}, .params = {{"factor", 2.0}}});
+  EXPECT_TRUE(t->graph().edges.empty());
+  const Lineage z = t->lineage("z");
+  ASSERT_EQ(z.steps.size(), 1u);
+  EXPECT_EQ(z.steps[0].id, 2);
+  EXPECT_EQ(z.sources, (std::vector<std::string>{"y"}));
+  // y as it is now was made by no step.
+  EXPECT_TRUE(t->lineage("y").steps.empty());
+}
+
+// Regression: opening a trace whose step was killed before it wrote anything
+// deleted the outputs by name, the earlier step's valid output with them.
+TEST(Trace, AnInterruptedStepKeepsTheOutputItNeverReached) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  t->set_array("x", ramp(3));
+  t->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}});
+  const auto folder = t->folder();
+  t.reset();
+  auto json = nlohmann::json::parse(file_text(folder / "trace.json"));
+  auto& group = json["groups"]["main"];
+  auto node = group["nodes"][0];
+  node["id"] = 2;
+  node["status"] = "running";
+  node["params"] = {{"factor", 5.0}};
+  node["outputs"] = {{{"name", "y"}, {"hash", ""}}};
+  group["nodes"].push_back(node);
+  group["next_id"] = 3;
+  json["clean"] = false;
+  std::ofstream(folder / "trace.json") << json.dump();
+  auto again = Trace::link(folder);
+  EXPECT_EQ(again->graph().nodes[1].status, NodeStatus::interrupted);
+  ASSERT_TRUE(again->exists("y"));
+  EXPECT_EQ(values_of<double>(again->get("y")), (std::vector<double>{0, 2, 4}));
+  EXPECT_TRUE(
+      again->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}})
+          .skipped);
 }
 
 TEST(Trace, ReadOnlyLinkShowsTheRecordAndChangesNothing) {

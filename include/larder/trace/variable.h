@@ -49,6 +49,12 @@ struct VariableInfo {
 // with "larder".
 void check_variable_name(std::string_view name);
 
+// Refuses (Error(type_mismatch) naming `what`, the dtype, and `file` and
+// `path` when given) a dtype that is not a number or bool: what a trace
+// and a Data store hold.
+void check_numeric(std::string_view what, const DType& dtype, const std::string& file = {},
+                   const std::string& path = {});
+
 // Checks a table stored as variable `name` (store::check_table), and that
 // every column holds numbers or bools: Error(type_mismatch) naming the
 // column and its dtype, and `file` when given.
