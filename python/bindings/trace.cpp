@@ -28,7 +28,8 @@ py::dict info_dict(const VariableInfo& info) {
   py::dict d;
   d["name"] = info.name;
   d["kind"] = std::string(to_string(info.kind));
-  const bool has_dtype = info.kind != trace::VariableKind::dict;
+  const bool has_dtype =
+      info.kind != trace::VariableKind::dict && info.kind != trace::VariableKind::table;
   d["dtype"] = has_dtype ? py::object(to_numpy_dtype(info.dtype)) : py::object(py::none());
   d["shape"] = dims(info.shape);
   d["nbytes"] = info.nbytes;
@@ -464,7 +465,8 @@ void bind_trace(py::module_& m) {
           py::dict item;
           item["name"] = e.name;
           item["kind"] = e.kind;
-          item["dtype"] = to_numpy_dtype(e.dtype);
+          item["dtype"] =
+              e.kind == "table" ? py::object(py::none()) : py::object(to_numpy_dtype(e.dtype));
           item["shape"] = dims(e.shape);
           list.append(item);
         }

@@ -74,6 +74,19 @@ bool is_table(Group& group) {
   return kind.is_string() && kind.get<std::string>() == "table";
 }
 
+TableExtent table_extent(Group& table) {
+  TableExtent extent;
+  for (const auto& m : table.members()) {
+    if (m.kind != NodeKind::dataset) continue;
+    auto column = table.open_dataset(m.name);
+    extent.rows = column->rows();
+    extent.nbytes +=
+        static_cast<std::uint64_t>(column->shape().num_elements()) * column->dtype().item_size();
+    ++extent.columns;
+  }
+  return extent;
+}
+
 Table read_table(Group& parent, std::string_view path) {
   const std::shared_ptr<Group> group = parent.open_group(path);
   if (!is_table(*group)) {

@@ -188,7 +188,10 @@ Array array_of(const nlohmann::ordered_json& json, const std::string& file) {
   bool all_bool = !leaves.empty(), all_int = true;
   for (const auto* leaf : leaves) {
     all_bool = all_bool && leaf->is_boolean();
-    all_int = all_int && leaf->is_number_integer();
+    // An integer beyond int64 (JSON numbers have no limit) makes it float64.
+    all_int = all_int && leaf->is_number_integer() &&
+              !(leaf->is_number_unsigned() &&
+                leaf->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX));
   }
   Array values = Array::empty(all_bool  ? DType::boolean()
                               : all_int ? DType::int64()
@@ -306,16 +309,9 @@ std::vector<DataEntry> Data::info() {
       entries.push_back(
           {.name = m.name, .kind = "array", .dtype = ds->dtype(), .shape = ds->shape()});
     } else if (auto g = root->open_group(m.name); store::is_table(*g)) {
-      std::int64_t rows = 0, columns = 0;
-      for (const auto& c : g->members()) {
-        if (c.kind != store::NodeKind::dataset) continue;
-        rows = g->open_dataset(c.name)->rows();
-        ++columns;
-      }
-      entries.push_back({.name = m.name,
-                         .kind = "table",
-                         .dtype = DType::float64(),
-                         .shape = Shape{rows, columns}});
+      const store::TableExtent extent = store::table_extent(*g);
+      entries.push_back(
+          {.name = m.name, .kind = "table", .shape = Shape{extent.rows, extent.columns}});
     }
   }
   return entries;

@@ -276,18 +276,12 @@ struct Trace::State {
 
   // A stored table's record, from its columns' metadata (no data read).
   static VariableInfo table_info(const std::string& name, store::Group& table, std::string hash) {
-    VariableInfo info{.name = name, .kind = VariableKind::table, .hash = std::move(hash)};
-    std::int64_t rows = 0, columns = 0;
-    for (const auto& m : table.members()) {
-      if (m.kind != store::NodeKind::dataset) continue;
-      auto ds = table.open_dataset(m.name);
-      rows = ds->shape().rank() > 0 ? ds->shape()[0] : 1;
-      info.nbytes +=
-          static_cast<std::uint64_t>(ds->shape().num_elements()) * ds->dtype().item_size();
-      ++columns;
-    }
-    info.shape = Shape{rows, columns};
-    return info;
+    const store::TableExtent extent = store::table_extent(table);
+    return VariableInfo{.name = name,
+                        .kind = VariableKind::table,
+                        .shape = Shape{extent.rows, extent.columns},
+                        .nbytes = extent.nbytes,
+                        .hash = std::move(hash)};
   }
 
   // The record of what trace.h5 holds in `group_name`: entries of the JSON

@@ -42,4 +42,12 @@ void write_table(Group& parent, std::string_view path, const Table& table,
 Table read_table(Group& parent, std::string_view path);
 bool is_table(Group& group);
 
+// A stored table's size from its columns' metadata (no values read).
+struct TableExtent {
+  std::int64_t rows = 0;
+  std::int64_t columns = 0;
+  std::uint64_t nbytes = 0;  // of all the values
+};
+TableExtent table_extent(Group& table);
+
 }  // namespace larder::store

@@ -29,9 +29,9 @@ namespace larder::trace {
 
 struct DataEntry {
   std::string name;
-  std::string kind;  // "array" or "table"
-  DType dtype = DType::float64();
-  Shape shape;  // (rows, columns) for a table
+  std::string kind;                // "array" or "table"
+  DType dtype = DType::float64();  // arrays; unused for tables
+  Shape shape;                     // (rows, columns) for a table
 };
 
 class Data {

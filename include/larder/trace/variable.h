@@ -36,7 +36,7 @@ using Dict = std::map<std::string, DictValue>;
 struct VariableInfo {
   std::string name{};
   VariableKind kind = VariableKind::array;
-  DType dtype = DType::float64();  // arrays, scalars, links; float64 otherwise
+  DType dtype = DType::float64();  // arrays, scalars, links; unused for dicts and tables
   Shape shape{};                   // arrays, scalars, links; (rows, columns) for tables
   std::uint64_t nbytes = 0;        // logical bytes of the values
   std::string hash{};              // xxh3-128 of the content (hex)
