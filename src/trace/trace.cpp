@@ -9,6 +9,8 @@
 #include <random>
 #include <set>
 
+#include <sys/stat.h>
+
 #include "../store/file_io.h"
 #include "hashing.h"
 #include "larder/core/error.h"
@@ -26,6 +28,7 @@ namespace {
 constexpr const char* trace_attr = "larder.trace";
 constexpr const char* file_attr = "larder.trace.file";
 constexpr const char* path_attr = "larder.trace.path";
+constexpr const char* stamp_attr = "larder.trace.stamp";
 constexpr const char* default_group = "main";
 
 fs::path ensure_folder(const fs::path& folder) {
@@ -48,6 +51,23 @@ std::string now_utc() {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
   return fmt::format("{}.{:03}Z", text, ms);
+}
+
+// What a link's target file is now: device, inode, size and modification
+// time, so an unchanged stamp means unchanged content. Empty (hash again)
+// for a directory store, whose arrays live in many files, and for a file
+// changed within the last 100 ms: the kernel's file clock ticks coarsely,
+// so a second change in the same tick could keep the time (git's "racily
+// clean" entries).
+std::string file_stamp(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+  const auto mtime =
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  if (now - mtime < std::chrono::milliseconds(100)) return {};
+  return fmt::format("{}:{}:{}:{}", st.st_dev, st.st_ino, st.st_size,
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count());
 }
 
 // `file` and `path` say where the dict is, for the errors.
@@ -261,6 +281,30 @@ struct Trace::State {
     return root->open_dataset(info.link_path);
   }
 
+  // The record of link `name`, checked against its target: a target file
+  // whose stamp changed is hashed again, and a new hash recorded (the mark
+  // first, then the stamp: a kill between them leaves a stale stamp, which
+  // only costs a hash next time).
+  const VariableInfo& refresh_link(const std::string& name) {
+    VariableInfo& info = current().variables.at(name);
+    const std::string stamp = file_stamp(info.link_file);
+    if (!stamp.empty() && stamp == info.link_stamp) return info;
+    auto target = resolve(info);
+    const std::string hash = hash_dataset(*target, "array");
+    if (hash == info.hash && stamp == info.link_stamp) return info;
+    begin_change();
+    auto g = h5_group()->open_group(name);
+    if (hash != info.hash) mark(g->attrs(), "link", hash);
+    g->attrs().set(stamp_attr, stamp);
+    info.dtype = target->dtype();
+    info.shape = target->shape();
+    info.nbytes = static_cast<std::uint64_t>(info.shape.num_elements()) * info.dtype.item_size();
+    info.hash = hash;
+    info.link_stamp = stamp;
+    dirty = true;
+    return info;
+  }
+
   VariableInfo info_of_dataset(const std::string& name, store::Dataset& ds, VariableKind kind,
                                std::string hash) {
     return VariableInfo{
@@ -321,7 +365,8 @@ struct Trace::State {
                             .kind = kind,
                             .hash = hash,
                             .link_file = attr_text(*node, file_attr),
-                            .link_path = attr_text(*node, path_attr)};
+                            .link_path = attr_text(*node, path_attr),
+                            .link_stamp = attr_text(*node, stamp_attr)};
         try {
           auto target = resolve(info);
           info.dtype = target->dtype();
@@ -618,6 +663,7 @@ void Trace::set_link(std::string_view name, const fs::path& file, std::string_vi
   auto target = state_->resolve(info);
   check_numeric(fmt::format("variable {} (a link)", name), target->dtype(), info.link_file,
                 info.link_path);
+  info.link_stamp = file_stamp(info.link_file);  // before the content is read
   info.dtype = target->dtype();
   info.shape = target->shape();
   info.nbytes = static_cast<std::uint64_t>(info.shape.num_elements()) * info.dtype.item_size();
@@ -626,6 +672,7 @@ void Trace::set_link(std::string_view name, const fs::path& file, std::string_vi
   auto g = state_->h5_group()->create_group(info.name);
   g->attrs().set(file_attr, info.link_file);
   g->attrs().set(path_attr, info.link_path);
+  g->attrs().set(stamp_attr, info.link_stamp);
   mark(g->attrs(), "link", info.hash);
   state_->record_variable(std::move(info));
 }
@@ -829,8 +876,12 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
   state_->check_writable();
   State& s = *state_;
   std::vector<Port> inputs;
-  for (const auto& name : options.inputs)
-    inputs.push_back({.name = name, .hash = s.variable(name).hash});
+  for (const auto& name : options.inputs) {
+    const VariableInfo& input = s.variable(name);
+    inputs.push_back(
+        {.name = name,
+         .hash = input.kind == VariableKind::link ? s.refresh_link(name).hash : input.hash});
+  }
   std::set<std::string> seen;
   for (const auto& name : options.outputs) {
     check_variable_name(name);

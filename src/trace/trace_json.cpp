@@ -117,6 +117,7 @@ nlohmann::json variable_to_json(const VariableInfo& info) {
   if (info.kind == VariableKind::link) {
     j["file"] = info.link_file;
     j["path"] = info.link_path;
+    if (!info.link_stamp.empty()) j["stamp"] = info.link_stamp;
   }
   return j;
 }
@@ -160,6 +161,7 @@ VariableInfo variable_from_json(const std::string& name, const nlohmann::json& j
   if (info.kind == VariableKind::link) {
     info.link_file = text_member(json, "file", origin, where);
     info.link_path = text_member(json, "path", origin, where);
+    info.link_stamp = optional_text(json, "stamp", origin, where);
   }
   return info;
 }

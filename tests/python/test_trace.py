@@ -158,6 +158,18 @@ def test_links_to_data_arrays_and_lineage(tmp_path):
     assert edges == [{"from": 1, "to": 2, "variable": "w"}]
 
 
+def test_a_link_follows_its_data_array_when_it_is_imported_again(tmp_path):
+    d = larder.Data.create(tmp_path)
+    d.from_array("volume", np.arange(4.0))
+    t = larder.Trace.create(tmp_path)
+    t.link_array("v", d.file, "volume")
+    assert not t.apply("pytest.scale", ["v"], ["w"], params={"factor": 2}).skipped
+    assert t.apply("pytest.scale", ["v"], ["w"], params={"factor": 2}).skipped
+    d.from_array("volume", np.arange(4.0) + 10)
+    assert not t.apply("pytest.scale", ["v"], ["w"], params={"factor": 2}).skipped
+    np.testing.assert_array_equal(t.w[...], (np.arange(4.0) + 10) * 2)
+
+
 def test_bad_input_gives_clear_errors_and_leaves_the_trace(tmp_path):
     with pytest.raises(larder.NotFoundError, match="not a trace folder"):
         larder.Trace.link(tmp_path)

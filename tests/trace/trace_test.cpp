@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <numeric>
 
@@ -119,6 +120,41 @@ TEST(Trace, LinksReadTheirTargetWithoutACopy) {
   std::filesystem::remove(file);
   EXPECT_EQ(error_of([&] { t->get("v"); }, &why), ErrorCode::not_found);
   EXPECT_NE(why.find(file.string()), std::string::npos);
+}
+
+// A link's hash follows its target: importing the Data array again with new
+// content makes the next apply run on it (it used to skip on the hash taken
+// when the link was set).
+TEST(Trace, ALinkFollowsItsTargetWhenTheDataIsImportedAgain) {
+  TempDir dir;
+  auto data = Data::create(dir.path());
+  data->from_array("volume", ramp(4));
+  // An old file: its stamp is trusted, so only a changed file is hashed again.
+  const auto file = data->file();
+  std::filesystem::last_write_time(
+      file, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+  auto t = Trace::create(dir.path());
+  t->set_link("v", file, "volume");
+  EXPECT_FALSE(t->info("v").link_stamp.empty());
+  const ApplyOptions twice{.inputs = {"v"}, .outputs = {"y"}, .params = {{"factor", 2.0}}};
+  EXPECT_FALSE(t->apply("test.scale", twice).skipped);
+  EXPECT_TRUE(t->apply("test.scale", twice).skipped);
+  // The same values written again: the file changed, the content did not.
+  data->from_array("volume", ramp(4));
+  EXPECT_TRUE(t->apply("test.scale", twice).skipped);
+  Array changed = ramp(4);
+  for (double& x : changed.values<double>())
+    x += 10;
+  data->from_array("volume", changed);
+  EXPECT_FALSE(t->apply("test.scale", twice).skipped);
+  EXPECT_EQ(values_of<double>(t->get("y")), (std::vector<double>{20, 22, 24, 26}));
+  // The new hash is recorded: after a reopen the step is done.
+  const std::string hash = t->info("v").hash;
+  const auto folder = t->folder();
+  t.reset();
+  auto again = Trace::link(folder);
+  EXPECT_EQ(again->info("v").hash, hash);
+  EXPECT_TRUE(again->apply("test.scale", twice).skipped);
 }
 
 TEST(Trace, TwoTracesInOneProcessStayIndependent) {

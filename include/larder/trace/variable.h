@@ -42,6 +42,10 @@ struct VariableInfo {
   std::string hash{};              // xxh3-128 of the content (hex)
   std::string link_file{};         // links: the target file and the path in it
   std::string link_path{};
+  // links: the target file's identity, size and modification time when it
+  // was hashed ("" for a directory store or a file changed just before,
+  // which are hashed again at the next apply)
+  std::string link_stamp{};
 };
 
 // Refuses (Error(invalid_argument) naming it) a variable name that is not an
