@@ -2,6 +2,7 @@
 // loaders written in Python (larder.register_loader). Tree objects keep the
 // tree's root alive; loads and selects run without the GIL, which Python
 // loaders take back while they run.
+#include <fmt/format.h>
 #include <pybind11/functional.h>
 
 #include <filesystem>
@@ -16,13 +17,6 @@ namespace larder::python {
 namespace {
 
 using tree::Value;
-
-// "", ".", "./." : the group itself.
-bool split_path_is_self(const std::string& path) {
-  for (char c : path)
-    if (c != '.' && c != '/') return false;
-  return path.find("..") == std::string::npos && (path.empty() || path.front() != '/');
-}
 
 // A tree node seen from Python: the node and the root that keeps its parents alive.
 struct TreeRef {
@@ -49,23 +43,28 @@ py::object wrap(const std::shared_ptr<tree::Group>& root, std::shared_ptr<tree::
   return py::none();
 }
 
+// The member name of an int key. A ParamSpaceGroup names its states by
+// zero-padded numbers of one width: the width of a member's name, so the
+// parameter space is parsed only when the key names no member.
 std::string key_of(tree::Group& group, py::handle key) {
   if (py::isinstance<py::int_>(key) && !py::isinstance<py::bool_>(key)) {
     const auto number = key.cast<std::int64_t>();
-    if (group.group_class() == tree::GroupClass::param_space) {
-      const auto space = tree::param_space_of(group);
-      return tree::state_name(space, number);
+    std::string bare = std::to_string(number);
+    if (group.group_class() != tree::GroupClass::param_space) return bare;
+    if (!group.empty()) {
+      const std::size_t width = group.members().front()->name().size();
+      std::string padded = number < 0 ? bare : fmt::format("{:0{}d}", number, width);
+      if (group.contains(padded)) return padded;
+      if (group.contains(bare)) return bare;
     }
-    return std::to_string(number);
+    return tree::state_name(tree::param_space_of(group), number);
   }
   return key.cast<std::string>();
 }
 
 py::object get_item(const TreeRef& ref, py::handle key) {
   auto& group = group_of(ref);
-  const std::string path = key_of(group, key);
-  if (split_path_is_self(path)) return py::cast(PyGroup{{ref.root, ref.node}});
-  return wrap(ref.root, group.shared_at(path));
+  return wrap(ref.root, group.shared_at(key_of(group, key)));
 }
 
 bool contains(const TreeRef& ref, py::handle key) {
@@ -188,6 +187,7 @@ tree::DataManagerOptions dm_options(py::object load_cfg, py::object out_dir,
     }
   }
   if (!group_map.is_none()) {
+    o.group_map.clear();  // the map given replaces the default
     for (auto item : group_map.cast<py::dict>())
       o.group_map[item.first.cast<std::string>()] =
           tree::group_class_from(item.second.cast<std::string>());
@@ -237,10 +237,8 @@ void bind_tree(py::module_& m) {
       .def_property_readonly(
           "tree_condensed", [](const PyGroup& g) { return tree::condensed_tree_text(group_of(g)); })
       .def_property_readonly("times", [](const PyGroup& g) { return group_of(g).times(); })
-      .def_property_readonly("pspace",
-                             [](const PyGroup& g) {
-                               return yaml_to_python(tree::param_space_of(group_of(g)).to_value());
-                             })
+      .def_property_readonly(
+          "pspace", [](const PyGroup& g) { return py::cast(tree::param_space_of(group_of(g))); })
       .def(
           "select",
           [](const PyGroup& g, py::object field, py::object fields, py::object subspace,
@@ -253,15 +251,18 @@ void bind_tree(py::module_& m) {
   py::class_<PyArrayLeaf> array_leaf(m, "TreeArray", "An array leaf of the data tree");
   common(array_leaf);
   array_leaf
-      .def_property_readonly("data",
-                             [](const PyArrayLeaf& a) {
-                               const auto& leaf = static_cast<const tree::ArrayLeaf&>(*a.node);
-                               {
-                                 py::gil_scoped_release release;
-                                 leaf.data();
-                               }
-                               return to_numpy(leaf.data().clone());
-                             })
+      .def_property_readonly(
+          "data",
+          [](const PyArrayLeaf& a) {
+            const auto& leaf = static_cast<const tree::ArrayLeaf&>(*a.node);
+            const Array* data = nullptr;
+            {
+              py::gil_scoped_release release;
+              data = &leaf.data();
+            }
+            // A read-only view sharing the leaf's buffer: no copy.
+            return to_numpy(Array::adopt_read_only(data->dtype(), data->shape(), data->buffer()));
+          })
       .def_property_readonly(
           "shape",
           [](const PyArrayLeaf& a) {
@@ -276,7 +277,8 @@ void bind_tree(py::module_& m) {
 A data directory loaded into a tree from a dantro load config.
 
 DataManager(data_dir, load_cfg=None, out_dir="_output/{timestamp:}", create_groups=None,
-group_map=None, name="", timefstr="%y%m%d-%H%M%S", exist_ok=False); out_dir=False writes nothing.)doc")
+group_map=None, name="", timefstr="%y%m%d-%H%M%S", exist_ok=False); out_dir=False writes nothing;
+group_map=None is {"time_series": "TimeSeriesGroup"} (the CLI's too), a dict replaces it.)doc")
       .def(py::init([](const std::string& data_dir, py::object load_cfg, py::object out_dir,
                        py::object create_groups, py::object group_map, const std::string& name,
                        const std::string& timefstr, bool exist_ok) {

@@ -42,7 +42,8 @@ class DataManager(_DataManager):
 
     ``DataManager(data_dir, load_cfg=..., out_dir=False, create_groups=[{"path":
     "simulations", "Cls": "ParamSpaceGroup"}], group_map={"time_series":
-    "TimeSeriesGroup"})``; ``load_cfg`` is a mapping or a YAML file's path.
+    "TimeSeriesGroup"})``; ``load_cfg`` is a mapping or a YAML file's path;
+    ``group_map=None`` is that default map (the CLI's too), a dict replaces it.
     """
 
     def load_from_cfg(self, load_cfg=None, update_load_cfg=None, exists_action="raise",

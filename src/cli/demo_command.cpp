@@ -31,6 +31,7 @@
 #include "larder/trace/data.h"
 #include "larder/trace/trace.h"
 #include "larder/tree/data_manager.h"
+#include "larder/tree/pspace.h"
 #include "larder/tree/select.h"
 #include "larder/tree/yaml.h"
 #include "terminal_progress.h"
@@ -684,44 +685,40 @@ void write_demo_sweep(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::string values;
-  for (double s : sweep_step_sizes)
-    values += fmt::format("{}{}", values.empty() ? "" : ", ", s);
-  std::ofstream(dir / "pspace.yml") << fmt::format(
-      "!pspace\nrandom_walk:\n  initial_state: 0.0\n  max_step_size: !pdim\n    default: 1.0\n"
-      "    values: [{}]\n  num_steps: {}\nseed: !pdim\n  default: 42\n  range: [{}]\n",
-      values, sweep_walk_steps, sweep_seeds);
-  const int width = static_cast<int>(
-      std::to_string((sweep_seeds + 1) * static_cast<int>(sweep_step_sizes.size() + 1) - 1).size());
-  for (std::size_t j = 0; j < sweep_step_sizes.size(); ++j) {
-    for (int seed = 0; seed < sweep_seeds; ++seed) {
-      // paramspace's state number: max_step_size then seed (fastest), 0 the default.
-      const auto state = static_cast<int>(j + 1) * (sweep_seeds + 1) + seed + 1;
-      const fs::path run = dir / fmt::format("sim_{:0{}d}", state, width);
-      fs::create_directories(run);
-      auto store = store::Store::open(run / "data.h5", "w");
-      auto root = store->root();
-      const auto walk = demo_walk(seed, sweep_step_sizes[j]);
-      root->create_dataset("random_walk",
-                           {.dtype = DType::float64(), .shape = Shape{sweep_walk_steps + 1}})
-          ->write(Selection(), Array::from_values<double>(walk));
-      auto energy = root->require_group("abm/energy");
-      energy->attrs().set("content", "time_series");
-      for (int t = 0; t < 12; ++t) {
-        const std::vector<double> agents(static_cast<std::size_t>(12 - t), 1.0 - 0.05 * t);
-        energy
-            ->create_dataset(std::to_string(t), {.dtype = DType::float64(), .shape = Shape{12 - t}})
-            ->write(Selection(), Array::from_values<double>(agents));
-      }
-      store->close();
-      std::ofstream(run / "params.yml")
-          << tree::to_yaml(tree::Value{{"random_walk",
-                                        {{"initial_state", 0.0},
-                                         {"max_step_size", sweep_step_sizes[j]},
-                                         {"num_steps", sweep_walk_steps}}},
-                                       {"seed", seed}});
-      std::ofstream(run / "sim.log") << fmt::format("Setting PRNG seed to {} ...\n", seed);
+  tree::Value steps = tree::Value::array();
+  for (double step : sweep_step_sizes)
+    steps.push_back(step);
+  const tree::Value pspace = tree::make_tagged(
+      "!pspace",
+      {{"random_walk",
+        {{"initial_state", 0.0},
+         {"max_step_size", tree::make_tagged("!pdim", {{"default", 1.0}, {"values", steps}})},
+         {"num_steps", sweep_walk_steps}}},
+       {"seed", tree::make_tagged(
+                    "!pdim", {{"default", 42}, {"range", tree::Value::array({sweep_seeds})}})}});
+  std::ofstream(dir / "pspace.yml") << tree::to_yaml(pspace);
+  // One run per point, named and parametrised as paramspace does it.
+  for (const auto& point : tree::ParamSpace::from_value(pspace, "demo sweep").points()) {
+    const int seed = point.params["seed"].get<int>();
+    const double max_step_size = point.params["random_walk"]["max_step_size"].get<double>();
+    const fs::path run = dir / ("sim_" + point.state_name);
+    fs::create_directories(run);
+    auto store = store::Store::open(run / "data.h5", "w");
+    auto root = store->root();
+    const auto walk = demo_walk(seed, max_step_size);
+    root->create_dataset("random_walk",
+                         {.dtype = DType::float64(), .shape = Shape{sweep_walk_steps + 1}})
+        ->write(Selection(), Array::from_values<double>(walk));
+    auto energy = root->require_group("abm/energy");
+    energy->attrs().set("content", "time_series");
+    for (int t = 0; t < 12; ++t) {
+      const std::vector<double> agents(static_cast<std::size_t>(12 - t), 1.0 - 0.05 * t);
+      energy->create_dataset(std::to_string(t), {.dtype = DType::float64(), .shape = Shape{12 - t}})
+          ->write(Selection(), Array::from_values<double>(agents));
     }
+    store->close();
+    std::ofstream(run / "params.yml") << tree::to_yaml(point.params);
+    std::ofstream(run / "sim.log") << fmt::format("Setting PRNG seed to {} ...\n", seed);
   }
 }
 
@@ -766,8 +763,7 @@ sim_log:
   tree::DataManager dm(dir, {.name = "my_simulation",
                              .load_cfg = load_cfg,
                              .out_dir = std::nullopt,
-                             .create_groups = {{"simulations", tree::GroupClass::param_space}},
-                             .group_map = {{"time_series", tree::GroupClass::time_series}}});
+                             .create_groups = {{"simulations", tree::GroupClass::param_space}}});
   TerminalProgress progress;
   dm.load_from_cfg({}, {}, tree::ExistsAction::raise, progress);
   fmt::print("loaded in {:.1f} ms:\n{}", seconds_since(start) * 1e3, dm.tree_condensed());

@@ -12,19 +12,6 @@
 #include "location.h"
 
 namespace larder::cli {
-namespace {
-
-// The first ParamSpaceGroup below `group`, depth first.
-tree::Group* find_param_space_group(tree::Group& group) {
-  if (group.group_class() == tree::GroupClass::param_space) return &group;
-  for (const auto& member : group.members()) {
-    if (!member->is_group()) continue;
-    if (auto* found = find_param_space_group(static_cast<tree::Group&>(*member))) return found;
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 void add_select_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -48,7 +35,7 @@ void add_select_command(CLI::App& app) {
   cmd->callback([=] {
     const auto dm = options->load();
     tree::Group* target =
-        group->empty() ? find_param_space_group(dm->root()) : &dm->root().group(*group);
+        group->empty() ? tree::find_param_space_group(dm->root()) : &dm->root().group(*group);
     if (target == nullptr) {
       throw Error(ErrorCode::not_found, "no ParamSpaceGroup in the tree (use --group)");
     }

@@ -14,13 +14,12 @@ TreeLoadOptions::TreeLoadOptions(CLI::App& cmd) {
   cmd.add_option("--create-group", create_groups,
                  "PATH[=Class]: a group made before loading (e.g. simulations=ParamSpaceGroup)");
   cmd.add_option("--group-map", group_map,
-                 "VALUE=Class: the group class for an attribute value under enable_mapping "
-                 "(time_series=TimeSeriesGroup is always there)");
+                 "VALUE=Class: the group class for an attribute value under enable_mapping, "
+                 "added to the DataManager's default map (time_series=TimeSeriesGroup)");
 }
 
 std::unique_ptr<tree::DataManager> TreeLoadOptions::load() const {
   tree::DataManagerOptions options{.load_cfg = cfg, .out_dir = std::nullopt};
-  options.group_map["time_series"] = tree::GroupClass::time_series;
   const auto split = [](const std::string& text) {
     const auto eq = text.find('=');
     return std::pair{text.substr(0, eq), eq == std::string::npos ? "" : text.substr(eq + 1)};

@@ -12,12 +12,6 @@
 namespace larder::tree {
 namespace {
 
-std::string lowered(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::shared_ptr<Node> load_numpy(const LoadRequest& request) {
   const std::string ext = lowered(request.file.extension().string());
   if (ext == ".npz") {

@@ -1,6 +1,7 @@
 #include "larder/tree/data_manager.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <atomic>
 #include <ctime>
@@ -65,7 +66,119 @@ bool warns(ExistsAction action) {
   return action == ExistsAction::skip || action == ExistsAction::overwrite;
 }
 
+// Fails (throws) where inserting the loaded files of `entry` would, before
+// anything is inserted: a leaf in the way of a group, a name the group does
+// not take (a ParamSpaceGroup's members are numbers), a node or attribute that
+// exists under exists_action raise, a missing node for load_as_attr.
+void check_insertions(const Group& root, const LoadEntry& entry, ExistsAction action,
+                      const std::vector<std::string>& files, const std::vector<Target>& targets,
+                      const std::vector<bool>& kept,
+                      const std::vector<std::shared_ptr<Node>>& loaded,
+                      const std::vector<Value>& values) {
+  // What the entry will create or replace, by path: true for a group.
+  std::map<std::string, bool> planned;
+  const auto fail = [&](const std::string& file, const std::string& why,
+                        ErrorCode code = ErrorCode::invalid_argument) {
+    throw Error(code, fmt::format("load config entry '{}': {} (for '{}')", entry.name, why, file));
+  };
+  // Group::check_member_name, its message naming the entry and the file.
+  const auto check_name = [&](const Group& group, const std::string& name,
+                              std::optional<GroupClass> cls, const std::string& file) {
+    try {
+      group.check_member_name(name, cls);
+    } catch (const Error& e) {
+      throw Error(e.code(), fmt::format("load config entry '{}': {} (for '{}')", entry.name,
+                                        e.message(), file));
+    }
+  };
+  // The existing node at `path`, nullptr when missing.
+  const auto existing = [&](const std::string& path) -> const Node* {
+    if (path.empty()) return &root;
+    return root.contains(path) ? &root.at(path) : nullptr;
+  };
+  // As require_group(path, cls) would: fails where it would throw.
+  const auto plan_group = [&](const std::string& path, const std::string& file) {
+    const Group* group = &root;  // nullptr below the first missing group
+    std::string at;
+    const auto segments = split_tree_path(path);
+    for (std::size_t k = 0; k < segments.size(); ++k) {
+      const std::string& segment = segments[k];
+      at += (at.empty() ? "" : "/") + segment;
+      if (const auto it = planned.find(at); it != planned.end() && !it->second) {
+        fail(file,
+             fmt::format("cannot create group '{}': a file of this entry goes to '{}'", path, at),
+             ErrorCode::type_mismatch);
+      }
+      if (group != nullptr && group->contains(segment)) {
+        const Node& node = group->at(segment);
+        if (!node.is_group()) {
+          fail(file,
+               fmt::format("cannot create group '{}': '{}' is a {}", path, node.path(),
+                           node.class_name()),
+               ErrorCode::type_mismatch);
+        }
+        group = static_cast<const Group*>(&node);
+        continue;
+      }
+      if (group != nullptr) {
+        check_name(*group, segment, std::nullopt, file);
+        group = nullptr;
+      }
+      planned.emplace(at, true);  // a new group is empty: any name fits it
+    }
+  };
+
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (!kept[i]) continue;
+    const Target& t = targets[i];
+    const std::string& file = files[i];
+    const bool skips = action == ExistsAction::skip || action == ExistsAction::skip_nowarn;
+    if (entry.load_as_attr) {
+      const bool pspace = tagged(values[i], "!pspace") != nullptr;
+      const Node* node = existing(t.parent);
+      if (node == nullptr && !planned.contains(t.parent)) {
+        if (!pspace) {
+          throw Error(ErrorCode::not_found,
+                      fmt::format("load config entry '{}': no node '{}' to hold attribute '{}' "
+                                  "(load_as_attr) of '{}'",
+                                  entry.name, t.parent, t.name, file));
+        }
+        plan_group(t.parent, file);
+        continue;
+      }
+      if (node == nullptr) continue;  // planned: a new group has no attributes
+      if (pspace && node->is_group()) {
+        const auto& group = static_cast<const Group&>(*node);
+        if (group.group_class() == GroupClass::ordered && group.parent() != nullptr) {
+          for (const auto& member : group.members())
+            check_name(group, member->name(), GroupClass::param_space, file);
+        }
+      }
+      if (node->attrs().contains(t.name) && action == ExistsAction::raise) {
+        fail(file, fmt::format("'{}' has attribute '{}' already", node->path(), t.name));
+      }
+      continue;
+    }
+    plan_group(t.parent, file);
+    const std::string full = t.parent.empty() ? t.name : t.parent + "/" + t.name;
+    const auto it = planned.find(full);
+    const Node* there = existing(full);
+    if ((there != nullptr || it != planned.end()) && action == ExistsAction::raise) {
+      fail(file, fmt::format("'{}' already exists in the tree (exists_action: raise)", full));
+    }
+    if ((there != nullptr || it != planned.end()) && skips) continue;
+    const Node* parent = existing(t.parent);
+    if (parent != nullptr && parent->is_group())
+      check_name(static_cast<const Group&>(*parent), loaded[i]->name(), std::nullopt, file);
+    planned[full] = false;
+  }
+}
+
 }  // namespace
+
+GroupMap default_group_map() {
+  return {{"time_series", GroupClass::time_series}};
+}
 
 std::string timestamp_text(std::string_view format) {
   const std::time_t now = std::time(nullptr);
@@ -88,10 +201,13 @@ DataManager::DataManager(fs::path data_dir, DataManagerOptions options)
     throw Error(ErrorCode::not_found, "the data directory does not exist or is not a directory",
                 data_dir_.string());
   }
+  // Absolute, so lazy leaves and filepath attributes survive a change of
+  // the working directory.
+  data_dir_ = fs::absolute(data_dir_).lexically_normal();
+  if (!data_dir_.has_filename() && data_dir_.has_relative_path())
+    data_dir_ = data_dir_.parent_path();
   std::string name = options_.name;
-  if (name.empty()) name = fs::absolute(data_dir_).lexically_normal().filename().string();
-  if (name.empty())
-    name = fs::absolute(data_dir_).lexically_normal().parent_path().filename().string();
+  if (name.empty()) name = data_dir_.filename().string();
   if (name.empty()) name = "data";
   root_ = std::make_shared<Group>(name, GroupClass::ordered);
 
@@ -169,11 +285,9 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
                                  .include_directories = entry.include_directories,
                                  .ignore = entry.ignore});
   if (files.empty()) {
-    std::string globs;
-    for (const auto& g : entry.glob_str)
-      globs += (globs.empty() ? "" : ", ") + g;
-    const std::string message = fmt::format("load config entry '{}': no files match {} in '{}'",
-                                            entry.name, globs, base.string());
+    const std::string message =
+        fmt::format("load config entry '{}': no files match {} in '{}'", entry.name,
+                    fmt::join(entry.glob_str, ", "), base.string());
     if (entry.required) throw Error(ErrorCode::not_found, message);
     warnings_.push_back(message);
     return;
@@ -246,8 +360,18 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
     }
     scope.advance(1);
   };
-  const bool parallel =
+  bool parallel =
       entry.parallel.enabled && static_cast<std::int64_t>(files.size()) >= entry.parallel.min_files;
+  if (parallel && entry.parallel.min_total_size > 0) {
+    // As dantro: files smaller than min_total_size in total load serially.
+    std::uintmax_t total = 0;
+    for (const auto& rel : files) {
+      std::error_code ec;
+      const std::uintmax_t size = fs::file_size(base / rel, ec);
+      if (!ec) total += size;
+    }
+    parallel = total >= static_cast<std::uintmax_t>(entry.parallel.min_total_size);
+  }
   if (parallel) {
     std::optional<ConcurrencyLimit> limit;
     if (entry.parallel.processes > 0) limit.emplace(entry.parallel.processes);
@@ -262,16 +386,31 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
       load_one(i);
   }
 
+  // Check every insertion first, so a failing file leaves the tree as it was.
+  std::vector<std::string> notes;
+  std::vector<bool> kept(files.size(), false);
   for (std::size_t i = 0; i < files.size(); ++i) {
-    if (failures[i]) {
-      if (entry.required) throw *failures[i];
-      warnings_.push_back(
-          fmt::format("load config entry '{}': skipped: {}", entry.name, failures[i]->what()));
+    if (!failures[i]) {
+      kept[i] = true;
       continue;
     }
+    if (entry.required) throw *failures[i];
+    notes.push_back(
+        fmt::format("load config entry '{}': skipped: {}", entry.name, failures[i]->what()));
+  }
+  std::vector<Value> values(entry.load_as_attr ? files.size() : 0);
+  if (entry.load_as_attr) {
+    for (std::size_t i = 0; i < files.size(); ++i)
+      if (kept[i]) values[i] = value_of(*loaded[i], (base / files[i]).string());
+  }
+  check_insertions(*root_, entry, action, files, targets, kept, loaded, values);
+  warnings_.insert(warnings_.end(), notes.begin(), notes.end());
+
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (!kept[i]) continue;
     const Target& t = targets[i];
     if (entry.load_as_attr) {
-      Value value = value_of(*loaded[i], files[i]);
+      Value& value = values[i];
       // A parameter space makes its target a ParamSpaceGroup (created when
       // missing, converted when an empty plain group), as dantro's
       // create_groups would.
@@ -287,10 +426,10 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
         }
       }
       if (node.attrs().contains(t.name)) {
-        if (action == ExistsAction::raise) {
-          throw Error(ErrorCode::invalid_argument,
-                      fmt::format("load config entry '{}': '{}' has attribute '{}' already",
-                                  entry.name, node.path(), t.name));
+        if (warns(action)) {
+          warnings_.push_back(fmt::format(
+              "load config entry '{}': attribute '{}' of '{}' exists; {}", entry.name, t.name,
+              node.path(), action == ExistsAction::skip ? "skipped" : "overwritten"));
         }
         if (action == ExistsAction::skip || action == ExistsAction::skip_nowarn) continue;
       }
@@ -300,11 +439,6 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
     Group& parent = root_->require_group(t.parent);
     bool overwrite = false;
     if (parent.contains(t.name)) {
-      if (action == ExistsAction::raise) {
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("load config entry '{}': '{}' already exists in '{}'", entry.name,
-                                t.name, parent.path()));
-      }
       if (warns(action)) {
         warnings_.push_back(fmt::format("load config entry '{}': '{}/{}' exists; {}", entry.name,
                                         parent.path(), t.name,

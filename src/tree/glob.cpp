@@ -8,25 +8,11 @@
 #include <system_error>
 
 #include "larder/core/error.h"
+#include "larder/tree/node.h"
 
 namespace larder::tree {
 namespace fs = std::filesystem;
 namespace {
-
-std::vector<std::string> segments_of(std::string_view path) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t end = std::min(path.find('/', start), path.size());
-    if (end > start) out.emplace_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-bool has_magic(std::string_view segment) {
-  return segment.find_first_of("*?[") != std::string_view::npos;
-}
 
 // A `[...]` class at pattern[p] ('[' included); sets `next` past it.
 // Returns nullopt when the bracket does not close (then '[' is literal).
@@ -55,51 +41,72 @@ std::optional<bool> class_match(std::string_view pattern, std::size_t p, char c,
   return matched != negate;
 }
 
-bool match_from(std::string_view pattern, std::size_t p, std::string_view name, std::size_t n) {
-  while (p < pattern.size()) {
-    const char c = pattern[p];
-    if (c == '*') {
+// Whether pattern[p] (one token: '?', a `[...]` class or a literal) matches
+// `c`; sets `next` past the token.
+bool token_match(std::string_view pattern, std::size_t p, char c, std::size_t& next) {
+  if (pattern[p] == '?') {
+    next = p + 1;
+    return true;
+  }
+  if (pattern[p] == '[') {
+    if (const auto m = class_match(pattern, p, c, next)) return *m;
+  }
+  next = p + 1;
+  return pattern[p] == c;
+}
+
+// Wildcard matching that backtracks only to the last `*` seen: every other
+// token matches exactly one character, so a later star can absorb whatever an
+// earlier one would have, and the work is O(pattern * name).
+bool match_from(std::string_view pattern, std::string_view name) {
+  std::size_t p = 0;
+  std::size_t n = 0;
+  std::size_t star_p = std::string_view::npos;
+  std::size_t star_n = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
       while (p < pattern.size() && pattern[p] == '*')
         ++p;
-      if (p == pattern.size()) return true;
-      for (std::size_t k = n; k <= name.size(); ++k)
-        if (match_from(pattern, p, name, k)) return true;
-      return false;
+      star_p = p;
+      star_n = n;
+      continue;
     }
-    if (n == name.size()) return false;
-    if (c == '?') {
-      ++p;
+    std::size_t next = 0;
+    if (p < pattern.size() && token_match(pattern, p, name[n], next)) {
+      p = next;
       ++n;
       continue;
     }
-    if (c == '[') {
-      std::size_t next = 0;
-      if (const auto m = class_match(pattern, p, name[n], next)) {
-        if (!*m) return false;
-        p = next;
-        ++n;
-        continue;
-      }
-    }
-    if (c != name[n]) return false;
-    ++p;
-    ++n;
+    if (star_p == std::string_view::npos) return false;
+    p = star_p;
+    n = ++star_n;
   }
-  return n == name.size();
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
+  return p == pattern.size();
 }
 
-bool match_segments(const std::vector<std::string>& pattern, std::size_t p,
-                    const std::vector<std::string>& path, std::size_t n) {
-  if (p == pattern.size()) return n == path.size();
-  if (pattern[p] == "**") {
-    for (std::size_t k = n; k <= path.size(); ++k) {
-      if (k > n && path[k - 1].front() == '.') break;
-      if (match_segments(pattern, p + 1, path, k)) return true;
+// Whether path[n..] matches pattern[p..], `**` standing for zero or more
+// segments that do not start with '.'. Computed from the last pattern segment
+// back, one row per segment: O(pattern * path), no recursion.
+bool match_segments(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
+  const std::size_t size = path.size();
+  std::vector<char> next(size + 1, 0);  // the row of pattern segment p + 1
+  next[size] = 1;                       // an empty pattern matches only the empty rest
+  std::vector<char> row(size + 1, 0);
+  for (std::size_t p = pattern.size(); p-- > 0;) {
+    if (pattern[p] == "**") {
+      row[size] = next[size];
+      for (std::size_t n = size; n-- > 0;)
+        row[n] = next[n] || (path[n].front() != '.' && row[n + 1]);
+    } else {
+      row[size] = 0;
+      for (std::size_t n = 0; n < size; ++n)
+        row[n] = next[n + 1] && glob_segment_match(pattern[p], path[n]);
     }
-    return false;
+    std::swap(row, next);
   }
-  return n < path.size() && glob_segment_match(pattern[p], path[n]) &&
-         match_segments(pattern, p + 1, path, n + 1);
+  return next[0] != 0;
 }
 
 struct Walker {
@@ -154,14 +161,27 @@ struct Walker {
   }
 };
 
+// The segments of a glob pattern or a relative path; nullopt for an absolute one.
+std::optional<std::vector<std::string>> relative_segments(std::string_view path) {
+  if (!path.empty() && path.front() == '/') return std::nullopt;
+  return split_tree_path(path);
+}
+
 }  // namespace
 
+bool has_magic(std::string_view text) {
+  return text.find_first_of("*?[") != std::string_view::npos;
+}
+
 bool glob_segment_match(std::string_view pattern, std::string_view name) {
-  return match_from(pattern, 0, name, 0);
+  return match_from(pattern, name);
 }
 
 bool glob_match(std::string_view pattern, std::string_view path) {
-  return match_segments(segments_of(pattern), 0, segments_of(path), 0);
+  const auto pattern_segments = relative_segments(pattern);
+  const auto path_segments = relative_segments(path);
+  if (!pattern_segments || !path_segments) return false;  // both are relative
+  return match_segments(*pattern_segments, *path_segments);
 }
 
 std::vector<std::string> glob_files(const fs::path& base, const std::vector<std::string>& patterns,
@@ -180,15 +200,12 @@ std::vector<std::string> glob_files(const fs::path& base, const std::vector<std:
                               "'{}'",
                               pattern, base.string()));
     }
-    const auto segs = segments_of(pattern);
-    if (std::find(segs.begin(), segs.end(), "..") != segs.end()) {
+    const auto kept = split_tree_path(pattern);  // "." dropped
+    if (std::find(kept.begin(), kept.end(), "..") != kept.end()) {
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("glob '{}' holds '..': globs cannot leave base path '{}'", pattern,
                               base.string()));
     }
-    std::vector<std::string> kept;
-    for (const auto& s : segs)
-      if (s != ".") kept.push_back(s);
     walker.expand(base, "", kept, 0);
   }
   std::vector<std::string> out;

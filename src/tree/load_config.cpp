@@ -1,35 +1,22 @@
 #include "larder/tree/load_config.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
 
 #include "larder/core/error.h"
+#include "larder/tree/glob.h"
 #include "larder/tree/loaders.h"
 
 namespace larder::tree {
 namespace {
 
-// Keys the load itself uses; every other key is the loader's.
-constexpr std::array<std::string_view, 18> entry_keys{"loader",
-                                                      "glob_str",
-                                                      "base_path",
-                                                      "path_regex",
-                                                      "target_path",
-                                                      "target_group",
-                                                      "required",
-                                                      "ignore",
-                                                      "exists_action",
-                                                      "load_as_attr",
-                                                      "unpack_data",
-                                                      "enabled",
-                                                      "parallel",
-                                                      "include_files",
-                                                      "include_directories",
-                                                      "progress_indicator",
-                                                      "print_tree",
-                                                      "progress_params"};
+// Keys dantro takes that change nothing here: unpack_data (attributes always
+// hold the plain value) and the UI keys (the CLI draws progress).
+constexpr std::array<std::string_view, 4> ignored_keys{"unpack_data", "progress_indicator",
+                                                       "print_tree", "progress_params"};
 
 struct EntryReader {
   std::string_view entry;
@@ -103,10 +90,6 @@ struct EntryReader {
   }
 };
 
-bool has_glob_magic(std::string_view text) {
-  return text.find_first_of("*?[") != std::string_view::npos;
-}
-
 }  // namespace
 
 ExistsAction exists_action_from(std::string_view text) {
@@ -122,14 +105,15 @@ ExistsAction exists_action_from(std::string_view text) {
 }
 
 bool LoadEntry::single_file() const {
-  return glob_str.size() == 1 && !has_glob_magic(glob_str[0]);
+  return glob_str.size() == 1 && !has_magic(glob_str[0]);
 }
 
 std::string LoadEntry::target_format() const {
   if (target_path) return *target_path;
-  const std::string leaf = single_file() ? name : "{basename}";
-  if (target_group) return *target_group + "/" + leaf;
-  return single_file() ? name : name + "/{basename}";
+  // One file goes to the entry's name, many to {basename} in a group named
+  // after the entry; target_group replaces that group (or holds the one file).
+  if (single_file()) return target_group ? *target_group + "/" + name : name;
+  return (target_group ? *target_group : name) + "/{basename}";
 }
 
 LoadEntry parse_load_entry(std::string_view name, const Value& params, std::string_view origin) {
@@ -172,8 +156,6 @@ LoadEntry parse_load_entry(std::string_view name, const Value& params, std::stri
       }
     } else if (key == "load_as_attr") {
       entry.load_as_attr = read.boolean(v, key);
-    } else if (key == "unpack_data") {
-      entry.unpack_data = read.boolean(v, key);
     } else if (key == "enabled") {
       entry.enabled = read.boolean(v, key);
     } else if (key == "parallel") {
@@ -182,8 +164,7 @@ LoadEntry parse_load_entry(std::string_view name, const Value& params, std::stri
       entry.include_files = read.boolean(v, key);
     } else if (key == "include_directories") {
       entry.include_directories = read.boolean(v, key);
-    } else if (std::find(entry_keys.begin(), entry_keys.end(), key) != entry_keys.end()) {
-      // UI keys (progress_indicator, print_tree, progress_params): the CLI draws progress.
+    } else if (std::find(ignored_keys.begin(), ignored_keys.end(), key) != ignored_keys.end()) {
     } else {
       entry.loader_options[key] = v;
     }
@@ -198,12 +179,11 @@ LoadEntry parse_load_entry(std::string_view name, const Value& params, std::stri
   if (std::find(takes.begin(), takes.end(), "*") == takes.end()) {
     for (const auto& item : entry.loader_options.items()) {
       if (std::find(takes.begin(), takes.end(), item.key()) == takes.end()) {
-        std::string known;
-        for (const auto& k : takes)
-          known += (known.empty() ? "" : ", ") + k;
+        const std::string known =
+            takes.empty() ? "none" : fmt::format("{}", fmt::join(takes, ", "));
         read.fail(item.key(), fmt::format("neither a load config key nor an option of loader "
                                           "'{}' (its options: {})",
-                                          entry.loader, known.empty() ? "none" : known));
+                                          entry.loader, known));
       }
     }
   }

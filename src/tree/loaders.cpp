@@ -1,9 +1,11 @@
 #include "larder/tree/loaders.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
+#include <ranges>
 
 #include "../store/file_io.h"
 #include "builtin_loaders.h"
@@ -40,12 +42,6 @@ bool loader_flag(const Value& options, std::string_view key, bool fallback) {
 }
 
 namespace {
-
-std::string lowered(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 struct Hdf5Walk {
   const LoadRequest& request;
@@ -153,12 +149,20 @@ void add_builtin_loaders(LoaderRegistry& registry) {
 }  // namespace
 
 std::shared_ptr<Node> load_hdf5(const LoadRequest& request, bool lazy) {
-  const auto map_attr = request.options.find("map_from_attr");
+  std::string map_attr = "content";
+  if (const auto it = request.options.find("map_from_attr");
+      it != request.options.end() && !it->is_null()) {
+    if (!it->is_string()) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("loader option 'map_from_attr' must be an attribute name (a "
+                              "string), not {}",
+                              it->dump()),
+                  request.file.string());
+    }
+    map_attr = it->get<std::string>();
+  }
   Hdf5Walk walk{request, lazy, loader_flag(request.options, "enable_mapping", false),
-                map_attr != request.options.end() && map_attr->is_string()
-                    ? map_attr->get<std::string>()
-                    : std::string("content"),
-                loader_flag(request.options, "lower_case_keys", false)};
+                std::move(map_attr), loader_flag(request.options, "lower_case_keys", false)};
   auto store = store::Store::open(request.file, "r");
   auto root = store->root();
   Value attrs = walk.attributes_of(*root);
@@ -188,10 +192,8 @@ std::shared_ptr<const LoaderSpec> LoaderRegistry::get(std::string_view name) con
   std::lock_guard lock(mutex_);
   const auto it = loaders_.find(name);
   if (it == loaders_.end()) {
-    std::string known;
-    for (const auto& [key, spec] : loaders_)
-      known += (known.empty() ? "" : ", ") + key;
-    throw Error(ErrorCode::not_found, fmt::format("no loader '{}'; available: {}", name, known));
+    throw Error(ErrorCode::not_found, fmt::format("no loader '{}'; available: {}", name,
+                                                  fmt::join(std::views::keys(loaders_), ", ")));
   }
   return it->second;
 }

@@ -1,6 +1,7 @@
 #include "larder/tree/node.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -20,10 +21,7 @@ std::string attrs_info(const Node& node) {
 }
 
 std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names)
-    out += (out.empty() ? "" : ", ") + name;
-  return out.empty() ? "(none)" : out;
+  return names.empty() ? "(none)" : fmt::format("{}", fmt::join(names, ", "));
 }
 
 std::optional<std::int64_t> as_integer(std::string_view text) {
@@ -144,13 +142,7 @@ const Node& Group::at(std::string_view path) const {
 }
 
 std::shared_ptr<Node> Group::shared_at(std::string_view path) {
-  Node& node = at(path);
-  if (node.parent() == nullptr) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("path '{}' names the root, which is not a member", path));
-  }
-  const Group& parent = *node.parent();
-  return parent.members_[parent.index_.at(node.name())];
+  return at(path).shared_from_this();
 }
 
 Group& Group::group(std::string_view path) {
@@ -170,29 +162,34 @@ bool Group::contains(std::string_view path) const {
   }
 }
 
-Node& Group::add(std::shared_ptr<Node> node, bool overwrite) {
-  const std::string& name = node->name();
+void Group::check_member_name(std::string_view name, std::optional<GroupClass> cls) const {
+  const GroupClass into = cls.value_or(class_);
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
     throw Error(
         ErrorCode::invalid_argument,
         fmt::format("member name '{}' in '{}' is empty, '.', '..' or holds '/'", name, path()));
   }
-  if (class_ == GroupClass::param_space && !as_integer(name)) {
+  if (into == GroupClass::param_space && !as_integer(name)) {
     throw Error(
         ErrorCode::invalid_argument,
         fmt::format("member '{}' of ParamSpaceGroup '{}' is not a state number", name, path()));
   }
-  if (numbered(class_) && !as_integer(name)) {
+  if (numbered(into) && !as_integer(name)) {
     throw Error(ErrorCode::invalid_argument, fmt::format("member '{}' of {} '{}' is not an integer",
-                                                         name, class_name(), path()));
+                                                         name, group_class_name(into), path()));
   }
-  node->parent_ = this;
+}
+
+Node& Group::add(std::shared_ptr<Node> node, bool overwrite) {
+  const std::string& name = node->name();
+  check_member_name(name);
   if (const auto it = index_.find(name); it != index_.end()) {
     if (!overwrite) {
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("'{}' already exists in '{}'", name, path()));
     }
     members_[it->second]->parent_ = nullptr;
+    node->parent_ = this;
     members_[it->second] = std::move(node);
     return *members_[it->second];
   }
@@ -207,6 +204,7 @@ Node& Group::add(std::shared_ptr<Node> node, bool overwrite) {
     for (auto& [other, i] : index_)
       if (i >= position) ++i;
   }
+  node->parent_ = this;
   members_.insert(members_.begin() + static_cast<std::ptrdiff_t>(position), std::move(node));
   index_.emplace(name, position);
   return *members_[position];
@@ -340,6 +338,15 @@ const Array& ArrayLeaf::data() const {
     data_ = store->root()->open_dataset(dataset_)->read();
   }
   return *data_;
+}
+
+Array ArrayLeaf::read() const {
+  {
+    std::lock_guard lock(mutex_);
+    if (data_) return Array::adopt_read_only(data_->dtype(), data_->shape(), data_->buffer());
+  }
+  auto store = store::Store::open(file_, "r");
+  return store->root()->open_dataset(dataset_)->read();
 }
 
 std::string MappingLeaf::info() const {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <unordered_map>
 
 #include "larder/core/error.h"
@@ -10,10 +11,10 @@
 namespace larder::tree {
 namespace {
 
-// The state group of `state_no`: named by the zero-padded number as
-// paramspace writes it, or by the bare number.
-Group* state_group(Group& group, const ParamSpace& space, std::int64_t state_no) {
-  for (const std::string& name : {state_name(space, state_no), std::to_string(state_no)}) {
+// The state group of `point`: named by its zero-padded number as paramspace
+// writes it, or by the bare number; nullptr when missing.
+Group* state_group(Group& group, const Point& point) {
+  for (const std::string& name : {point.state_name, std::to_string(point.state_no)}) {
     if (!group.contains(name)) continue;
     Node& node = group.at(name);
     if (node.is_group()) return static_cast<Group*>(&node);
@@ -60,6 +61,15 @@ ParamSpace param_space_of(const Group& group) {
   return ParamSpace::from_value(*it, group.path());
 }
 
+Group* find_param_space_group(Group& group) {
+  if (group.group_class() == GroupClass::param_space) return &group;
+  for (const auto& member : group.members()) {
+    if (!member->is_group()) continue;
+    if (Group* found = find_param_space_group(static_cast<Group&>(*member))) return found;
+  }
+  return nullptr;
+}
+
 Combined select(Group& group, std::string_view field, const SelectOptions& options) {
   return std::move(
       select_fields(group, {{std::string(field), std::string(field)}}, options)[0].second);
@@ -73,31 +83,40 @@ std::vector<std::pair<std::string, Combined>> select_fields(
       options.subspace.is_null() ? full : full.subspace(options.subspace, group.path());
   const auto points = space.points();
 
+  // Each state's group, once for all fields.
+  std::unordered_map<std::int64_t, Group*> states;
+  for (const auto& point : points) {
+    if (Group* state = state_group(group, point)) states.emplace(point.state_no, state);
+  }
+
   std::vector<std::pair<std::string, Combined>> out;
   for (const auto& [label, field] : fields) {
-    // Find every state's leaf first, then read the lazy ones on the pool.
-    std::unordered_map<std::int64_t, const ArrayLeaf*> leaves;
+    // Find every state's leaf first, then read the lazy ones on the pool,
+    // without keeping what they read in the tree.
+    std::unordered_map<std::int64_t, std::size_t> slot;
     std::vector<const ArrayLeaf*> order;
     for (const auto& point : points) {
-      Group* state = state_group(group, full, point.state_no);
-      if (state == nullptr) continue;
-      const ArrayLeaf& leaf = field_leaf(*state, field);
-      leaves.emplace(point.state_no, &leaf);
-      order.push_back(&leaf);
+      const auto it = states.find(point.state_no);
+      if (it == states.end()) continue;
+      slot.emplace(point.state_no, order.size());
+      order.push_back(&field_leaf(*it->second, field));
     }
+    std::vector<std::optional<Array>> arrays(order.size());
     parallel_for(static_cast<std::int64_t>(order.size()), 1, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i)
-        order[static_cast<std::size_t>(i)]->data();
+      for (std::int64_t i = b; i < e; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        arrays[k] = order[k]->read();
+      }
     });
     std::vector<std::string> data_dims;
     if (!order.empty()) data_dims = data_dims_of(*order.front());
     auto combined = combine(
         space, field,
         [&](const Point& point) -> std::optional<Array> {
-          const auto it = leaves.find(point.state_no);
-          if (it == leaves.end()) return std::nullopt;
-          // Shares the leaf's buffer: combine copies each field once.
-          const Array& data = it->second->data();
+          const auto it = slot.find(point.state_no);
+          if (it == slot.end()) return std::nullopt;
+          // Shares the buffer read: combine copies each field once.
+          const Array& data = *arrays[it->second];
           return Array::adopt_read_only(data.dtype(), data.shape(), data.buffer());
         },
         options.method, data_dims);

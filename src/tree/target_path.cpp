@@ -1,11 +1,13 @@
 #include "larder/tree/target_path.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <ranges>
 
 #include "larder/core/error.h"
 
@@ -67,11 +69,8 @@ std::string field_value(std::string_view field, const TargetFields& fields,
   if (bracket == std::string_view::npos) {
     const auto it = fields.names.find(std::string(field));
     if (it == fields.names.end()) {
-      std::string known;
-      for (const auto& [name, value] : fields.names)
-        known += (known.empty() ? "" : ", ") + name;
-      bad_format(format,
-                 fmt::format("unknown field '{}'; known: {}, groups[i], named[x]", field, known));
+      bad_format(format, fmt::format("unknown field '{}'; known: {}, groups[i], named[x]", field,
+                                     fmt::join(std::views::keys(fields.names), ", ")));
     }
     return it->second;
   }

@@ -38,7 +38,10 @@ def test_load_builds_the_tree_of_the_example(sweep):
     sims = dm["simulations"]
     assert sims.classname == "ParamSpaceGroup"
     assert sorted(sims) == sorted(runs)
-    assert sims.pspace is not None
+    space = sims.pspace
+    assert isinstance(space, larder.ParamSpace)
+    assert space.shape == (len(STEPS), len(SEEDS))
+    assert space.dim_names == ["max_step_size", "seed"]
     for name, (seed, step) in runs.items():
         run = sims[name]
         assert run.classname == "ParamSpaceStateGroup"
@@ -60,6 +63,11 @@ def test_load_builds_the_tree_of_the_example(sweep):
     # int access on a ParamSpaceGroup, '..' and contains
     first = next(iter(runs))
     assert sims[int(first)]["data/../params"] == sims[first]["params"]
+    assert sims[".."].path == dm["."].path == f"/{dm.name}"
+    assert sims[f"{first}/../.."].classname == "OrderedDataGroup"
+    walk = sims[first]["data/random_walk"]
+    assert not walk.data.flags.writeable
+    assert np.shares_memory(walk.data, walk.data)  # a view of the leaf, not a copy
     assert f"simulations/{first}/data/abm" in dm
     assert "simulations/99" not in dm
 
@@ -191,6 +199,15 @@ def test_out_dir(tmp_path):
     assert os.path.isdir(dm.out_dir)
     assert dm.out_dir.startswith(str(tmp_path / "out"))
     assert larder.DataManager(str(tmp_path), out_dir=False).out_dir is None
+
+
+def test_default_group_map_is_the_clis(sweep):
+    base, runs = sweep
+    dm = manager(base, group_map=None)
+    first = next(iter(runs))
+    assert dm["simulations"][first]["data/abm/energy"].classname == "TimeSeriesGroup"
+    plain = manager(base, group_map={})
+    assert plain["simulations"][first]["data/abm/energy"].classname == "OrderedDataGroup"
 
 
 def test_cli_tree_and_select(sweep, larder_cli, tmp_path):

@@ -34,6 +34,42 @@ TEST(Glob, SegmentPatterns) {
   EXPECT_FALSE(glob_match("*/data.h5", "a/b/data.h5"));
 }
 
+TEST(Glob, ManyStarsMatchInPolynomialTime) {
+  // Backtracking into every star took 40^9 steps here; the last-star match
+  // is O(pattern * name).
+  const std::string name(40, 'a');
+  EXPECT_FALSE(glob_segment_match("*a*a*a*a*a*a*a*a*a*b", name));
+  EXPECT_TRUE(glob_segment_match("*a*a*a*a*a*a*a*a*a*b", name + "b"));
+  EXPECT_TRUE(glob_segment_match("*a*?[ab]*", "xxaxbx"));
+  EXPECT_FALSE(glob_segment_match("*a*?[!ab]", "xxaxb"));
+  EXPECT_TRUE(glob_segment_match("**", ""));
+  EXPECT_FALSE(glob_segment_match("?*", ""));
+  EXPECT_TRUE(has_magic("a[b"));
+  EXPECT_FALSE(has_magic("a.b"));
+  EXPECT_FALSE(glob_match("/a", "a"));  // absolute patterns match nothing
+}
+
+TEST(Glob, ManyDoubleStarsMatchInPolynomialTime) {
+  // Trying every split of the path between 30 `**` took C(60, 30) steps;
+  // matching row by row is O(pattern * path).
+  std::string pattern;
+  std::string path;
+  for (int i = 0; i < 30; ++i) {
+    pattern += "**/";
+    path += (i == 0 ? "" : "/") + std::string("a");
+  }
+  EXPECT_FALSE(glob_match(pattern + "b", path));
+  EXPECT_TRUE(glob_match(pattern + "b", path + "/b"));
+  EXPECT_TRUE(glob_match(pattern + "a", path));
+  // `**` matches no hidden segment, and zero or more segments.
+  EXPECT_FALSE(glob_match("**/b", ".a/b"));
+  EXPECT_TRUE(glob_match("**/b", "a/./b"));  // "." segments are dropped
+  EXPECT_FALSE(glob_match("**/b", "a/.b/b"));
+  EXPECT_TRUE(glob_match(".a/**", ".a"));
+  EXPECT_TRUE(glob_match("a/**/c", "a/x/y/c"));
+  EXPECT_FALSE(glob_match("a/**", "b/x"));
+}
+
 TEST(Glob, MatchesSortedAndRecursive) {
   TempDir dir;
   for (const char* f : {"sim_1/data.h5", "sim_0/data.h5", "sim_0/params.yml", "pspace.yml",

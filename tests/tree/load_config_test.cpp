@@ -5,7 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "error_of.h"
 #include "larder/store/store.h"
@@ -56,10 +60,12 @@ TEST(LoadConfig, EntriesAndDefaults) {
              "exists_action": "skip", "parallel": {"enabled": true, "min_files": 1}},
     "one": {"loader": "json", "glob_str": "meta.json", "target_group": "meta"},
     "many": {"loader": "hdf5", "glob_str": ["a/*.h5", "b/*.h5"], "enable_mapping": true,
-             "map_from_attr": "content", "enabled": false}
+             "map_from_attr": "content", "enabled": false},
+    "grouped": {"loader": "text", "glob_str": "*.log", "target_group": "logs",
+                "unpack_data": true}
   })J"),
                                          "test");
-  ASSERT_EQ(entries.size(), 3u);
+  ASSERT_EQ(entries.size(), 4u);
   EXPECT_EQ(entries[0].name, "logs");
   EXPECT_TRUE(entries[0].required);
   EXPECT_EQ(entries[0].exists_action, ExistsAction::skip);
@@ -70,6 +76,8 @@ TEST(LoadConfig, EntriesAndDefaults) {
   EXPECT_EQ(entries[2].target_format(), "many/{basename}");
   EXPECT_FALSE(entries[2].enabled);
   EXPECT_EQ(entries[2].loader_options["map_from_attr"], "content");
+  EXPECT_EQ(entries[3].target_format(), "logs/{basename}");
+  EXPECT_FALSE(entries[3].loader_options.contains("unpack_data"));  // accepted, changes nothing
 }
 
 TEST(LoadConfig, BadEntriesNameEntryAndKey) {
@@ -195,6 +203,124 @@ TEST(DataManager, TargetsCannotLeaveTheTree) {
   // base_path may point elsewhere on purpose; globs stay inside it.
   dm.load("x", cfg_of(R"J({"loader": "text", "glob_str": "sim.log", "base_path": "../sim_00"})J"));
   EXPECT_EQ(dynamic_cast<StringLeaf&>(dm["x"]).text(), "run 0\n");
+}
+
+TEST(DataManager, FailingFileLeavesTheTreeUnchanged) {
+  TempDir dir;
+  write(dir / "j/a.json", R"J({"a": 1})J");
+  write(dir / "j/b.json", "{not json");
+  DataManager dm(dir.path(),
+                 {.out_dir = std::nullopt, .create_groups = {{"sims", GroupClass::param_space}}});
+  // The second file fails to load: the first is not kept either.
+  EXPECT_EQ(error_of([&] {
+              dm.load("j", cfg_of(R"J({"loader": "json", "glob_str": "j/*.json",
+                                     "required": true})J"));
+            }),
+            ErrorCode::corrupt);
+  EXPECT_FALSE(dm.contains("j"));
+  // The second file's name does not fit the ParamSpaceGroup.
+  write(dir / "s/01.log", "one");
+  write(dir / "s/x.log", "x");
+  std::string why;
+  EXPECT_EQ(error_of(
+                [&] {
+                  dm.load("s", cfg_of(R"J({"loader": "text", "glob_str": "s/*.log",
+                                         "target_path": "sims/{basename}"})J"));
+                },
+                &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("'x'"), std::string::npos) << why;
+  EXPECT_NE(why.find("s/x.log"), std::string::npos) << why;
+  EXPECT_TRUE(dm.root().group("sims").empty());
+  // A file of the entry is in the way of another's group.
+  write(dir / "t/a.txt", "leaf");
+  write(dir / "t/a/b.txt", "below");
+  EXPECT_EQ(error_of(
+                [&] {
+                  dm.load("t", cfg_of(R"J({"loader": "text", "glob_str": ["t/*.txt", "t/*/*.txt"],
+                                         "target_path": "{relpath}", "exists_action": "overwrite"})J"));
+                },
+                &why),
+            ErrorCode::type_mismatch);
+  EXPECT_NE(why.find("t/a/b.txt"), std::string::npos) << why;
+  EXPECT_FALSE(dm.contains("t"));
+  EXPECT_TRUE(dm.warnings().empty());
+}
+
+TEST(DataManager, LoadAsAttrWarnsAndNamesMissingTargets) {
+  TempDir dir;
+  write(dir / "meta.json", R"J({"a": 1})J");
+  DataManager dm(dir.path(), {.out_dir = std::nullopt, .create_groups = {{"g"}}});
+  const Value entry = cfg_of(R"J({"loader": "json", "glob_str": "meta.json",
+                                 "load_as_attr": true, "target_path": "g"})J");
+  dm.load("meta", entry);
+  EXPECT_EQ(dm["g"].attrs()["meta"]["a"], 1);
+  dm.load("meta", entry, ExistsAction::skip);
+  ASSERT_EQ(dm.warnings().size(), 1u);
+  EXPECT_NE(dm.warnings()[0].find("skipped"), std::string::npos) << dm.warnings()[0];
+  dm.load("meta", entry, ExistsAction::overwrite);
+  ASSERT_EQ(dm.warnings().size(), 2u);
+  EXPECT_NE(dm.warnings()[1].find("overwritten"), std::string::npos) << dm.warnings()[1];
+  dm.load("meta", entry, ExistsAction::skip_nowarn);
+  EXPECT_EQ(dm.warnings().size(), 2u);
+  std::string why;
+  Value missing = entry;
+  missing["target_path"] = "nowhere";
+  EXPECT_EQ(error_of([&] { dm.load("meta", missing); }, &why), ErrorCode::not_found);
+  EXPECT_NE(why.find("'meta'"), std::string::npos) << why;
+  EXPECT_NE(why.find("meta.json"), std::string::npos) << why;
+  EXPECT_NE(why.find("nowhere"), std::string::npos) << why;
+}
+
+TEST(DataManager, SmallTotalSizeLoadsSerially) {
+  TempDir dir;
+  for (int i = 0; i < 16; ++i)
+    write(dir / fmt::format("f/{:02}.txt", i), "x");
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  LoaderRegistry::global().add(
+      "test_thread_probe", {[&](const LoadRequest& r) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        std::lock_guard lock(mutex);
+        threads.insert(std::this_thread::get_id());
+        return std::static_pointer_cast<Node>(std::make_shared<StringLeaf>(r.name, "x"));
+      }});
+  DataManager dm(dir.path(), {.out_dir = std::nullopt});
+  // 16 bytes in all, below min_total_size: every file loads on this thread.
+  dm.load("f", cfg_of(R"J({"loader": "test_thread_probe", "glob_str": "f/*.txt",
+                          "parallel": {"min_files": 2, "min_total_size": 1000000}})J"));
+  EXPECT_EQ(dm.root().group("f").size(), 16u);
+  EXPECT_EQ(threads, (std::set<std::thread::id>{std::this_thread::get_id()}));
+  LoaderRegistry::global().add(
+      "test_thread_probe", {[](const LoadRequest& r) {
+        return std::static_pointer_cast<Node>(std::make_shared<StringLeaf>(r.name, "x"));
+      }});
+}
+
+TEST(DataManager, RelativeDataDirIsMadeAbsolute) {
+  TempDir dir;
+  write(dir / "data/a.txt", "a");
+  const fs::path expected = fs::absolute(dir / "data").lexically_normal();
+  const fs::path before = fs::current_path();
+  fs::current_path(dir.path());
+  std::optional<DataManager> dm;
+  try {
+    dm.emplace("data/./", DataManagerOptions{.out_dir = std::nullopt});
+    dm->load("a", cfg_of(R"J({"loader": "text", "glob_str": "a.txt"})J"));
+  } catch (...) {
+    fs::current_path(before);
+    throw;
+  }
+  fs::current_path(before);
+  EXPECT_TRUE(dm->data_dir().is_absolute());
+  EXPECT_EQ(dm->data_dir(), expected);
+  EXPECT_EQ(dm->name(), "data");
+  EXPECT_EQ(fs::path(dm->root()["a"].attrs()["filepath"].get<std::string>()), expected / "a.txt");
+}
+
+TEST(DataManager, DefaultGroupMapMakesTimeSeries) {
+  EXPECT_EQ(DataManagerOptions{}.group_map, default_group_map());
+  EXPECT_EQ(default_group_map().at("time_series"), GroupClass::time_series);
 }
 
 TEST(DataManager, OutDirWithTimestamp) {

@@ -77,5 +77,29 @@ TEST(Loaders, Hdf5ProxyReadsOnFirstAccess) {
             ErrorCode::invalid_argument);
 }
 
+TEST(Loaders, NonStringMapFromAttrIsRefused) {
+  TempDir dir;
+  {
+    auto store = store::Store::open(dir / "d.h5", "w");
+    store->root()->require_group("g")->attrs().set("content", "time_series");
+    store->close();
+  }
+  DataManager dm(dir.path(), {.out_dir = std::nullopt});
+  std::string why;
+  EXPECT_EQ(error_of(
+                [&] {
+                  dm.load("d", Value{{"loader", "hdf5"},
+                                     {"glob_str", "d.h5"},
+                                     {"required", true},
+                                     {"enable_mapping", true},
+                                     {"map_from_attr", 3}});
+                },
+                &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("map_from_attr"), std::string::npos) << why;
+  EXPECT_NE(why.find("d.h5"), std::string::npos) << why;
+  EXPECT_FALSE(dm.contains("d"));
+}
+
 }  // namespace
 }  // namespace larder::tree

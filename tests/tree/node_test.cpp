@@ -70,6 +70,24 @@ TEST(Node, GroupsRefuseBadNamesAndDuplicates) {
             ErrorCode::type_mismatch);
 }
 
+TEST(Node, SharedAtTheRootIsTheRoot) {
+  const auto root = sample_tree();
+  EXPECT_EQ(root->shared_at("simulations/.."), root);
+  EXPECT_EQ(root->shared_at(""), root);
+  EXPECT_EQ(root->shared_at("simulations/05/../06/data")->path(), "/dm/simulations/06/data");
+}
+
+TEST(Node, RefusedDuplicateKeepsItsParent) {
+  const auto root = sample_tree();
+  auto stray = std::make_shared<Group>("simulations", GroupClass::ordered);
+  EXPECT_EQ(error_of([&] { root->add(stray); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(stray->parent(), nullptr);
+  EXPECT_EQ(stray->path(), "/simulations");
+  auto& sims = root->group("simulations");
+  EXPECT_EQ(error_of([&] { sims.check_member_name("x"); }), ErrorCode::invalid_argument);
+  sims.check_member_name("x", GroupClass::ordered);
+}
+
 TEST(Node, TimeSeriesGroupsKeepTimeOrder) {
   Group series("energy", GroupClass::time_series);
   for (int t : {10, 2, 0, 7})

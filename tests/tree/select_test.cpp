@@ -9,11 +9,14 @@
 #include <cmath>
 
 #include "error_of.h"
+#include "larder/store/store.h"
+#include "store/temp_dir.h"
 
 namespace larder::tree {
 namespace {
 
 using larder::testing::error_of;
+using larder::testing::TempDir;
 
 // seed: [1, 2, 3], step: [0.5, 2.0] (the last dim varies fastest): state
 // numbers seed * 3 + step, from 04 to 11.
@@ -57,6 +60,36 @@ TEST(Select, GathersEveryStateWithDimsAndCoords) {
   const auto sub = select(group, "data/x", {.subspace = Value{{"step", Value::array({2.0})}}});
   EXPECT_EQ(sub.values.shape(), (Shape{3, 1, 3}));
   EXPECT_EQ(sub.values.values<double>()[2], 100.0 * 5);
+}
+
+TEST(Select, LeavesLazyLeavesUnloaded) {
+  TempDir dir;
+  {
+    auto store = store::Store::open(dir / "x.h5", "w");
+    store->root()
+        ->create_dataset("x", {.dtype = DType::float64(), .shape = Shape{3}})
+        ->write(Selection(), Array::from_values<double>(std::vector<double>{7, 8, 9}));
+    store->close();
+  }
+  auto root = std::make_shared<Group>("dm", GroupClass::ordered);
+  auto& group = root->require_group("outer").require_group("sims", GroupClass::param_space);
+  group.attrs()["pspace"] = parse_yaml("!pspace\nseed: !pdim {default: 0, values: [1, 2]}\n", "t");
+  std::vector<std::shared_ptr<ArrayLeaf>> leaves;
+  for (const char* state : {"1", "2"}) {
+    leaves.push_back(
+        std::make_shared<ArrayLeaf>("x", dir / "x.h5", "x", DType::float64(), Shape{3}));
+    group.require_group(state).add(leaves.back());
+  }
+  EXPECT_EQ(find_param_space_group(*root), &group);
+  const auto result = select(group, "x");
+  ASSERT_EQ(result.values.shape(), (Shape{2, 3}));
+  EXPECT_EQ(result.values.values<double>()[5], 9.0);
+  for (const auto& leaf : leaves)
+    EXPECT_FALSE(leaf->loaded());
+  EXPECT_EQ(leaves[0]->read().values<double>()[0], 7.0);
+  EXPECT_FALSE(leaves[0]->loaded());
+  Group plain("plain", GroupClass::ordered);
+  EXPECT_EQ(find_param_space_group(plain), nullptr);
 }
 
 TEST(Select, MissingStatesConcatRaisesMergeFillsNaN) {

@@ -5,9 +5,12 @@
 // under base_path (default: the data directory), place each at its target
 // path, and load them (on the thread pool when the entry says `parallel`;
 // nodes go into the tree in sorted file order either way, so the tree does
-// not depend on timing). A failing entry leaves what earlier entries loaded;
-// a failing file of an entry that is not `required` is skipped with a
-// warning (warnings()). One thread at a time per DataManager.
+// not depend on timing; `parallel.min_total_size`: files smaller than that in
+// total load serially). Every insertion of an entry is checked before the
+// first is made, so a failing entry leaves the tree as it was (earlier
+// entries stay); a failing file of an entry that is not `required` is skipped
+// with a warning (warnings()). The data directory is kept absolute. One
+// thread at a time per DataManager.
 #pragma once
 
 #include <filesystem>
@@ -29,6 +32,9 @@ struct GroupSpec {
   GroupClass cls = GroupClass::ordered;
 };
 
+// {"time_series": TimeSeriesGroup}: the group map a DataManager has unless told otherwise.
+GroupMap default_group_map();
+
 struct DataManagerOptions {
   std::string name{};  // "": the data directory's name
   Value load_cfg{};    // a mapping, or a string naming a YAML file; null: none
@@ -39,7 +45,10 @@ struct DataManagerOptions {
   std::string timefstr = "%y%m%d-%H%M%S";
   bool out_dir_exist_ok = false;
   std::vector<GroupSpec> create_groups{};
-  GroupMap group_map{};
+  // The group class for an attribute value under enable_mapping; both faces
+  // (the CLI adds --group-map entries, Python's group_map= replaces it) start
+  // from this one, so the same config builds the same tree.
+  GroupMap group_map = default_group_map();
 };
 
 class DataManager {

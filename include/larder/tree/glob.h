@@ -27,10 +27,14 @@ std::vector<std::string> glob_files(const std::filesystem::path& base,
                                     const std::vector<std::string>& patterns,
                                     const GlobOptions& options = {});
 
+// Whether `text` holds a wildcard ('*', '?' or '[').
+bool has_magic(std::string_view text);
+
 // Whether one path segment matches one pattern segment (no "/" in either).
 bool glob_segment_match(std::string_view pattern, std::string_view name);
 
-// Whether a relative path matches a pattern, `**` included.
+// Whether a relative path matches a pattern, `**` included (false when
+// either is absolute).
 bool glob_match(std::string_view pattern, std::string_view path);
 
 }  // namespace larder::tree

@@ -3,8 +3,10 @@
 //
 // The keys are dantro's as users write them (docs/tree.md lists them):
 // loader, glob_str, base_path, path_regex, target_path, target_group,
-// required, ignore, exists_action, load_as_attr, unpack_data, enabled,
-// parallel, include_files, include_directories, progress_indicator; any other
+// required, ignore, exists_action, load_as_attr, enabled, parallel,
+// include_files, include_directories; unpack_data and the UI keys
+// (progress_indicator, print_tree, progress_params) are accepted and change
+// nothing; any other
 // key goes to the loader, which must name it among its options (else
 // Error(invalid_argument) naming the entry and the key). Plain values; thread-safe.
 #pragma once
@@ -24,9 +26,9 @@ ExistsAction exists_action_from(std::string_view text);  // Error naming the cho
 
 struct ParallelOptions {
   bool enabled = false;
-  int processes = 0;           // threads; <= 0: all the pool has (plus this, if negative)
-  std::int64_t min_files = 2;  // fewer files load serially
-  std::int64_t min_total_size = 0;
+  int processes = 0;                // threads; <= 0: all the pool has (plus this, if negative)
+  std::int64_t min_files = 2;       // fewer files load serially
+  std::int64_t min_total_size = 0;  // files smaller than this in total load serially
 };
 
 struct LoadEntry {
@@ -41,7 +43,6 @@ struct LoadEntry {
   std::vector<std::string> ignore;
   std::optional<ExistsAction> exists_action;  // nullopt: load_from_cfg's
   bool load_as_attr = false;
-  bool unpack_data = false;
   bool enabled = true;
   ParallelOptions parallel;
   bool include_files = true;

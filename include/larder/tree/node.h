@@ -29,7 +29,9 @@ namespace larder::tree {
 
 class Group;
 
-class Node {
+// Nodes are owned by shared_ptr (a root included), so a node hands out a
+// shared pointer to itself (shared_from_this).
+class Node : public std::enable_shared_from_this<Node> {
  public:
   explicit Node(std::string name) : name_(std::move(name)) {}
   virtual ~Node() = default;
@@ -85,6 +87,8 @@ class Group : public Node {
   // group it was looked for in and the keys that exist there.
   Node& at(std::string_view path);
   const Node& at(std::string_view path) const;
+  // at() as the shared pointer that owns the node ("" or ".." may name the
+  // root); std::bad_weak_ptr when that node is not owned by a shared_ptr.
   std::shared_ptr<Node> shared_at(std::string_view path);
   Node& operator[](std::string_view path) { return at(path); }
   // at() as a group; Error(type_mismatch) for a leaf.
@@ -94,6 +98,9 @@ class Group : public Node {
   // Adds `node` as a direct member; Error(invalid_argument) when the name is
   // taken (unless `overwrite`), empty, or holds "/".
   Node& add(std::shared_ptr<Node> node, bool overwrite = false);
+  // The checks add() makes of a new member's name, for a group of class `cls`
+  // (this group's when nullopt); throws what add() would.
+  void check_member_name(std::string_view name, std::optional<GroupClass> cls = std::nullopt) const;
   // Removes the direct member `name`; Error(not_found) when missing.
   void remove(std::string_view name);
   // The group at `path`, created with its missing parents; intermediate
@@ -111,7 +118,7 @@ class Group : public Node {
   std::vector<std::int64_t> times() const;
 
  private:
-  // Resolves all but the last segment (for add-at-path); nullptr when missing.
+  // The node at `path`; nullptr when missing and not `throw_missing`.
   Node* find(std::string_view path, bool throw_missing) const;
 
   GroupClass class_;
@@ -134,7 +141,12 @@ class ArrayLeaf : public Node {
   const DType& dtype() const noexcept { return dtype_; }
   const Shape& shape() const noexcept { return shape_; }
   bool loaded() const;
+  // The data; a lazy leaf reads it on the first call and keeps it.
   const Array& data() const;
+  // The data without keeping it: the kept array (shared, read-only) when
+  // loaded, else a fresh read the leaf does not store (for one-off passes
+  // over many leaves).
+  Array read() const;
   // The file a lazy leaf reads (empty for one built in memory).
   const std::filesystem::path& file() const noexcept { return file_; }
 

@@ -23,6 +23,9 @@ namespace larder::tree {
 // "pspace" attribute, Error(type_mismatch) when `group` is not one.
 ParamSpace param_space_of(const Group& group);
 
+// The first ParamSpaceGroup at or below `group`, depth first; nullptr when none.
+Group* find_param_space_group(Group& group);
+
 struct SelectOptions {
   Value subspace{};  // null: the whole space; else {dim: values | {idx: [...]}, ...}
   CombineMethod method = CombineMethod::concat;
