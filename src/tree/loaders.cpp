@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ranges>
 
 #include "../store/file_io.h"
 #include "builtin_loaders.h"
@@ -192,8 +191,12 @@ std::shared_ptr<const LoaderSpec> LoaderRegistry::get(std::string_view name) con
   std::lock_guard lock(mutex_);
   const auto it = loaders_.find(name);
   if (it == loaders_.end()) {
-    throw Error(ErrorCode::not_found, fmt::format("no loader '{}'; available: {}", name,
-                                                  fmt::join(std::views::keys(loaders_), ", ")));
+    // (a loop: clang 14's concepts reject views::keys of this map)
+    std::vector<std::string_view> names;
+    for (const auto& entry : loaders_)
+      names.push_back(entry.first);
+    throw Error(ErrorCode::not_found,
+                fmt::format("no loader '{}'; available: {}", name, fmt::join(names, ", ")));
   }
   return it->second;
 }

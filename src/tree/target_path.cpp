@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <ranges>
 
 #include "larder/core/error.h"
 
@@ -69,8 +68,12 @@ std::string field_value(std::string_view field, const TargetFields& fields,
   if (bracket == std::string_view::npos) {
     const auto it = fields.names.find(std::string(field));
     if (it == fields.names.end()) {
+      // (a loop: clang 14's concepts reject views::keys of a map)
+      std::vector<std::string_view> known;
+      for (const auto& entry : fields.names)
+        known.push_back(entry.first);
       bad_format(format, fmt::format("unknown field '{}'; known: {}, groups[i], named[x]", field,
-                                     fmt::join(std::views::keys(fields.names), ", ")));
+                                     fmt::join(known, ", ")));
     }
     return it->second;
   }
