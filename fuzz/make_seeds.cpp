@@ -131,7 +131,16 @@ int main(int argc, char** argv) {
                "    tag: !coupled-pdim {target_name: seed, values: [a, b, c]}\n",
                "params: !!omap\n  - b: 1\n  - a: [x, 'y', \"z\"]\nflags: !!set {p, q}\n",
                "base: &b {x: 1, y: .inf}\nuse: *b\nmerged:\n  <<: [*b]\n  y: 0x1F\n"
-               "text: |\n  two\n  lines\n"});
+               "text: |\n  two\n  lines\n",
+               // Review regressions: a plain mapping of a tagged node's shape,
+               // a key of more digits than 64 bits hold, a coupled target
+               // whose name is another dim's path.
+               "{\"!tag\": \"!pdim\", value: 3}\n",
+               "!pspace\n\"123456789012345678901234567890\": !pdim {default: 0, values: [1]}\n"
+               "\"9\": !pdim {default: 0, values: [2]}\n",
+               "!pspace\nq: !pdim {name: p, default: 0, values: [1, 2]}\n"
+               "p: !pdim {default: 0, values: [10, 20, 30]}\n"
+               "c: !coupled-pdim {target_name: p, values: [a, b]}\n"});
   write_texts(root / "fuzz_parse_selection",
               {"10:20, ::2", "[5, 1, 5]", "3, ...", "::-1", "-3:, 1", ":, [0, 2], 1:2"});
   write_texts(

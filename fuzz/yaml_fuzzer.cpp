@@ -39,6 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto points = space.points();
       if (static_cast<std::int64_t>(points.size()) != std::max<std::int64_t>(space.volume(), 1))
         std::abort();
+      // Every point's parameters resolve (coupled dims through their target).
+      for (const auto& point : points)
+        if (!space.params_of(point).is_object()) std::abort();
     }
   } catch (const larder::Error&) {
   }

@@ -26,27 +26,38 @@ struct Tagged {
   py::object value;
 };
 
-bool is_space_tag(std::string_view tag) {
-  return tag == "!pspace" || tag == "!pspace-unsorted";
+// yaml_to_python with the document's origin (its file name) for the errors
+// of the parameter spaces in it.
+py::object yaml_to_python_from(const Value& value, std::string_view origin) {
+  return json_to_python(value, [origin](const Value& node) -> py::object {
+    const std::string_view tag = tree::tag_of(node);
+    if (tag.empty()) return {};
+    if (tree::is_param_space(node)) return py::cast(tree::ParamSpace::from_value(node, origin));
+    return py::cast(Tagged{std::string(tag), yaml_to_python_from(node["value"], origin)});
+  });
 }
 
 }  // namespace
 
 py::object yaml_to_python(const Value& value) {
-  return json_to_python(value, [](const Value& node) -> py::object {
-    const std::string_view tag = tree::tag_of(node);
-    if (tag.empty()) return {};
-    if (is_space_tag(tag)) return py::cast(tree::ParamSpace::from_value(node, "<yaml>"));
-    return py::cast(Tagged{std::string(tag), yaml_to_python(node["value"])});
-  });
+  return yaml_to_python_from(value, "<yaml>");
 }
 
 Value yaml_from_python(py::handle object) {
   if (object.is_none()) return Value(nullptr);
   if (py::isinstance<py::bool_>(object)) return Value(object.cast<bool>());
   if (py::isinstance<py::int_>(object)) {
-    if (object.cast<py::int_>() < py::int_(0)) return Value(object.cast<std::int64_t>());
-    return Value(object.cast<std::uint64_t>());
+    // As json.dumps-like to_json (codec.cpp) does: beyond 64 bits, the
+    // nearest float.
+    try {
+      return Value(object.cast<std::int64_t>());
+    } catch (const py::cast_error&) {
+      try {
+        return Value(object.cast<std::uint64_t>());
+      } catch (const py::cast_error&) {
+        return Value(object.cast<double>());
+      }
+    }
   }
   if (py::isinstance<py::float_>(object)) return Value(object.cast<double>());
   if (py::isinstance<py::str>(object)) return Value(object.cast<std::string>());
@@ -64,6 +75,12 @@ Value yaml_from_python(py::handle object) {
                                 py::repr(item.first).cast<std::string>()));
       out[item.first.cast<std::string>()] = yaml_from_python(item.second);
     }
+    if (!tree::tag_of(out).empty())
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("a mapping of just '!tag' and 'value' is reserved for tagged nodes; "
+                      "use larder.Tagged('{}', ...) instead of {}",
+                      std::string(tree::tag_of(out)), py::repr(object).cast<std::string>()));
     return out;
   }
   if (py::isinstance<py::list>(object) || py::isinstance<py::tuple>(object)) {
@@ -86,13 +103,57 @@ Value yaml_from_python(py::handle object) {
 
 namespace {
 
-Value yaml_of(const std::string& path_or_text) {
-  // A short single line naming an existing file is read; anything else is YAML text.
-  if (path_or_text.find('\n') == std::string::npos && path_or_text.size() < 4096) {
+// A path from a str or an os.PathLike; TypeError for anything else.
+std::filesystem::path path_of(py::handle path) {
+  if (!py::isinstance<py::str>(path) && !py::hasattr(path, "__fspath__"))
+    throw py::type_error(fmt::format("expected a path (str or os.PathLike), got {}",
+                                     py::repr(path).cast<std::string>()));
+  py::object text = py::module_::import("os").attr("fspath")(path);
+  if (!py::isinstance<py::str>(text))
+    throw py::type_error(
+        fmt::format("expected a str path, got {}", py::repr(text).cast<std::string>()));
+  return std::filesystem::path(text.cast<std::string>());
+}
+
+// A document and its origin (the file name, or "<string>").
+struct Document {
+  Value value;
+  std::string origin;
+};
+
+Document read_document(const std::filesystem::path& file) {
+  return {tree::read_yaml(file), file.string()};
+}
+
+Document parse_document(const std::string& text, const std::string& origin) {
+  return {tree::parse_yaml(text, origin), origin};
+}
+
+// from_yaml's argument: an os.PathLike is a file; a str is a file when one
+// of that name exists, else YAML text, and a single line that is no YAML
+// mapping is taken for a mistyped path (Error(not_found) naming it).
+Document document_of(py::handle source) {
+  if (!py::isinstance<py::str>(source)) return read_document(path_of(source));
+  const std::string text = source.cast<std::string>();
+  const bool one_line = text.find('\n') == std::string::npos;
+  if (one_line && text.size() < 4096) {
     std::error_code ec;
-    if (std::filesystem::is_regular_file(path_or_text, ec)) return tree::read_yaml(path_or_text);
+    if (std::filesystem::is_regular_file(text, ec)) return read_document(text);
   }
-  return tree::parse_yaml(path_or_text, "<string>");
+  Document doc = parse_document(text, "<string>");
+  if (one_line && !doc.value.is_object())
+    throw Error(ErrorCode::not_found,
+                fmt::format("no YAML file '{}' (and as YAML text it is a {}, not a mapping)", text,
+                            doc.value.type_name()),
+                text);
+  return doc;
+}
+
+// The parameter space at `key`, else the document's (first) !pspace, else
+// the document itself as a plain mapping holding dimensions.
+tree::ParamSpace space_of(const Document& doc, const std::string& key) {
+  const Value* node = tree::find_param_space(doc.value, key, doc.origin);
+  return tree::ParamSpace::from_value(node ? *node : doc.value, doc.origin);
 }
 
 py::list dims_list(const std::vector<tree::ParamDim>& dims) {
@@ -119,8 +180,14 @@ std::shared_ptr<store::Group> group_of(py::handle where) {
 void bind_pspace(py::module_& m) {
   py::class_<tree::Combined>(m, "Combined",
                              "A field gathered over a parameter space: values, dims, coords")
-      .def_property_readonly("values",
-                             [](const tree::Combined& c) { return to_numpy(c.values.clone()); })
+      .def_property_readonly(
+          "values",
+          [](const tree::Combined& c) {
+            // A read-only view of the result, not a copy per access.
+            return to_numpy(
+                Array::adopt_read_only(c.values.dtype(), c.values.shape(), c.values.buffer()));
+          },
+          "The gathered array (read-only; .copy() it to change it)")
       .def_readonly("dims", &tree::Combined::dims)
       .def_property_readonly("coords",
                              [](const tree::Combined& c) {
@@ -142,7 +209,9 @@ void bind_pspace(py::module_& m) {
   py::class_<Tagged>(m, "Tagged",
                      "A YAML node with one of paramspace's tags found outside a !pspace")
       .def(py::init([](std::string tag, py::object value) {
-             return Tagged{tag, value};
+             // As make_tagged checks: a kept tag over a mapping.
+             tree::make_tagged(tag, yaml_from_python(value));
+             return Tagged{std::move(tag), std::move(value)};
            }),
            py::arg("tag"), py::arg("value"))
       .def_readonly("tag", &Tagged::tag)
@@ -166,21 +235,26 @@ void bind_pspace(py::module_& m) {
            "From a mapping whose values may be larder.Tagged('!pdim', {...}) nodes")
       .def_static(
           "from_yaml",
-          [](const std::string& path_or_text, const std::string& key) {
-            Value doc = yaml_of(path_or_text);
-            const Value* node = &doc;
-            if (!key.empty()) {
-              for (const auto& part : store::split_path(key)) {
-                if (!node->is_object() || !node->contains(part))
-                  throw Error(ErrorCode::not_found,
-                              fmt::format("no key '{}' on the way to '{}'", part, key));
-                node = &(*node)[part];
-              }
-            }
-            return tree::ParamSpace::from_value(*node, "<yaml>");
+          [](py::handle source, const std::string& key) {
+            return space_of(document_of(source), key);
           },
-          py::arg("path_or_text"), py::arg("key") = "",
-          "From a YAML file or text holding a !pspace (at `key`, a/b, when given)")
+          py::arg("source"), py::arg("key") = "",
+          "From a YAML file (os.PathLike, or a str naming an existing file) or YAML text: the "
+          "!pspace at `key` (a/b) when given, else the document's first !pspace, else the "
+          "document as a plain mapping")
+      .def_static(
+          "from_file",
+          [](py::handle path, const std::string& key) {
+            return space_of(read_document(path_of(path)), key);
+          },
+          py::arg("path"), py::arg("key") = "", "From a YAML file (str or os.PathLike)")
+      .def_static(
+          "from_text",
+          [](const std::string& text, const std::string& key, const std::string& origin) {
+            return space_of(parse_document(text, origin), key);
+          },
+          py::arg("text"), py::arg("key") = "", py::arg("origin") = "<string>",
+          "From YAML text; `origin` names it in errors")
       .def_property_readonly(
           "dims", [](const tree::ParamSpace& s) { return dims_list(s.dims()); },
           "[(name, values)] in iteration order, the last varying fastest")
@@ -210,7 +284,7 @@ void bind_pspace(py::module_& m) {
           [](const tree::ParamSpace& s) {
             py::list out;
             for (const auto& p : s.points())
-              out.append(py::make_tuple(p.state_no, p.state_name, yaml_to_python(p.params)));
+              out.append(py::make_tuple(p.state_no, p.state_name, yaml_to_python(s.params_of(p))));
             return out;
           },
           "[(state_no, state_name, params)] for every active point, in state order")
@@ -244,7 +318,7 @@ void bind_pspace(py::module_& m) {
           [](const tree::ParamSpace& s, py::function field_of, const std::string& field,
              const std::string& method, std::vector<std::string> dims) {
             auto get = [&](const tree::Point& p) -> std::optional<Array> {
-              py::object got = field_of(p.state_no, yaml_to_python(p.params));
+              py::object got = field_of(p.state_no, yaml_to_python(s.params_of(p)));
               if (got.is_none()) return std::nullopt;
               return from_numpy(got);
             };
@@ -269,14 +343,17 @@ void bind_pspace(py::module_& m) {
   m.def(
       "parse_yaml",
       [](const std::string& text, const std::string& origin) {
-        return yaml_to_python(tree::parse_yaml(text, origin));
+        return yaml_to_python_from(tree::parse_yaml(text, origin), origin);
       },
       py::arg("text"), py::arg("origin") = "<string>",
       "YAML text as plain Python data, read as PyYAML's safe_load reads it");
   m.def(
       "read_yaml",
-      [](const std::filesystem::path& path) { return yaml_to_python(tree::read_yaml(path)); },
-      py::arg("path"), "A YAML file as plain Python data");
+      [](py::handle path) {
+        const auto doc = read_document(path_of(path));
+        return yaml_to_python_from(doc.value, doc.origin);
+      },
+      py::arg("path"), "A YAML file (str or os.PathLike) as plain Python data");
   m.def(
       "to_yaml", [](py::handle data) { return tree::to_yaml(yaml_from_python(data)); },
       py::arg("data"), "Block-style YAML for plain data (ParamSpace and Tagged keep their tags)");

@@ -10,7 +10,6 @@
 
 #include "commands.h"
 #include "larder/core/error.h"
-#include "larder/store/group.h"
 #include "larder/tree/pspace.h"
 #include "larder/tree/yaml.h"
 
@@ -18,26 +17,6 @@ namespace larder::cli {
 namespace {
 
 using tree::Value;
-
-// The first !pspace node in document order, and where it is ("a/b").
-const Value* find_pspace(const Value& node, std::string& where, const std::string& path) {
-  if (tree::tagged(node, "!pspace") || tree::tagged(node, "!pspace-unsorted")) {
-    where = path;
-    return &node;
-  }
-  if (!tree::tag_of(node).empty()) return nullptr;
-  if (node.is_object()) {
-    for (const auto& [key, value] : node.items())
-      if (auto* found = find_pspace(value, where, path.empty() ? key : path + "/" + key))
-        return found;
-  } else if (node.is_array()) {
-    for (std::size_t i = 0; i < node.size(); ++i) {
-      std::string item = path.empty() ? std::to_string(i) : path + "/" + std::to_string(i);
-      if (auto* found = find_pspace(node[i], where, item)) return found;
-    }
-  }
-  return nullptr;
-}
 
 // A coordinate as it reads best in a table: strings bare, numbers as JSON.
 std::string text_of(const Value& v) {
@@ -69,23 +48,11 @@ void add_pspace_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "Print JSON instead of text");
   cmd->callback([file, key, json] {
     const Value doc = tree::read_yaml(*file);
-    const Value* node = &doc;
     std::string where;
-    if (!key->empty()) {
-      for (const auto& part : store::split_path(*key)) {
-        const Value* inner = node->is_object() && node->contains(part) ? &(*node)[part] : nullptr;
-        if (!inner)
-          throw Error(ErrorCode::not_found,
-                      fmt::format("no key '{}' on the way to '{}'", part, *key), *file);
-        node = inner;
-      }
-      where = *key;
-    } else if (!tree::tagged(doc, "!pspace") && !tree::tagged(doc, "!pspace-unsorted")) {
-      node = find_pspace(doc, where, "");
-      if (!node)
-        throw Error(ErrorCode::not_found, "no !pspace in the file (give --key for a plain mapping)",
-                    *file);
-    }
+    const Value* node = tree::find_param_space(doc, *key, *file, &where);
+    if (!node)
+      throw Error(ErrorCode::not_found, "no !pspace in the file (give --key for a plain mapping)",
+                  *file);
     const auto space = tree::ParamSpace::from_value(*node, *file);
     const auto points = space.points();
 
@@ -93,10 +60,10 @@ void add_pspace_command(CLI::App& app) {
       Value out = Value::object();
       out["file"] = *file;
       out["key"] = where;
-      auto dim_json = [](const tree::ParamDim& d) {
+      auto dim_json = [&space](const tree::ParamDim& d) {
         Value j = {
             {"name", d.name}, {"path", d.path}, {"default", d.default_value}, {"values", d.values}};
-        if (d.coupled) j["target"] = d.target;
+        if (d.coupled()) j["target"] = space.dims()[*d.target].name;
         return j;
       };
       out["dims"] = Value::array();
@@ -139,8 +106,8 @@ void add_pspace_command(CLI::App& app) {
       fmt::print("  {:<{}}  default {}  values {}\n", d.name, width, text_of(d.default_value),
                  list_text(d.values));
     for (const auto& d : space.coupled_dims())
-      fmt::print("  {:<{}}  follows {}  default {}  values {}\n", d.name, width, d.target,
-                 text_of(d.default_value), list_text(d.values));
+      fmt::print("  {:<{}}  follows {}  default {}  values {}\n", d.name, width,
+                 space.dims()[*d.target].name, text_of(d.default_value), list_text(d.values));
 
     std::vector<std::string> header = {"state", "number"};
     for (const auto& d : space.dims())

@@ -1,12 +1,14 @@
 // The combine step: the result is allocated from the first state that has
 // the field, and every state's array is copied into its slot (slots follow
 // the points' state order, which is C order over the active values). A merge
-// that meets its first missing state converts what it has to float once.
+// that meets its first missing state converts the slots written so far to a
+// NaN-holding float type once.
 #include "larder/tree/combine.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -17,10 +19,17 @@
 namespace larder::tree {
 namespace {
 
-// A float dtype fit to hold NaN for `dtype`'s values.
-DType nan_dtype(const DType& dtype) {
+// The dtype that holds `dtype`'s values and NaN (the "can hold NaN" rule of
+// both paths): a float type itself, float64 for ints and bools;
+// Error(unsupported) naming the field, the dtype and the missing state for
+// anything else.
+DType nan_holder(const DType& dtype, std::string_view field, std::string_view missing_state) {
   if (dtype.kind() == DTypeKind::float_) return dtype.native();
-  return DType::float64();
+  if (dtype.kind() != DTypeKind::complex && dtype.is_numeric()) return DType::float64();
+  throw Error(ErrorCode::unsupported,
+              fmt::format("field '{}' of dtype {} cannot hold NaN for the missing {} (merge fills "
+                          "missing states with NaN; use concat, or give every state the field)",
+                          field, dtype.name(), missing_state));
 }
 
 void fill_nan(std::byte* slot, const DType& dtype, std::int64_t count) {
@@ -63,24 +72,75 @@ CombineMethod combine_method(std::string_view text) {
 Combined combine(const ParamSpace& space, std::string_view field,
                  const std::function<std::optional<Array>(const Point&)>& field_of,
                  CombineMethod method, std::vector<std::string> data_dims) {
-  const std::vector<Point> points = space.points();
+  return combine(space, space.points(), field, field_of, method, std::move(data_dims));
+}
+
+Combined combine(const ParamSpace& space, const std::vector<Point>& points, std::string_view field,
+                 const std::function<std::optional<Array>(const Point&)>& field_of,
+                 CombineMethod method, std::vector<std::string> data_dims) {
   const std::vector<std::int64_t> sweep_shape =
       space.dims().empty() ? std::vector<std::int64_t>{} : space.shape();
+  // One slot per point: points of another space would write past the result.
+  if (static_cast<std::int64_t>(points.size()) != std::max<std::int64_t>(space.volume(), 1))
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("combine of field '{}' was given {} points for a space of {}", field,
+                            points.size(), std::max<std::int64_t>(space.volume(), 1)));
   Combined out;
   for (const auto& d : space.dims()) {
     out.dims.push_back(d.name);
     out.coords.push_back({d.name, coords_of(d)});
   }
 
+  // The result is stored as `storage`: the first piece's dtype, or (merge,
+  // once a state is missing) the dtype that also holds NaN.
   std::optional<Array> result;
   Shape field_shape;
   DType field_dtype = DType::float64();
-  std::size_t slot_bytes = 0;
+  DType storage = DType::float64();
+  std::vector<bool> written(points.size(), false);
   std::vector<std::size_t> missing;  // slots to fill with NaN (merge)
-  bool promoted = false;
 
   auto state_label = [&](const Point& p) {
     return fmt::format("state {} (state number {})", p.state_name, p.state_no);
+  };
+  auto slot_bytes = [&](const DType& dtype) {
+    return static_cast<std::size_t>(field_shape.num_elements()) * dtype.item_size();
+  };
+  // From the first piece: the data dims, named and checked at once.
+  auto name_data_dims = [&](const Point& p) {
+    if (data_dims.empty())
+      for (std::size_t a = 0; a < field_shape.rank(); ++a)
+        data_dims.push_back(fmt::format("dim_{}", a));
+    if (data_dims.size() != field_shape.rank())
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("field '{}' has {} axes in {} but {} data dims were named ({})",
+                              field, field_shape.rank(), state_label(p), data_dims.size(),
+                              fmt::join(data_dims, ", ")));
+    for (std::size_t a = 0; a < data_dims.size(); ++a) {
+      for (const auto& d : out.dims)
+        if (d == data_dims[a])
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("data dim '{}' of field '{}' has the name of another dim ({})",
+                                  data_dims[a], field, fmt::join(out.dims, ", ")));
+      out.dims.push_back(data_dims[a]);
+    }
+  };
+  // Converts the written slots (only those) to the NaN-holding dtype.
+  auto promote = [&](const Point& missing_point) {
+    DType to = nan_holder(field_dtype, field, state_label(missing_point));
+    if (to == storage) return;
+    std::vector<std::int64_t> dims = sweep_shape;
+    dims.insert(dims.end(), field_shape.begin(), field_shape.end());
+    Array promoted = Array::empty(to, Shape(dims));
+    for (std::size_t k = 0; k < points.size(); ++k) {
+      if (!written[k]) continue;
+      Array converted =
+          astype(ArrayView(result->data() + k * slot_bytes(storage), storage, field_shape), to);
+      if (slot_bytes(to))
+        std::memcpy(promoted.data() + k * slot_bytes(to), converted.data(), slot_bytes(to));
+    }
+    result = std::move(promoted);
+    storage = to;
   };
 
   for (std::size_t k = 0; k < points.size(); ++k) {
@@ -93,15 +153,7 @@ Combined combine(const ParamSpace& space, std::string_view field,
                                 "method merge to fill missing states with NaN)",
                                 field, state_label(p)));
       missing.push_back(k);
-      if (result && !promoted) {
-        DType to = nan_dtype(field_dtype);
-        if (!(to == field_dtype)) {
-          result = astype(result->view(), to);
-          slot_bytes = static_cast<std::size_t>(field_shape.num_elements()) * to.item_size();
-        }
-        field_dtype = to;
-        promoted = true;
-      }
+      if (result) promote(p);
       continue;
     }
     if (!piece->dtype().is_fixed_size())
@@ -112,62 +164,35 @@ Combined combine(const ParamSpace& space, std::string_view field,
     if (!result) {
       field_shape = piece->shape();
       field_dtype = piece->dtype().native();
-      if (!missing.empty()) {
-        if (piece->dtype().kind() == DTypeKind::complex || !piece->dtype().is_numeric())
-          throw Error(ErrorCode::unsupported,
-                      fmt::format("field '{}' of dtype {} cannot hold NaN for missing states",
-                                  field, piece->dtype().name()));
-        field_dtype = nan_dtype(field_dtype);
-        promoted = true;
-      }
+      name_data_dims(p);
+      storage = missing.empty() ? field_dtype
+                                : nan_holder(field_dtype, field, state_label(points[missing[0]]));
       std::vector<std::int64_t> dims = sweep_shape;
       dims.insert(dims.end(), field_shape.begin(), field_shape.end());
-      result = Array::empty(field_dtype, Shape(dims));
-      slot_bytes = static_cast<std::size_t>(field_shape.num_elements()) * field_dtype.item_size();
+      result = Array::empty(storage, Shape(dims));
     }
     if (!(piece->shape() == field_shape))
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("field '{}' has shape {} in {} but {} in the first state", field,
                               piece->shape().to_string(), state_label(p), field_shape.to_string()));
-    const DType target = field_dtype;
-    bool nan_promotion = promoted && !(piece->dtype().native() == target);
-    if (!(piece->dtype().native() == target) && !nan_promotion)
+    // Every piece has the first one's dtype, merge or concat.
+    if (!(piece->dtype().native() == field_dtype))
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("field '{}' has dtype {} in {} but {} in the first state", field,
-                              piece->dtype().name(), state_label(p), target.name()));
-    std::byte* slot = result->data() + k * slot_bytes;
-    if (piece->dtype().native() == target) {
-      Array packed = packed_as(piece->view(), target);
-      if (slot_bytes) std::memcpy(slot, packed.data(), slot_bytes);
-    } else {
-      if (!can_astype(piece->dtype(), target))
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("field '{}' has dtype {} in {}, which does not convert to {}",
-                                field, piece->dtype().name(), state_label(p), target.name()));
-      Array converted = astype(piece->view(), target);
-      if (slot_bytes) std::memcpy(slot, converted.data(), slot_bytes);
-    }
+                              piece->dtype().name(), state_label(p), field_dtype.name()));
+    std::byte* slot = result->data() + k * slot_bytes(storage);
+    Array packed =
+        storage == field_dtype ? packed_as(piece->view(), storage) : astype(piece->view(), storage);
+    if (slot_bytes(storage)) std::memcpy(slot, packed.data(), slot_bytes(storage));
+    written[k] = true;
   }
   if (!result)
     throw Error(ErrorCode::not_found,
                 fmt::format("field '{}' is missing in every state of the parameter space", field));
   for (std::size_t k : missing)
-    fill_nan(result->data() + k * slot_bytes, field_dtype, field_shape.num_elements());
+    fill_nan(result->data() + k * slot_bytes(storage), storage, field_shape.num_elements());
 
-  if (data_dims.empty())
-    for (std::size_t a = 0; a < field_shape.rank(); ++a)
-      data_dims.push_back(fmt::format("dim_{}", a));
-  if (data_dims.size() != field_shape.rank())
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("field '{}' has {} axes but {} data dims were named ({})", field,
-                            field_shape.rank(), data_dims.size(), fmt::join(data_dims, ", ")));
   for (std::size_t a = 0; a < data_dims.size(); ++a) {
-    for (const auto& d : out.dims)
-      if (d == data_dims[a])
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("data dim '{}' of field '{}' has the name of a sweep dim",
-                                data_dims[a], field));
-    out.dims.push_back(data_dims[a]);
     Value range = Value::array();
     for (std::int64_t i = 0; i < field_shape[a]; ++i)
       range.push_back(i);
@@ -206,7 +231,7 @@ void write_combined(store::Group& parent, std::string_view path, const Combined&
         xs.push_back(x.get<double>());
       attrs.set(name, Array::from_values<double>(xs).view());
     } else {
-      attrs.set(name, nlohmann::json::parse(v.dump()));
+      attrs.set(name, nlohmann::json(v));
     }
     attrs.set("coords_mode__" + c.dim, nlohmann::json("values"));
   }

@@ -12,9 +12,12 @@
 #include <functional>
 #include <limits>
 #include <set>
+#include <span>
+#include <unordered_map>
 #include <utility>
 
 #include "larder/core/error.h"
+#include "larder/store/group.h"
 
 namespace larder::tree {
 namespace {
@@ -27,7 +30,6 @@ constexpr std::int64_t kMaxPoints = 10'000'000;
 
 constexpr std::string_view kDimTags[] = {"!pdim", "!sweep"};
 constexpr std::string_view kCoupledTags[] = {"!coupled-pdim", "!coupled-sweep"};
-constexpr std::string_view kSpaceTags[] = {"!pspace", "!pspace-unsorted"};
 
 bool is_one_of(std::string_view tag, std::span<const std::string_view> tags) {
   return std::find(tags.begin(), tags.end(), tag) != tags.end();
@@ -97,11 +99,14 @@ std::vector<double> linspace(const Value& args, std::string_view origin,
 std::vector<Value> python_range(const Value& args, std::string_view origin,
                                 const std::vector<std::string>& path) {
   Value list = args.is_array() ? args : Value::array({args});
-  bool ints =
-      std::all_of(list.begin(), list.end(), [](const Value& v) { return v.is_number_integer(); });
+  bool ints = std::all_of(list.begin(), list.end(), [](const Value& v) {
+    return v.is_number_integer() &&
+           !(v.is_number_unsigned() &&
+             v.get<std::uint64_t>() > std::uint64_t{std::numeric_limits<std::int64_t>::max()});
+  });
   if (list.empty() || list.size() > 3 || !ints)
     fail(ErrorCode::invalid_argument, origin,
-         fmt::format("parameter dimension at {}: range takes 1 to 3 integers, got {}",
+         fmt::format("parameter dimension at {}: range takes 1 to 3 (64-bit) integers, got {}",
                      path_text(path), args.dump()));
   std::int64_t start = 0, stop = 0, step = 1;
   if (list.size() == 1) {
@@ -114,13 +119,26 @@ std::vector<Value> python_range(const Value& args, std::string_view origin,
   if (step == 0)
     fail(ErrorCode::invalid_argument, origin,
          fmt::format("parameter dimension at {}: range step must not be zero", path_text(path)));
+  // The count first (in unsigned arithmetic, which cannot overflow here),
+  // so a long range fails before it is built and no value steps past int64.
+  std::uint64_t count = 0;
+  if (step > 0 && start < stop)
+    count = (static_cast<std::uint64_t>(stop) - static_cast<std::uint64_t>(start) - 1) /
+                static_cast<std::uint64_t>(step) +
+            1;
+  if (step < 0 && start > stop)
+    count = (static_cast<std::uint64_t>(start) - static_cast<std::uint64_t>(stop) - 1) /
+                (0 - static_cast<std::uint64_t>(step)) +
+            1;
+  if (count > static_cast<std::uint64_t>(kMaxValues))
+    fail(ErrorCode::invalid_argument, origin,
+         fmt::format("parameter dimension at {}: range too long ({} values, at most {})",
+                     path_text(path), count, kMaxValues));
   std::vector<Value> out;
-  for (std::int64_t v = start; step > 0 ? v < stop : v > stop; v += step) {
-    out.emplace_back(v);
-    if (out.size() > static_cast<std::size_t>(kMaxValues))
-      fail(ErrorCode::invalid_argument, origin,
-           fmt::format("parameter dimension at {}: range too long", path_text(path)));
-  }
+  out.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i)
+    out.emplace_back(static_cast<std::int64_t>(static_cast<std::uint64_t>(start) +
+                                               i * static_cast<std::uint64_t>(step)));
   return out;
 }
 
@@ -171,14 +189,31 @@ Value cast_to(const Value& v, const std::string& type, std::string_view origin,
                    path_text(path), type));
 }
 
-// A dimension from its tagged node's mapping.
+// A key equal for values Python's == (paramspace's uniqueness check, a set)
+// takes for equal: numbers and bools by value (1, 1.0 and true alike),
+// anything else as data; empty for NaN, which equals nothing.
+std::string unique_key(const Value& v) {
+  if (v.is_boolean()) return v.get<bool>() ? "n1" : "n0";
+  if (v.is_number_integer()) return "n" + v.dump();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isnan(d)) return {};
+    if (std::trunc(d) == d && d >= -0x1p63 && d < 0x1p63)
+      return "n" + std::to_string(static_cast<std::int64_t>(d));
+    if (std::trunc(d) == d && d >= 0 && d < 0x1p64)
+      return "n" + std::to_string(static_cast<std::uint64_t>(d));
+    return "f" + v.dump();
+  }
+  return "j" + v.dump();
+}
+
+// A dimension from its tagged node's mapping. A coupled dimension's
+// target_name goes to `target_name`, resolved by from_value().
 ParamDim parse_dim(const Value& node, std::vector<std::string> path, bool coupled,
-                   std::string_view origin) {
+                   std::string_view origin, Value* target_name) {
   const Value& spec = node["value"];
   ParamDim dim;
   dim.path = std::move(path);
-  dim.coupled = coupled;
-  dim.spec = node;
   dim.order = std::numeric_limits<double>::infinity();
   const std::string where = path_text(dim.path);
   if (!spec.is_object())
@@ -186,7 +221,8 @@ ParamDim parse_dim(const Value& node, std::vector<std::string> path, bool couple
          fmt::format("parameter dimension at {} must be a mapping", where));
 
   static const std::set<std::string, std::less<>> dim_keys = {
-      "default", "values", "range", "linspace", "logspace", "order", "name", "as_type", "mask"};
+      "default", "values", "range",   "linspace",      "logspace",
+      "order",   "name",   "as_type", "assert_unique", "mask"};
   static const std::set<std::string, std::less<>> coupled_keys = {"default",
                                                                   "values",
                                                                   "range",
@@ -249,6 +285,32 @@ ParamDim parse_dim(const Value& node, std::vector<std::string> path, bool couple
     std::string type = spec["as_type"].get<std::string>();
     for (auto& v : dim.values)
       v = cast_to(v, type, origin, dim.path);
+    if (spec.contains("default") && !dim.default_value.is_null())
+      dim.default_value = cast_to(dim.default_value, type, origin, dim.path);
+  }
+  // paramspace refuses duplicate values unless assert_unique is false
+  // (coupled dimensions follow their target and may repeat).
+  if (!coupled) {
+    bool assert_unique = true;
+    if (spec.contains("assert_unique")) {
+      if (!spec["assert_unique"].is_boolean())
+        fail(ErrorCode::invalid_argument, origin,
+             fmt::format("parameter dimension at {}: assert_unique must be true or false, got {}",
+                         where, spec["assert_unique"].dump()));
+      assert_unique = spec["assert_unique"].get<bool>();
+    }
+    // By key, not pairwise: a dim may have a million values.
+    std::unordered_map<std::string, std::size_t> seen;
+    for (std::size_t j = 0; assert_unique && j < dim.values.size(); ++j) {
+      std::string key = unique_key(dim.values[j]);
+      if (key.empty()) continue;
+      const auto [it, inserted] = seen.emplace(std::move(key), j);
+      if (!inserted)
+        fail(ErrorCode::invalid_argument, origin,
+             fmt::format("parameter dimension at {}: value {} appears twice (at {} and {}); "
+                         "values must be unique unless assert_unique: false",
+                         where, dim.values[j].dump(), it->second, j));
+    }
   }
   if (spec.contains("order")) dim.order = number_of(spec["order"], "order", origin, dim.path);
   if (spec.contains("name") && !spec["name"].is_null()) {
@@ -277,13 +339,10 @@ ParamDim parse_dim(const Value& node, std::vector<std::string> path, bool couple
   }
   if (coupled) {
     const Value& target = spec.contains("target_name") ? spec["target_name"] : Value();
-    if (target.is_string()) {
-      dim.target = target.get<std::string>();
-    } else if (target.is_array() && !target.empty() &&
-               std::all_of(target.begin(), target.end(),
-                           [](const Value& t) { return t.is_string(); })) {
-      for (const auto& t : target)
-        dim.target_keys.push_back(t.get<std::string>());
+    if (target.is_string() ||
+        (target.is_array() && !target.empty() &&
+         std::all_of(target.begin(), target.end(), [](const Value& t) { return t.is_string(); }))) {
+      *target_name = target;
     } else {
       fail(ErrorCode::invalid_argument, origin,
            fmt::format("coupled parameter dimension at {} needs a target_name (a name or a list "
@@ -294,19 +353,27 @@ ParamDim parse_dim(const Value& node, std::vector<std::string> path, bool couple
   return dim;
 }
 
+// A coupled dimension as read, before its target is resolved.
+struct CoupledSpec {
+  ParamDim dim;
+  Value target_name;  // a name, or a list of keys
+};
+
 void collect(const Value& node, std::vector<std::string>& path, std::vector<ParamDim>& dims,
-             std::vector<ParamDim>& coupled, std::string_view origin, int depth) {
+             std::vector<CoupledSpec>& coupled, std::string_view origin, int depth) {
   if (depth > 256) fail(ErrorCode::invalid_argument, origin, "parameter space nested too deep");
   std::string_view tag = tag_of(node);
   if (is_one_of(tag, kDimTags)) {
-    dims.push_back(parse_dim(node, path, false, origin));
+    dims.push_back(parse_dim(node, path, false, origin, nullptr));
     return;
   }
   if (is_one_of(tag, kCoupledTags)) {
-    coupled.push_back(parse_dim(node, path, true, origin));
+    CoupledSpec c;
+    c.dim = parse_dim(node, path, true, origin, &c.target_name);
+    coupled.push_back(std::move(c));
     return;
   }
-  if (is_one_of(tag, kSpaceTags))
+  if (is_param_space(node))
     fail(ErrorCode::invalid_argument, origin,
          fmt::format("a parameter space inside a parameter space, at {}", path_text(path)));
   if (node.is_object()) {
@@ -329,7 +396,14 @@ bool path_less(const std::vector<std::string>& a, const std::vector<std::string>
   for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
     if (a[i] == b[i]) continue;
     bool ai = is_index(a[i]), bi = is_index(b[i]);
-    if (ai && bi) return std::stoull(a[i]) < std::stoull(b[i]);
+    if (ai && bi) {
+      // As numbers, without converting (a key may have any number of digits).
+      auto x = std::string_view(a[i]).substr(std::min(a[i].find_first_not_of('0'), a[i].size()));
+      auto y = std::string_view(b[i]).substr(std::min(b[i].find_first_not_of('0'), b[i].size()));
+      if (x.size() != y.size()) return x.size() < y.size();
+      if (x != y) return x < y;
+      return a[i] < b[i];  // "07" and "7": any fixed order
+    }
     if (ai != bi) return ai;
     return a[i] < b[i];
   }
@@ -401,11 +475,9 @@ void name_dims(std::vector<ParamDim>& dims, std::string_view origin) {
     dims[i].name = names[i];
 }
 
-void sort_dims(std::vector<ParamDim>& dims) {
-  std::stable_sort(dims.begin(), dims.end(), [](const ParamDim& a, const ParamDim& b) {
-    if (a.order != b.order) return a.order < b.order;
-    return path_less(a.path, b.path);
-  });
+bool dim_less(const ParamDim& a, const ParamDim& b) {
+  if (a.order != b.order) return a.order < b.order;
+  return path_less(a.path, b.path);
 }
 
 Value* at_path(Value& root, const std::vector<std::string>& path) {
@@ -435,9 +507,7 @@ const Value& ParamDim::value_at(std::int64_t state) const {
 }
 
 ParamSpace ParamSpace::from_value(const Value& value, std::string_view origin) {
-  const Value* content = &value;
-  for (auto tag : kSpaceTags)
-    if (const Value* inner = tagged(value, tag)) content = inner;
+  const Value* content = is_param_space(value) ? &value["value"] : &value;
   if (!content->is_object() || !tag_of(*content).empty())
     fail(ErrorCode::invalid_argument, origin,
          fmt::format("a parameter space must be a mapping (a !pspace node), got {}",
@@ -447,19 +517,30 @@ ParamSpace ParamSpace::from_value(const Value& value, std::string_view origin) {
   space.root_ = *content;
   space.origin_ = std::string(origin);
   std::vector<std::string> path;
-  collect(space.root_, path, space.dims_, space.coupled_, origin, 0);
-  sort_dims(space.dims_);
-  sort_dims(space.coupled_);
+  std::vector<CoupledSpec> coupled;
+  collect(space.root_, path, space.dims_, coupled, origin, 0);
+  std::stable_sort(space.dims_.begin(), space.dims_.end(), dim_less);
+  std::stable_sort(coupled.begin(), coupled.end(), [](const CoupledSpec& a, const CoupledSpec& b) {
+    return dim_less(a.dim, b.dim);
+  });
   name_dims(space.dims_, origin);
+  for (auto& c : coupled)
+    space.coupled_.push_back(std::move(c.dim));
   name_dims(space.coupled_, origin);
 
-  for (auto& c : space.coupled_) {
+  for (std::size_t k = 0; k < coupled.size(); ++k) {
+    ParamDim& c = space.coupled_[k];
+    const Value& target_name = coupled[k].target_name;
     std::size_t target = space.dims_.size();
-    if (!c.target_keys.empty()) {
+    std::string wanted;
+    if (target_name.is_array()) {
       // A list of keys: matches the end of a dim's path ("" first: the whole path).
-      std::vector<std::string> keys = c.target_keys;
+      std::vector<std::string> keys;
+      for (const auto& key : target_name)
+        keys.push_back(key.get<std::string>());
       bool absolute = keys.size() > 1 && keys[0].empty();
       if (absolute) keys.erase(keys.begin());
+      wanted = fmt::format("{}", fmt::join(keys, "."));
       for (std::size_t i = 0; i < space.dims_.size(); ++i) {
         const auto& p = space.dims_[i].path;
         bool match = absolute ? p == keys
@@ -469,14 +550,13 @@ ParamSpace ParamSpace::from_value(const Value& value, std::string_view origin) {
         if (target != space.dims_.size())
           fail(ErrorCode::invalid_argument, origin,
                fmt::format("coupled parameter dimension at {}: target {} is ambiguous",
-                           path_text(c.path), fmt::join(keys, ".")));
+                           path_text(c.path), wanted));
         target = i;
       }
-      c.target = target < space.dims_.size() ? space.dims_[target].name
-                                             : fmt::format("{}", fmt::join(keys, "."));
     } else {
+      wanted = target_name.get<std::string>();
       for (std::size_t i = 0; i < space.dims_.size(); ++i)
-        if (space.dims_[i].name == c.target) target = i;
+        if (space.dims_[i].name == wanted) target = i;
     }
     if (target == space.dims_.size()) {
       std::vector<std::string> names;
@@ -485,11 +565,13 @@ ParamSpace ParamSpace::from_value(const Value& value, std::string_view origin) {
       fail(ErrorCode::not_found, origin,
            fmt::format("coupled parameter dimension at {}: no dimension '{}' to follow (there are: "
                        "{})",
-                       path_text(c.path), c.target, fmt::join(names, ", ")));
+                       path_text(c.path), wanted, fmt::join(names, ", ")));
     }
+    c.target = target;
     const ParamDim& t = space.dims_[target];
     if (c.values.empty()) c.values = t.values;
-    if (!c.spec["value"].contains("default")) c.default_value = t.default_value;
+    // No default, or default: null, is the target's (paramspace's rule).
+    if (c.default_value.is_null()) c.default_value = t.default_value;
     if (c.values.size() != t.values.size())
       fail(ErrorCode::invalid_argument, origin,
            fmt::format("coupled parameter dimension at {} has {} values but its target '{}' has {}",
@@ -500,8 +582,11 @@ ParamSpace ParamSpace::from_value(const Value& value, std::string_view origin) {
 }
 
 std::size_t ParamSpace::dim_index(std::string_view name) const {
+  // Names first: a name may be another dim's dotted path.
   for (std::size_t i = 0; i < dims_.size(); ++i)
-    if (dims_[i].name == name || path_text(dims_[i].path) == name) return i;
+    if (dims_[i].name == name) return i;
+  for (std::size_t i = 0; i < dims_.size(); ++i)
+    if (path_text(dims_[i].path) == name) return i;
   std::vector<std::string> names;
   for (const auto& d : dims_)
     names.push_back(d.name);
@@ -553,7 +638,7 @@ std::int64_t ParamSpace::state_no(const std::vector<std::int64_t>& indices) cons
 }
 
 std::vector<Point> ParamSpace::points() const {
-  max_state_no();  // checks the states fit 64 bits
+  const std::size_t width = std::to_string(max_state_no()).size();  // checks the states fit 64 bits
   if (volume() > kMaxPoints)
     fail(ErrorCode::invalid_argument, origin_,
          fmt::format("parameter space of {} points is too large to list (at most {})", volume(),
@@ -565,25 +650,18 @@ std::vector<Point> ParamSpace::points() const {
       if (!dims_[i].mask[v]) active[i].push_back(static_cast<std::int64_t>(v) + 1);
     if (active[i].empty()) active[i].push_back(0);
   }
-  std::vector<std::size_t> target_of(coupled_.size());
-  for (std::size_t c = 0; c < coupled_.size(); ++c)
-    target_of[c] = dim_index(coupled_[c].target);
 
   std::vector<Point> out;
+  out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(volume(), 1)));
   std::vector<std::size_t> at(dims_.size(), 0);
   for (;;) {
     Point p;
-    for (std::size_t i = 0; i < dims_.size(); ++i)
-      p.indices.push_back(active[i][at[i]]);
-    p.state_no = dims_.empty() ? 0 : state_no(p.indices);
-    p.state_name = state_name(*this, p.state_no);
-    p.params = root_;
     for (std::size_t i = 0; i < dims_.size(); ++i) {
-      p.coords.push_back(dims_[i].value_at(p.indices[i]));
-      *at_path(p.params, dims_[i].path) = p.coords.back();
+      p.indices.push_back(active[i][at[i]]);
+      p.coords.push_back(dims_[i].value_at(p.indices.back()));
     }
-    for (std::size_t c = 0; c < coupled_.size(); ++c)
-      *at_path(p.params, coupled_[c].path) = coupled_[c].value_at(p.indices[target_of[c]]);
+    p.state_no = dims_.empty() ? 0 : state_no(p.indices);
+    p.state_name = fmt::format("{:0{}d}", p.state_no, width);
     out.push_back(std::move(p));
     // The last dimension varies fastest.
     std::size_t i = dims_.size();
@@ -595,6 +673,19 @@ std::vector<Point> ParamSpace::points() const {
     }
     if (dims_.empty()) return out;
   }
+}
+
+Value ParamSpace::params_of(const Point& point) const {
+  if (point.indices.size() != dims_.size())
+    fail(ErrorCode::invalid_argument, origin_,
+         fmt::format("a point of {} dimensions for a space of {}", point.indices.size(),
+                     dims_.size()));
+  Value params = root_;
+  for (std::size_t i = 0; i < dims_.size(); ++i)
+    *at_path(params, dims_[i].path) = dims_[i].value_at(point.indices[i]);
+  for (const auto& c : coupled_)
+    *at_path(params, c.path) = c.value_at(point.indices[*c.target]);
+  return params;
 }
 
 Value ParamSpace::default_params() const {
@@ -660,7 +751,7 @@ ParamSpace ParamSpace::subspace(const Value& selection, std::string_view origin)
 Value ParamSpace::to_value() const {
   Value root = root_;
   for (const auto& d : dims_) {
-    Value node = d.spec;
+    Value& node = *at_path(root, d.path);  // the dim's tagged node, as read
     bool any = std::any_of(d.mask.begin(), d.mask.end(), [](bool m) { return m; });
     if (any) {
       Value mask = Value::array();
@@ -670,9 +761,53 @@ Value ParamSpace::to_value() const {
     } else {
       node["value"].erase("mask");
     }
-    *at_path(root, d.path) = node;
   }
   return make_tagged("!pspace", std::move(root));
+}
+
+bool is_param_space(const Value& value) {
+  const std::string_view tag = tag_of(value);
+  return tag == "!pspace" || tag == "!pspace-unsorted";
+}
+
+namespace {
+
+// The first parameter space node below `node` in document order.
+const Value* first_param_space(const Value& node, const std::string& path, std::string* where) {
+  if (is_param_space(node)) {
+    if (where) *where = path;
+    return &node;
+  }
+  if (!tag_of(node).empty()) return nullptr;
+  auto below = [&](const std::string& key) { return path.empty() ? key : path + "/" + key; };
+  if (node.is_object()) {
+    for (const auto& [key, value] : node.items())
+      if (auto* found = first_param_space(value, below(key), where)) return found;
+  } else if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      if (auto* found = first_param_space(node[i], below(std::to_string(i)), where)) return found;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const Value* find_param_space(const Value& doc, std::string_view key, std::string_view origin,
+                              std::string* where) {
+  if (key.empty()) return first_param_space(doc, "", where);
+  const Value* node = &doc;
+  for (const auto& part : store::split_path(key)) {
+    // List items by their index, as `where` names them.
+    if (node->is_array() && is_index(part) && part.size() < 10 && std::stoul(part) < node->size()) {
+      node = &(*node)[std::stoul(part)];
+      continue;
+    }
+    if (!node->is_object() || !node->contains(part))
+      fail(ErrorCode::not_found, origin, fmt::format("no key '{}' on the way to '{}'", part, key));
+    node = &(*node)[part];
+  }
+  if (where) *where = std::string(key);
+  return node;
 }
 
 std::string state_name(const ParamSpace& space, std::int64_t state_no) {

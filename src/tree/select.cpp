@@ -111,7 +111,7 @@ std::vector<std::pair<std::string, Combined>> select_fields(
     std::vector<std::string> data_dims;
     if (!order.empty()) data_dims = data_dims_of(*order.front());
     auto combined = combine(
-        space, field,
+        space, points, field,
         [&](const Point& point) -> std::optional<Array> {
           const auto it = slot.find(point.state_no);
           if (it == slot.end()) return std::nullopt;

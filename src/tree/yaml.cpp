@@ -6,6 +6,7 @@
 #include "larder/tree/yaml.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 #include <yaml.h>
 
@@ -56,6 +57,13 @@ struct Resolvers {
       "[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
       "|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"};
   RE2 null{"~|null|Null|NULL|"};
+  // Read by PyYAML as a date or datetime: stays a string here, but is
+  // quoted when written.
+  RE2 timestamp{
+      "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+      "|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ "
+      "\\t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]"
+      "(?:\\.[0-9]*)?(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?"};
 };
 
 const Resolvers& resolvers() {
@@ -345,7 +353,10 @@ class Reader {
 
   Value mapping(int depth, std::size_t& nodes) {
     Value explicit_items = Value::object();
-    std::vector<Value> merges;  // PyYAML: explicit keys win, then earlier merges
+    // PyYAML's order: the mappings of each merge key (<<) in turn, those of
+    // a list last to first; a later one wins, explicit keys win over all.
+    std::vector<Value> merges;
+    std::size_t start = line();
     for (next(); event_.type != YAML_MAPPING_END_EVENT; next()) {
       bool merge_key =
           event_.type == YAML_SCALAR_EVENT && event_.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
@@ -358,10 +369,10 @@ class Reader {
         if (value.is_object() && tag_of(value).empty()) {
           merges.push_back(std::move(value));
         } else if (value.is_array()) {
-          for (auto& item : value) {
-            if (!item.is_object() || !tag_of(item).empty())
+          for (auto item = value.rbegin(); item != value.rend(); ++item) {
+            if (!item->is_object() || !tag_of(*item).empty())
               fail(line(), "a merge key (<<) takes a mapping or a list of mappings");
-            merges.push_back(std::move(item));
+            merges.push_back(std::move(*item));
           }
         } else {
           fail(line(), "a merge key (<<) takes a mapping or a list of mappings");
@@ -370,14 +381,22 @@ class Reader {
       }
       explicit_items[key] = std::move(value);
     }
-    if (merges.empty()) return explicit_items;
     Value merged = Value::object();
-    for (auto it = merges.rbegin(); it != merges.rend(); ++it)
-      for (auto& [key, value] : it->items())
-        merged[key] = value;
+    for (auto& m : merges)
+      for (auto& [key, value] : m.items())
+        merged[key] = std::move(value);
     for (auto& [key, value] : explicit_items.items())
       merged[key] = std::move(value);
+    refuse_tagged_shape(merged, start);
     return merged;
+  }
+
+  // A plain mapping must not read as a tagged node (see make_tagged).
+  void refuse_tagged_shape(const Value& mapping, std::size_t at) {
+    if (!tag_of(mapping).empty())
+      fail(at, fmt::format("a mapping of just '!tag' and 'value' is reserved for tagged nodes; "
+                           "write the tag instead ({} {{...}})",
+                           tag_of(mapping)));
   }
 
   Value apply_collection_tag(const std::string& tag, Value value, bool is_mapping, std::size_t at) {
@@ -395,6 +414,7 @@ class Reader {
           auto entry = item.begin();
           ordered[entry.key()] = std::move(entry.value());
         }
+        refuse_tagged_shape(ordered, at);
         return ordered;
       }
       fail(at,
@@ -445,6 +465,7 @@ bool plain_safe(const std::string& s) {
     if (!ok) return false;
   }
   if (s.front() == '-' || s.front() == '.') return false;
+  if (RE2::FullMatch(s, resolvers().timestamp)) return false;  // PyYAML would read a date
   return resolve_plain(s).is_string();
 }
 
@@ -549,7 +570,18 @@ std::string to_yaml(const Value& value) {
   return out;
 }
 
+bool is_kept_tag(std::string_view tag) {
+  return one_of(tag, kKeptTags);
+}
+
 Value make_tagged(std::string_view tag, Value content) {
+  if (!is_kept_tag(tag))
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("tag '{}' is not one of paramspace's kept tags ({})", tag,
+                            fmt::join(kKeptTags, ", ")));
+  if (!content.is_object())
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("a {} node holds a mapping, not {}", tag, content.dump()));
   Value node = Value::object();
   node["!tag"] = std::string(tag);
   node["value"] = std::move(content);
@@ -559,11 +591,13 @@ Value make_tagged(std::string_view tag, Value content) {
 std::string_view tag_of(const Value& value) {
   if (!value.is_object() || value.size() != 2) return {};
   auto it = value.find("!tag");
-  if (it == value.end() || !it->is_string() || !value.contains("value")) return {};
-  // Only the tags parse_yaml() keeps: a user's mapping that happens to have
-  // these two keys stays a mapping.
+  if (it == value.end() || !it->is_string()) return {};
+  auto content = value.find("value");
+  // parse_yaml() tags mappings only, and refuses plain mappings of this
+  // shape, so the shape is unambiguous.
+  if (content == value.end() || !content->is_object()) return {};
   const std::string& tag = it->get_ref<const std::string&>();
-  return one_of(tag, kKeptTags) ? std::string_view(tag) : std::string_view();
+  return is_kept_tag(tag) ? std::string_view(tag) : std::string_view();
 }
 
 const Value* tagged(const Value& value, std::string_view tag) {

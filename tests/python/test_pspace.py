@@ -116,10 +116,86 @@ def test_alias_bomb_fails_fast():
 
 def test_to_yaml_reads_back_in_pyyaml():
     data = {"name": "run", "n": 3, "x": 1e-7, "big": 1e300, "flag": "yes", "none": None,
-            "nested": {"list": [1, "two", {"k": 0.5}], "empty": {}}}
+            "nested": {"list": [1, "two", {"k": 0.5}], "empty": {}},
+            # Review regressions: a date-like string (PyYAML reads it unquoted
+            # as a date) and a mapping of a tagged node's keys but no mapping.
+            "date": "2001-12-14", "when": "2001-12-14 21:59:43.10 -5",
+            "tagish": {"!tag": "!pdim", "value": 3}}
     text = larder.to_yaml(data)
     assert yaml.safe_load(text) == data
     assert larder.parse_yaml(text) == data
+
+
+def test_tagged_shape_is_reserved_and_tagged_takes_kept_tags_only():
+    with pytest.raises(larder.InvalidArgumentError, match="reserved"):
+        larder.to_yaml({"!tag": "!pdim", "value": {"default": 1, "values": [2]}})
+    with pytest.raises(larder.InvalidArgumentError, match="reserved"):
+        larder.parse_yaml('{"!tag": "!pdim", value: {default: 1}}\n', "doc.yml")
+    with pytest.raises(larder.InvalidArgumentError, match="!custom"):
+        larder.Tagged("!custom", {"a": 1})
+    with pytest.raises(larder.InvalidArgumentError, match="mapping"):
+        larder.Tagged("!pdim", 3)
+    text = larder.to_yaml({"p": larder.Tagged("!pdim", {"default": 0, "values": [1]})})
+    assert larder.parse_yaml(text)["p"].tag == "!pdim"
+
+
+def test_to_yaml_of_ints_beyond_64_bits():
+    # Was RuntimeError: a Python int that fits no 64-bit type becomes the
+    # nearest float, as to_json does.
+    assert larder.parse_yaml(larder.to_yaml({"a": 2**70, "b": -(2**70)})) == {
+        "a": float(2**70), "b": -float(2**70)}
+    assert larder.parse_yaml(larder.to_yaml({"u": 2**64 - 1}))["u"] == 2**64 - 1
+
+
+def test_read_yaml_takes_str_and_pathlike(tmp_path):
+    # Was uncallable: std::filesystem::path without pybind11's caster.
+    path = tmp_path / "cfg.yml"
+    path.write_text("a: 1\nb: [x, y]\n")
+    assert larder.read_yaml(path) == {"a": 1, "b": ["x", "y"]}
+    assert larder.read_yaml(str(path)) == {"a": 1, "b": ["x", "y"]}
+    with pytest.raises(larder.NotFoundError, match="missing.yml"):
+        larder.read_yaml(tmp_path / "missing.yml")
+    with pytest.raises(TypeError):
+        larder.read_yaml(3)
+
+
+def test_param_space_sources_and_error_origins(tmp_path):
+    path = tmp_path / "sweep.yml"
+    path.write_text(SWEEP)
+    for space in (larder.ParamSpace.from_yaml(path), larder.ParamSpace.from_file(path),
+                  larder.ParamSpace.from_file(str(path)), larder.ParamSpace.from_text(SWEEP),
+                  larder.ParamSpace.from_yaml(str(path), key="parameter_space")):
+        assert space.volume == 6
+    # A mistyped path is not taken for YAML text.
+    with pytest.raises(larder.NotFoundError, match="sweeep.yml"):
+        larder.ParamSpace.from_yaml(str(tmp_path / "sweeep.yml"))
+    with pytest.raises(larder.NotFoundError, match="sweeep.yml"):
+        larder.ParamSpace.from_file(tmp_path / "sweeep.yml")
+    # Errors name the file a space came from, not "<yaml>".
+    bad = tmp_path / "bad.yml"
+    bad.write_text("sweep: !pspace\n  a: !pdim {default: 0, values: [1, 1]}\n")
+    with pytest.raises(larder.InvalidArgumentError, match="bad.yml"):
+        larder.read_yaml(bad)
+    with pytest.raises(larder.InvalidArgumentError, match="bad.yml"):
+        larder.ParamSpace.from_yaml(bad)
+    with pytest.raises(larder.InvalidArgumentError, match="runs.yml"):
+        larder.parse_yaml("s: !pspace {a: !pdim {default: 0, values: []}}\n", "runs.yml")
+    with pytest.raises(larder.InvalidArgumentError, match="my text"):
+        larder.ParamSpace.from_text("!pspace\na: !pdim {default: 0}\n", origin="my text")
+    with pytest.raises(larder.NotFoundError, match="nope"):
+        larder.ParamSpace.from_text(SWEEP, key="parameter_space/nope")
+
+
+def test_coupled_target_named_like_another_dims_path():
+    # Was IndexError from points(): the target was looked up twice, by
+    # different rules.
+    space = larder.ParamSpace.from_text(
+        "!pspace\nq: !pdim {name: p, default: 0, values: [1, 2]}\n"
+        "p: !pdim {default: 0, values: [10, 20, 30]}\n"
+        "c: !coupled-pdim {target_name: p, values: [a, b]}\n")
+    points = space.points()
+    assert len(points) == 6
+    assert all(params["c"] == {1: "a", 2: "b"}[params["q"]] for _, _, params in points)
 
 
 SWEEP = """\
@@ -251,5 +327,9 @@ def test_combine_concat_and_merge_of_missing_states():
         space.combine(some, field="x", method="concat")
     merged = space.combine(some, field="x", method="merge")
     assert merged.values.dtype == np.float64
+    # values is a read-only view of the one result, not a copy per access.
+    first, again = merged.values, merged.values
+    assert np.shares_memory(first, again)
+    assert not first.flags.writeable
     assert np.isnan(merged.values[1, 0]).all()
     np.testing.assert_array_equal(merged.values[2, 1], [11, 12, 13])

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,9 +28,10 @@ ParamSpace sweep() {
 Array field_for(const Point& p) {
   std::vector<std::int32_t> v;
   for (int i = 0; i < 4; ++i)
-    v.push_back(static_cast<std::int32_t>(p.params["seed"].get<int>() * 1000 +
-                                          std::lround(p.params["step"].get<double>() * 10) * 10 +
-                                          i));
+    v.push_back(
+        static_cast<std::int32_t>(p.coords[0].get<int>() * 1000 +                     // seed
+                                  std::lround(p.coords[1].get<double>() * 10) * 10 +  // step
+                                  i));
   return Array::from_values<std::int32_t>(v);
 }
 
@@ -167,6 +169,115 @@ TEST(Combine, WriteCombinedStoresDimsAndCoords) {
   EXPECT_EQ(ds->attrs().get_json("coords__seed"), nlohmann::json({1, 2}));
   EXPECT_EQ(ds->attrs().get_json("coords__step"), nlohmann::json({0.1, 0.2, 0.3}));
   EXPECT_EQ(ds->attrs().get_json("coords_mode__step"), "values");
+}
+
+TEST(Combine, MergeChecksDtypesAfterPromotion) {
+  // State 5 int32, state 6 missing (the result becomes float64), state 7
+  // float32: merge refuses it as concat does, naming the state.
+  std::string why;
+  EXPECT_EQ(error_of(
+                [] {
+                  combine(
+                      sweep(), "x",
+                      [](const Point& p) -> std::optional<Array> {
+                        if (p.state_no == 6) return std::nullopt;
+                        if (p.state_no == 7) return Array::zeros(DType::float32(), Shape{2});
+                        return Array::zeros(DType::int32(), Shape{2});
+                      },
+                      CombineMethod::merge);
+                },
+                &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("state 07"), std::string::npos) << why;
+  EXPECT_NE(why.find("int32"), std::string::npos) << why;
+}
+
+TEST(Combine, MergeOfAFieldThatCannotHoldNanNamesFieldAndMissingState) {
+  // The first missing state comes after a present one: the error names the
+  // field and that state (before: astype failed naming neither).
+  for (const DType& dtype : {DType::complex64(), DType::string(4)}) {
+    std::string why;
+    EXPECT_EQ(error_of(
+                  [&] {
+                    combine(
+                        sweep(), "data/z",
+                        [&](const Point& p) -> std::optional<Array> {
+                          if (p.state_no == 9) return std::nullopt;
+                          return Array::zeros(dtype, Shape{2});
+                        },
+                        CombineMethod::merge);
+                  },
+                  &why),
+              ErrorCode::unsupported)
+        << dtype.name();
+    EXPECT_NE(why.find("data/z"), std::string::npos) << why;
+    EXPECT_NE(why.find("state 09"), std::string::npos) << why;
+  }
+}
+
+TEST(Combine, MergeFromALaterStateKeepsEveryWrittenValue) {
+  // Missing states before and after the promotion: written slots converted
+  // once, unwritten ones NaN.
+  auto c = combine(
+      sweep(), "x",
+      [](const Point& p) {
+        return p.state_no == 6 || p.state_no == 11 ? std::nullopt
+                                                   : std::optional<Array>(field_for(p));
+      },
+      CombineMethod::merge);
+  EXPECT_EQ(c.values.dtype(), DType::float64());
+  auto v = c.values.values<double>();
+  EXPECT_EQ(v[0], 1010.0);
+  EXPECT_TRUE(std::isnan(v[4]));
+  EXPECT_EQ(v[4 * 2 + 1], 1031.0);
+  EXPECT_EQ(v[4 * 4 + 3], 2023.0);
+  EXPECT_TRUE(std::isnan(v[4 * 5]));
+}
+
+TEST(Combine, DataDimsAreCheckedAtTheFirstState) {
+  // A wrong count or a duplicate name fails at once, not after every state
+  // has been read.
+  for (const auto& dims : {std::vector<std::string>{"a", "b"}, std::vector<std::string>{"seed"}}) {
+    int calls = 0;
+    std::string why;
+    EXPECT_EQ(error_of(
+                  [&] {
+                    combine(
+                        sweep(), "x",
+                        [&](const Point& p) {
+                          ++calls;
+                          return std::optional<Array>(field_for(p));
+                        },
+                        CombineMethod::concat, dims);
+                  },
+                  &why),
+              ErrorCode::invalid_argument);
+    EXPECT_EQ(calls, 1) << why;
+  }
+  EXPECT_EQ(error_of([] {
+              combine(sweep(), "x",
+                      [](const Point&) {
+                        return std::optional<Array>(Array::zeros(DType::int8(), Shape{2, 2}));
+                      },
+                      CombineMethod::concat, {"t", "t"});
+            }),
+            ErrorCode::invalid_argument);
+}
+
+TEST(Combine, OverGivenPointsIsTheSame) {
+  const ParamSpace space = sweep();
+  const auto points = space.points();
+  auto get = [](const Point& p) { return std::optional<Array>(field_for(p)); };
+  auto a = combine(space, points, "x", get, CombineMethod::concat);
+  auto b = combine(space, "x", get, CombineMethod::concat);
+  EXPECT_EQ(a.dims, b.dims);
+  ASSERT_EQ(a.values.nbytes(), b.values.nbytes());
+  EXPECT_EQ(std::memcmp(a.values.data(), b.values.data(), a.values.nbytes()), 0);
+  // Points of another space (here: fewer) are refused, not written past the end.
+  auto fewer = points;
+  fewer.pop_back();
+  EXPECT_EQ(error_of([&] { combine(space, fewer, "x", get, CombineMethod::concat); }),
+            ErrorCode::invalid_argument);
 }
 
 }  // namespace

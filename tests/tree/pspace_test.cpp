@@ -39,8 +39,8 @@ TEST(ParamSpace, OneDimension) {
   EXPECT_EQ(state_numbers(space), (std::vector<std::int64_t>{1, 2, 3}));
   EXPECT_EQ(state_names(space), (std::vector<std::string>{"1", "2", "3"}));
   auto points = space.points();
-  EXPECT_EQ(points[1].params["seed"], 20);
-  EXPECT_EQ(points[1].params["steps"], 5);
+  EXPECT_EQ(space.params_of(points[1])["seed"], 20);
+  EXPECT_EQ(space.params_of(points[1])["steps"], 5);
   EXPECT_EQ(space.default_params()["seed"], 0);
   EXPECT_EQ(space.dims()[0].name, "seed");
 }
@@ -60,8 +60,8 @@ TEST(ParamSpace, TwoDimensionsAreMixedRadixWithTheLastFastest) {
   EXPECT_EQ(state_names(space)[0], "05");
   EXPECT_EQ(state_name(space, 0), "00");
   auto p = space.points()[3];  // state 9: a = v, b = 1
-  EXPECT_EQ(p.params["a"], "v");
-  EXPECT_EQ(p.params["b"], 1);
+  EXPECT_EQ(space.params_of(p)["a"], "v");
+  EXPECT_EQ(space.params_of(p)["b"], 1);
   EXPECT_EQ(p.coords[0], "v");
   EXPECT_EQ(p.indices, (std::vector<std::int64_t>{2, 1}));
 }
@@ -78,7 +78,7 @@ TEST(ParamSpace, ThreeDimensionsFollowOrderThenPath) {
   EXPECT_EQ(space.dims()[1].name, "p");
   EXPECT_EQ(space.max_state_no(), 29);
   EXPECT_EQ(state_numbers(space), (std::vector<std::int64_t>{9, 11, 15, 17, 21, 23, 27, 29}));
-  EXPECT_EQ(space.points()[2].params["nested"]["r"], 1);  // range [4] is 0, 1, 2, 3
+  EXPECT_EQ(space.params_of(space.points()[2])["nested"]["r"], 1);  // range [4] is 0, 1, 2, 3
   EXPECT_EQ(space.state_no({4, 2, 1}), 29);
 }
 
@@ -106,8 +106,8 @@ TEST(ParamSpace, CoupledDimensionsFollowTheirTarget) {
   ASSERT_EQ(space.coupled_dims().size(), 2u);
   auto points = space.points();
   ASSERT_EQ(points.size(), 2u);
-  EXPECT_EQ(points[1].params["label"], "two");
-  EXPECT_EQ(points[1].params["copy"], 2);
+  EXPECT_EQ(space.params_of(points[1])["label"], "two");
+  EXPECT_EQ(space.params_of(points[1])["copy"], 2);
   EXPECT_EQ(space.default_params()["copy"], 0);
   EXPECT_EQ(error_of([] {
               space_of(
@@ -132,7 +132,7 @@ TEST(ParamSpace, CollidingNamesTakeMoreOfTheirPath) {
   for (const auto& d : space.dims())
     names.push_back(d.name);
   EXPECT_EQ(names, (std::vector<std::string>{"m1.lr", "m2.lr", "runs.0.seed"}));
-  EXPECT_EQ(space.points()[0].params["runs"][0]["seed"], 3);
+  EXPECT_EQ(space.params_of(space.points()[0])["runs"][0]["seed"], 3);
 }
 
 TEST(ParamSpace, SubspaceKeepsStateNumbers) {
@@ -194,7 +194,125 @@ TEST(ParamSpace, WithoutDimensionsHasOnePoint) {
   auto points = space.points();
   ASSERT_EQ(points.size(), 1u);
   EXPECT_EQ(points[0].state_no, 0);
-  EXPECT_EQ(points[0].params["a"], 1);
+  EXPECT_EQ(space.params_of(points[0])["a"], 1);
+}
+
+TEST(ParamSpace, CoupledTargetIsTheDimOfThatName) {
+  // The reviewer's case: q is named "p", and p's dotted path is "p" too. The
+  // target was found by name in from_value but by dim_index (paths too,
+  // first hit) in points(): std::out_of_range there.
+  auto space = space_of(
+      "!pspace\nq: !pdim {name: p, default: 0, values: [1, 2]}\n"
+      "p: !pdim {default: 0, values: [10, 20, 30]}\n"
+      "c: !coupled-pdim {target_name: p, values: [a, b]}\n");
+  ASSERT_EQ(space.coupled_dims().size(), 1u);
+  const ParamDim& c = space.coupled_dims()[0];
+  ASSERT_TRUE(c.coupled());
+  EXPECT_EQ(space.dims()[*c.target].name, "p");
+  EXPECT_EQ(space.dims()[*c.target].values.size(), 2u);
+  EXPECT_EQ(space.dim_index("p"), *c.target);  // exact names before paths
+  auto points = space.points();
+  ASSERT_EQ(points.size(), 6u);
+  for (const auto& point : points) {
+    const Value params = space.params_of(point);
+    EXPECT_EQ(params["c"], params["q"] == 1 ? "a" : "b") << params.dump();
+  }
+  auto sub = space.subspace(parse_yaml("{p: 2}", "s"), "s");
+  for (const auto& point : sub.points())
+    EXPECT_EQ(sub.params_of(point)["c"], "b");
+}
+
+TEST(ParamSpace, LongDigitKeysSortWithoutOverflow) {
+  // std::stoull threw std::out_of_range on a key of more than 20 digits.
+  auto space = space_of(
+      "!pspace\n\"123456789012345678901234567890\": !pdim {default: 0, values: [1]}\n"
+      "\"99\": !pdim {default: 0, values: [2]}\n\"0100\": !pdim {default: 0, values: [3]}\n");
+  ASSERT_EQ(space.dims().size(), 3u);
+  EXPECT_EQ(space.dims()[0].path[0], "99");
+  EXPECT_EQ(space.dims()[1].path[0], "0100");
+  EXPECT_EQ(space.dims()[2].path[0], "123456789012345678901234567890");
+}
+
+TEST(ParamSpace, AsTypeAppliesToTheDefault) {
+  auto space = space_of("!pspace\na: !pdim {default: 1.5, values: [2.5, 3], as_type: int}\n");
+  EXPECT_EQ(space.dims()[0].default_value, 1);
+  EXPECT_TRUE(space.dims()[0].default_value.is_number_integer());
+  EXPECT_EQ(space.default_params()["a"], 1);
+}
+
+TEST(ParamSpace, CoupledNullDefaultIsTheTargetsDefault) {
+  auto space = space_of(
+      "!pspace\nseed: !pdim {default: 7, values: [1, 2]}\n"
+      "label: !coupled-pdim {target_name: seed, default: null, values: [one, two]}\n"
+      "own: !coupled-pdim {target_name: seed, default: x, values: [one, two]}\n");
+  EXPECT_EQ(space.default_params()["label"], 7);
+  EXPECT_EQ(space.default_params()["own"], "x");
+}
+
+TEST(ParamSpace, DuplicateValuesAreRefusedUnlessAssertUniqueIsFalse) {
+  std::string why;
+  EXPECT_EQ(error_of([] { space_of("!pspace\na: !pdim {default: 0, values: [1, 2, 1]}\n"); }, &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("twice"), std::string::npos) << why;
+  EXPECT_NE(why.find("sweep.yml"), std::string::npos) << why;
+  // Python's ==: 1 and 1.0 are the same value.
+  EXPECT_EQ(error_of([] { space_of("!pspace\na: !pdim {default: 0, values: [1, 1.0]}\n"); }),
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of([] { space_of("!pspace\na: !pdim {default: 0, values: [true, 2, 1]}\n"); }),
+            ErrorCode::invalid_argument);
+  // NaN equals nothing; different strings and numbers are different.
+  EXPECT_EQ(
+      space_of("!pspace\na: !pdim {default: 0, values: [.nan, .nan, '1', 1, 1.5]}\n").volume(), 5);
+  // Checked by key, not pairwise: a million values are read at once.
+  EXPECT_EQ(space_of("!pspace\na: !pdim {default: 0, range: [1000000]}\n").volume(), 1'000'000);
+  auto space =
+      space_of("!pspace\na: !pdim {default: 0, values: [1, 2, 1], assert_unique: false}\n");
+  EXPECT_EQ(space.volume(), 3);
+  EXPECT_EQ(error_of([] {
+              space_of("!pspace\na: !pdim {default: 0, values: [1], assert_unique: maybe}\n");
+            }),
+            ErrorCode::invalid_argument);
+}
+
+TEST(ParamSpace, RangeNearInt64LimitsDoesNotOverflow) {
+  // v += step stepped past INT64_MAX (undefined behaviour) and a long range
+  // built a million values before failing.
+  auto space = space_of(
+      "!pspace\na: !pdim {default: 0, range: [9223372036854775800, 9223372036854775807, 3]}\n"
+      "b: !pdim {default: 0, range: [-9223372036854775801, -9223372036854775808, -4]}\n");
+  EXPECT_EQ(space.dims()[0].values,
+            (std::vector<Value>{9223372036854775800, 9223372036854775803, 9223372036854775806}));
+  EXPECT_EQ(space.dims()[1].values, (std::vector<Value>{std::int64_t{-9223372036854775807} + 6,
+                                                        std::int64_t{-9223372036854775807} + 2}));
+  std::string why;
+  EXPECT_EQ(error_of(
+                [&] {
+                  space_of(
+                      "!pspace\na: !pdim {default: 0, range: [-9223372036854775808, "
+                      "9223372036854775807]}\n");
+                },
+                &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("too long"), std::string::npos) << why;
+}
+
+TEST(ParamSpace, FindParamSpaceByKeyOrFirstInTheDocument) {
+  const Value doc = parse_yaml(
+      "meta: {a: 1}\nruns:\n  - x: 1\n  - sweep: !pspace {s: !pdim {default: 0, values: [1]}}\n",
+      "doc.yml");
+  std::string where;
+  const Value* found = find_param_space(doc, "", "doc.yml", &where);
+  ASSERT_NE(found, nullptr);
+  EXPECT_TRUE(is_param_space(*found));
+  EXPECT_EQ(where, "runs/1/sweep");
+  EXPECT_EQ(find_param_space(doc, "meta", "doc.yml"), &doc["meta"]);
+  EXPECT_EQ(find_param_space(doc, where, "doc.yml"), found);  // `where` is a key
+  EXPECT_EQ(find_param_space(parse_yaml("{a: 1}", "p"), "", "p"), nullptr);
+  std::string why;
+  EXPECT_EQ(error_of([&] { find_param_space(doc, "meta/b", "doc.yml"); }, &why),
+            ErrorCode::not_found);
+  EXPECT_NE(why.find("doc.yml"), std::string::npos) << why;
+  EXPECT_NE(why.find("'b'"), std::string::npos) << why;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "error_of.h"
 
@@ -156,6 +157,51 @@ TEST(Yaml, ReadYamlNamesTheMissingFile) {
   std::string why;
   EXPECT_EQ(error_of([] { read_yaml("/nonexistent/params.yml"); }, &why), ErrorCode::not_found);
   EXPECT_NE(why.find("params.yml"), std::string::npos) << why;
+}
+
+TEST(Yaml, LaterMergeKeysWinAsInPyYaml) {
+  // PyYAML: with several << keys the later wins; within one list the earlier.
+  Value v = parse(
+      "a: &a {x: 1, y: 1}\nb: &b {x: 2, z: 2}\nc:\n  <<: *a\n  <<: *b\n"
+      "d:\n  w: 0\n  <<: [*a, *b]\n");
+  EXPECT_EQ(v["c"], parse("{x: 2, y: 1, z: 2}"));
+  EXPECT_EQ(v["d"]["x"], 1);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : v["d"].items())
+    keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"x", "z", "y", "w"}));  // PyYAML's order
+}
+
+TEST(Yaml, TaggedShapeOfAPlainMappingIsNotATaggedNode) {
+  // The fuzzer's crash: a plain mapping with a non-mapping "value" was taken
+  // for a tagged node, and to_yaml wrote "!pdim 3", which does not parse.
+  Value v = parse("{\"!tag\": \"!pdim\", value: 3}\n");
+  EXPECT_TRUE(tag_of(v).empty());
+  EXPECT_EQ(parse(to_yaml(v)), v) << to_yaml(v);
+  // A plain mapping that would read as a tagged node is refused, naming the line.
+  std::string why;
+  EXPECT_EQ(error_of([] { parse("a: 1\nb: {\"!tag\": \"!pdim\", value: {default: 1}}\n"); }, &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("line 2"), std::string::npos) << why;
+  EXPECT_NE(why.find("reserved"), std::string::npos) << why;
+  EXPECT_EQ(error_of([] { parse("!!omap [\"!tag\": \"!pdim\", value: {default: 1}]\n"); }),
+            ErrorCode::invalid_argument);
+  // make_tagged takes only kept tags over mappings.
+  EXPECT_EQ(error_of([&] { make_tagged("!custom", Value::object()); }, &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("!custom"), std::string::npos) << why;
+  EXPECT_EQ(error_of([] { make_tagged("!pdim", Value(3)); }), ErrorCode::invalid_argument);
+  EXPECT_EQ(tag_of(make_tagged("!pdim", parse("{default: 1}"))), "!pdim");
+}
+
+TEST(Yaml, DateLikeStringsAreWrittenQuoted) {
+  // PyYAML reads an unquoted 2001-12-14 as a date: such strings are quoted.
+  Value v = parse("d: '2001-12-14'\nt: '2001-12-14 21:59:43.10 -5'\nn: 2001-12-14x\n");
+  EXPECT_EQ(v["d"], "2001-12-14");
+  std::string text = to_yaml(v);
+  EXPECT_NE(text.find("d: \"2001-12-14\""), std::string::npos) << text;
+  EXPECT_NE(text.find("n: 2001-12-14x"), std::string::npos) << text;  // not a date: plain
+  EXPECT_EQ(parse(text), v) << text;
 }
 
 }  // namespace

@@ -41,10 +41,17 @@ struct Combined {
 // named by `data_dims` when given (one per axis of the field), else dim_0,
 // dim_1, ... concat: Error(not_found) naming the state and the field for a
 // missing state; Error(invalid_argument) naming the state when shape or
-// dtype differ from the first state's. merge: shapes must agree; missing
-// states are NaN, the result float64 unless the field is already a float
-// type; Error(not_found) when no state has the field.
+// dtype differ from the first state's. merge: shapes and dtypes must agree
+// as for concat; missing states are NaN, the result float64 unless the field
+// is already a float type; Error(unsupported) naming the missing state for
+// a field that cannot hold NaN (complex, strings); Error(not_found) when no
+// state has the field. Data dims are checked against the first state that
+// has the field, before any other is read.
 Combined combine(const ParamSpace& space, std::string_view field,
+                 const std::function<std::optional<Array>(const Point&)>& field_of,
+                 CombineMethod method, std::vector<std::string> data_dims = {});
+// The same over `points`, space.points() as the caller has them already.
+Combined combine(const ParamSpace& space, const std::vector<Point>& points, std::string_view field,
                  const std::function<std::optional<Array>(const Point&)>& field_of,
                  CombineMethod method, std::vector<std::string> data_dims = {});
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,12 +29,10 @@ struct ParamDim {
   std::vector<Value> values;  // the sweep values, index i has state i + 1
   double order = 0;           // +inf when not given
   std::vector<bool> mask;     // one per value; true: skipped by points()
-  // Coupled dimensions only: the dimension they follow (its name in dims()).
-  bool coupled = false;
-  std::string target;
-  std::vector<std::string> target_keys;  // target_name as a list of keys, as written
-  Value spec;                            // the tagged node it was read from, for to_value()
+  // Coupled dimensions only: the index in dims() of the dimension they follow.
+  std::optional<std::size_t> target;
 
+  bool coupled() const { return target.has_value(); }
   // Values not masked (1 when every value is masked: the default is used).
   std::int64_t active_size() const;
   // The value at a state: the default for 0, else values[state - 1].
@@ -45,7 +44,6 @@ struct Point {
   std::string state_name;             // zero-padded to the width of max_state_no
   std::vector<std::int64_t> indices;  // the state of each dim (>= 1 but for fully masked dims)
   std::vector<Value> coords;          // the value of each dim at this point
-  Value params;                       // the whole mapping, every dimension resolved
 };
 
 class ParamSpace {
@@ -57,8 +55,9 @@ class ParamSpace {
 
   const std::vector<ParamDim>& dims() const { return dims_; }
   const std::vector<ParamDim>& coupled_dims() const { return coupled_; }
-  // The index in dims() of the dimension called `name`; Error(not_found)
-  // listing the names there are.
+  // The index in dims() of the dimension called `name` (or, when no name
+  // matches, whose dotted path is `name`); Error(not_found) listing the
+  // names there are.
   std::size_t dim_index(std::string_view name) const;
 
   std::vector<std::int64_t> shape() const;  // active values per dim
@@ -68,6 +67,8 @@ class ParamSpace {
   // The active points in state-number order; one point (state 0, the
   // defaults) for a space without dimensions.
   std::vector<Point> points() const;
+  // The whole mapping at `point` (one of points()), every dimension resolved.
+  Value params_of(const Point& point) const;
   Value default_params() const;
 
   // The space with only the selected values active (state numbers kept):
@@ -82,11 +83,21 @@ class ParamSpace {
   Value to_value() const;
 
  private:
-  Value root_;  // the mapping, dims still as tagged nodes
+  Value root_;  // the mapping, dims still as tagged nodes (their specs)
   std::vector<ParamDim> dims_;
   std::vector<ParamDim> coupled_;
   std::string origin_;
 };
+
+// Whether `value` is a parameter space node (!pspace or !pspace-unsorted).
+bool is_param_space(const Value& value);
+
+// The parameter space node of a document: the node at `key` ("a/b") when
+// given (Error(not_found) naming `origin`, the key and the missing part),
+// else the document if it is a !pspace, else its first !pspace in document
+// order; nullptr when there is none. `where` receives its key.
+const Value* find_param_space(const Value& doc, std::string_view key, std::string_view origin,
+                              std::string* where = nullptr);
 
 // `state_no` zero-padded to the width of space.max_state_no(), as paramspace
 // and dantro name state groups.

@@ -5,8 +5,10 @@
 // Plain scalars resolve as PyYAML's SafeLoader does (YAML 1.1): int with
 // 0b/0x/leading-0 octal, '_' and sexagesimal forms; float only with a '.'
 // (so "1e-3" stays a string, "1.0e-3" is a float) and .inf/.nan; bool from
-// true/false/yes/no/on/off; null from ~/null/empty; timestamps stay strings.
-// Merge keys (<<) are applied. The standard tags (!!str, !!int, !!float,
+// true/false/yes/no/on/off; null from ~/null/empty; timestamps stay strings
+// (and are written quoted, so PyYAML reads them back as strings). Merge keys
+// (<<) are applied as PyYAML does: explicit keys win, then later merge keys,
+// then earlier mappings of a merge list. The standard tags (!!str, !!int, !!float,
 // !!bool, !!null, !!map, !!seq, !!omap, !!pairs, !!set) are resolved;
 // !!omap/!!pairs become an ordered mapping and !!set a mapping to null.
 // Mapping keys that are not strings become their JSON text ("1", "true").
@@ -46,9 +48,14 @@ Value read_yaml(const std::filesystem::path& file, const YamlLimits& limits = {}
 // tagged nodes are written with their tag.
 std::string to_yaml(const Value& value);
 
-// Builds a tagged node {"!tag": tag, "value": content}.
+// Whether parse_yaml() keeps `tag` as a tagged node (the list above).
+bool is_kept_tag(std::string_view tag);
+// Builds a tagged node {"!tag": tag, "value": content}; Error(invalid_argument)
+// naming the tag when it is not a kept one, or the content when it is not a
+// mapping (the parser tags mappings only). parse_yaml() refuses a plain
+// mapping of this shape, so a Value of it always is a tagged node.
 Value make_tagged(std::string_view tag, Value content);
-// The tag of a tagged node (one of the kept tags above), or empty when
+// The tag of a tagged node (a kept tag over a mapping), or empty when
 // `value` is not one.
 std::string_view tag_of(const Value& value);
 // The content if `value` is a tagged node with that tag, else nullptr.
