@@ -13,6 +13,7 @@
 #include "larder/core/parallel.h"
 #include "larder/store/element_json.h"
 #include "larder/tree/glob.h"
+#include "larder/tree/pspace.h"
 #include "larder/tree/target_path.h"
 
 namespace larder::tree {
@@ -134,7 +135,7 @@ void check_insertions(const Group& root, const LoadEntry& entry, ExistsAction ac
     const std::string& file = files[i];
     const bool skips = action == ExistsAction::skip || action == ExistsAction::skip_nowarn;
     if (entry.load_as_attr) {
-      const bool pspace = tagged(values[i], "!pspace") != nullptr;
+      const bool pspace = is_param_space(values[i]);
       const Node* node = existing(t.parent);
       if (node == nullptr && !planned.contains(t.parent)) {
         if (!pspace) {
@@ -414,7 +415,7 @@ void DataManager::load(const LoadEntry& entry, ExistsAction default_action, Prog
       // A parameter space makes its target a ParamSpaceGroup (created when
       // missing, converted when an empty plain group), as dantro's
       // create_groups would.
-      const bool pspace = tagged(value, "!pspace") != nullptr;
+      const bool pspace = is_param_space(value);
       if (pspace && !t.parent.empty() && !root_->contains(t.parent)) {
         root_->require_group(t.parent, GroupClass::param_space);
       }

@@ -8,6 +8,7 @@
 
 #include "larder/core/error.h"
 #include "larder/store/store.h"
+#include "larder/tree/pspace.h"
 
 namespace larder::tree {
 namespace {
@@ -380,7 +381,7 @@ std::string PathLeaf::info() const {
 
 std::string ObjectLeaf::info() const {
   const char* kind = value_.is_object() ? "mapping" : value_.is_array() ? "list" : "scalar";
-  if (tagged(value_, "!pspace") != nullptr) kind = "ParamSpace";
+  if (is_param_space(value_)) kind = "ParamSpace";
   return fmt::format("{} stored, {}", kind, attrs_info(*this));
 }
 

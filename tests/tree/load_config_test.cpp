@@ -272,6 +272,17 @@ TEST(DataManager, LoadAsAttrWarnsAndNamesMissingTargets) {
   EXPECT_NE(why.find("nowhere"), std::string::npos) << why;
 }
 
+// !pspace-unsorted is a parameter space too: loaded as an attribute, it
+// makes its target a ParamSpaceGroup, as !pspace does.
+TEST(DataManager, AnUnsortedParamSpaceMakesAParamSpaceGroup) {
+  TempDir dir;
+  write(dir / "pspace.yml", "!pspace-unsorted\nseed: !pdim {default: 0, values: [1, 2]}\n");
+  DataManager dm(dir.path(), {.out_dir = std::nullopt});
+  dm.load("pspace", cfg_of(R"J({"loader": "yaml_to_object", "glob_str": "pspace.yml",
+                               "load_as_attr": true, "target_path": "sims"})J"));
+  EXPECT_EQ(dm["sims"].class_name(), "ParamSpaceGroup");
+}
+
 TEST(DataManager, SmallTotalSizeLoadsSerially) {
   TempDir dir;
   for (int i = 0; i < 16; ++i)
