@@ -698,9 +698,11 @@ void write_demo_sweep(const std::filesystem::path& dir) {
                     "!pdim", {{"default", 42}, {"range", tree::Value::array({sweep_seeds})}})}});
   std::ofstream(dir / "pspace.yml") << tree::to_yaml(pspace);
   // One run per point, named and parametrised as paramspace does it.
-  for (const auto& point : tree::ParamSpace::from_value(pspace, "demo sweep").points()) {
-    const int seed = point.params["seed"].get<int>();
-    const double max_step_size = point.params["random_walk"]["max_step_size"].get<double>();
+  const auto space = tree::ParamSpace::from_value(pspace, "demo sweep");
+  for (const auto& point : space.points()) {
+    const tree::Value params = space.params_of(point);
+    const int seed = params["seed"].get<int>();
+    const double max_step_size = params["random_walk"]["max_step_size"].get<double>();
     const fs::path run = dir / ("sim_" + point.state_name);
     fs::create_directories(run);
     auto store = store::Store::open(run / "data.h5", "w");
@@ -717,7 +719,7 @@ void write_demo_sweep(const std::filesystem::path& dir) {
           ->write(Selection(), Array::from_values<double>(agents));
     }
     store->close();
-    std::ofstream(run / "params.yml") << tree::to_yaml(point.params);
+    std::ofstream(run / "params.yml") << tree::to_yaml(params);
     std::ofstream(run / "sim.log") << fmt::format("Setting PRNG seed to {} ...\n", seed);
   }
 }
