@@ -56,16 +56,19 @@ std::string now_utc() {
 // What a link's target file is now: device, inode, size and modification
 // time, so an unchanged stamp means unchanged content. Empty (hash again)
 // for a directory store, whose arrays live in many files, and for a file
-// changed within the last 100 ms: the kernel's file clock ticks coarsely,
-// so a second change in the same tick could keep the time (git's "racily
-// clean" entries).
+// changed too recently to trust its time: the kernel's file clock ticks
+// coarsely, so a second change in the same tick could keep the time (git's
+// "racily clean" entries). Recently is 100 ms, or 2 s on a file system
+// that keeps whole seconds (a time without nanoseconds: FAT keeps 2 s).
 std::string file_stamp(const std::string& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
   const auto mtime =
       std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  if (now - mtime < std::chrono::milliseconds(100)) return {};
+  const auto racy =
+      st.st_mtim.tv_nsec == 0 ? std::chrono::milliseconds(2000) : std::chrono::milliseconds(100);
+  if (now - mtime < racy) return {};
   return fmt::format("{}:{}:{}:{}", st.st_dev, st.st_ino, st.st_size,
                      std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count());
 }
