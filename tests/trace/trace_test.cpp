@@ -289,23 +289,33 @@ TEST(Trace, LinkRefusesAFolderThatIsNoTraceOrIsDamaged) {
   EXPECT_NE(why.find("trace.json"), std::string::npos);
 }
 
-TEST(Trace, AnInterruptedStepIsMarkedAndRerun) {
-  TempDir dir;
+// A trace whose first step (y = 2 * x) finished and whose second step, with
+// `params` and writing `output`, was running when its process was killed:
+// what such a process leaves in trace.json. Returns the trace's folder.
+std::filesystem::path trace_killed_in_step_two(const TempDir& dir, const nlohmann::json& params,
+                                               const std::string& output) {
   auto t = Trace::create(dir.path());
   t->set_array("x", ramp(3));
   t->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}});
   const auto folder = t->folder();
   t.reset();
-  // What a process killed during the second step leaves: a running node.
   auto json = nlohmann::json::parse(file_text(folder / "trace.json"));
   auto& group = json["groups"]["main"];
   auto node = group["nodes"][0];
   node["id"] = 2;
   node["status"] = "running";
-  node["outputs"] = {{{"name", "z"}, {"hash", ""}}};
+  node["params"] = params;
+  node["outputs"] = {{{"name", output}, {"hash", ""}}};
   group["nodes"].push_back(node);
   group["next_id"] = 3;
+  json["clean"] = false;
   std::ofstream(folder / "trace.json") << json.dump();
+  return folder;
+}
+
+TEST(Trace, AnInterruptedStepIsMarkedAndRerun) {
+  TempDir dir;
+  const auto folder = trace_killed_in_step_two(dir, {{"factor", 2.0}}, "z");
   {
     // ...and the part of its output written before the kill.
     auto h5 = store::Store::open(folder / "trace.h5", store::OpenMode::read_write);
@@ -456,22 +466,7 @@ TEST(Trace, EdgesAndLineageFollowContentNotNames) {
 // deleted the outputs by name, the earlier step's valid output with them.
 TEST(Trace, AnInterruptedStepKeepsTheOutputItNeverReached) {
   TempDir dir;
-  auto t = Trace::create(dir.path());
-  t->set_array("x", ramp(3));
-  t->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}});
-  const auto folder = t->folder();
-  t.reset();
-  auto json = nlohmann::json::parse(file_text(folder / "trace.json"));
-  auto& group = json["groups"]["main"];
-  auto node = group["nodes"][0];
-  node["id"] = 2;
-  node["status"] = "running";
-  node["params"] = {{"factor", 5.0}};
-  node["outputs"] = {{{"name", "y"}, {"hash", ""}}};
-  group["nodes"].push_back(node);
-  group["next_id"] = 3;
-  json["clean"] = false;
-  std::ofstream(folder / "trace.json") << json.dump();
+  const auto folder = trace_killed_in_step_two(dir, {{"factor", 5.0}}, "y");
   auto again = Trace::link(folder);
   EXPECT_EQ(again->graph().nodes[1].status, NodeStatus::interrupted);
   ASSERT_TRUE(again->exists("y"));
