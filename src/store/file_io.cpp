@@ -97,6 +97,14 @@ void replace_file(const std::filesystem::path& file, std::string_view text,
   replace_file(file, std::as_bytes(std::span(text.data(), text.size())), options);
 }
 
+void make_directories(const std::filesystem::path& folder, std::string_view what) {
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec)
+    throw Error(ErrorCode::io, fmt::format("cannot make {}: {}", what, ec.message()),
+                folder.string());
+}
+
 void create_store_directory(const std::filesystem::path& path, const std::string& name,
                             std::string_view text) {
   const std::string store = path.string();

@@ -61,6 +61,10 @@ void replace_file(const std::filesystem::path& file, std::string_view text,
 void create_store_directory(const std::filesystem::path& path, const std::string& name,
                             std::string_view text);
 
+// Makes `folder` and its missing parents; Error(io) naming it and why when
+// it cannot (`what` says what the folder is, e.g. "the output directory").
+void make_directories(const std::filesystem::path& folder, std::string_view what = "the folder");
+
 // A whole (small) file as text; Error(not_found) naming it and `node_path`
 // when it does not exist, Error(io) when it cannot be read, and
 // Error(invalid_argument) naming both sizes when it holds more than

@@ -21,12 +21,7 @@ namespace fs = std::filesystem;
 Data::~Data() = default;
 
 std::unique_ptr<Data> Data::create(const fs::path& working_folder) {
-  std::error_code ec;
-  fs::create_directories(working_folder, ec);
-  if (ec) {
-    throw Error(ErrorCode::io, fmt::format("cannot make the working folder: {}", ec.message()),
-                working_folder.string());
-  }
+  store::make_directories(working_folder, "the working folder");
   auto data = std::unique_ptr<Data>(new Data());
   for (;;) {
     const std::string code = fresh_code(working_folder);

@@ -32,12 +32,7 @@ constexpr const char* stamp_attr = "larder.trace.stamp";
 constexpr const char* default_group = "main";
 
 fs::path ensure_folder(const fs::path& folder) {
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  if (ec) {
-    throw Error(ErrorCode::io, fmt::format("cannot make the folder: {}", ec.message()),
-                folder.string());
-  }
+  store::make_directories(folder);
   return folder;
 }
 
@@ -420,12 +415,8 @@ std::unique_ptr<Trace> Trace::create(const fs::path& working_folder, std::string
                                      const TraceOptions& options) {
   const std::string group_name = group.empty() ? default_group : std::string(group);
   check_variable_name(group_name);
+  store::make_directories(working_folder, "the working folder");
   std::error_code ec;
-  fs::create_directories(working_folder, ec);
-  if (ec) {
-    throw Error(ErrorCode::io, fmt::format("cannot make the working folder: {}", ec.message()),
-                working_folder.string());
-  }
   auto state = std::make_unique<State>();
   for (;;) {
     const std::string code = fresh_code(working_folder);

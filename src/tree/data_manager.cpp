@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "../store/file_io.h"
 #include "larder/core/error.h"
 #include "larder/core/parallel.h"
 #include "larder/store/element_json.h"
@@ -234,10 +235,7 @@ DataManager::DataManager(fs::path data_dir, DataManagerOptions options)
       throw Error(ErrorCode::invalid_argument,
                   "the output directory exists already (set exist_ok to use it)", out.string());
     }
-    fs::create_directories(out, ec);
-    if (ec)
-      throw Error(ErrorCode::io, "cannot create the output directory: " + ec.message(),
-                  out.string());
+    store::make_directories(out, "the output directory");
     out_dir_ = std::move(out);
   }
 }
