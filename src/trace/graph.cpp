@@ -41,21 +41,18 @@ std::string_view to_string(NodeStatus status) noexcept {
 
 std::vector<Edge> edges_of(const std::vector<Node>& nodes) {
   std::vector<Edge> edges;
-  // variable -> the latest finished step that wrote it, and what it wrote:
-  // a step read that output only if it read the same content.
-  std::map<std::string, const Port*> written;
-  std::map<std::string, std::int64_t> producer;
+  // variable -> the latest finished step that wrote it, and the hash of
+  // what it wrote: a step read that output only if it read the same content.
+  std::map<std::string, std::pair<std::int64_t, const std::string*>> written;
   for (const auto& node : nodes) {
     if (node.status != NodeStatus::finished) continue;
     for (const auto& in : node.inputs) {
       const auto it = written.find(in.name);
-      if (it != written.end() && it->second->hash == in.hash)
-        edges.push_back({.from = producer.at(in.name), .to = node.id, .variable = in.name});
+      if (it != written.end() && *it->second.second == in.hash)
+        edges.push_back({.from = it->second.first, .to = node.id, .variable = in.name});
     }
-    for (const auto& out : node.outputs) {
-      written[out.name] = &out;
-      producer[out.name] = node.id;
-    }
+    for (const auto& out : node.outputs)
+      written[out.name] = {node.id, &out.hash};
   }
   return edges;
 }

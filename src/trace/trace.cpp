@@ -126,6 +126,13 @@ VariableInfo dict_info(const std::string& name, store::Group& dict) {
                       .hash = dict_hash(hashes)};
 }
 
+// Fills `info`'s dtype, shape and logical bytes from `dataset`'s metadata.
+void take_extent(VariableInfo& info, store::Dataset& dataset) {
+  info.dtype = dataset.dtype();
+  info.shape = dataset.shape();
+  info.nbytes = static_cast<std::uint64_t>(info.shape.num_elements()) * info.dtype.item_size();
+}
+
 std::string attr_text(store::Node& node, const char* name) {
   if (!node.attrs().contains(name)) return {};
   const nlohmann::json value = node.attrs().get_json(name);
@@ -294,9 +301,7 @@ struct Trace::State {
     auto g = h5_group()->open_group(name);
     if (hash != info.hash) mark(g->attrs(), "link", hash);
     g->attrs().set(stamp_attr, stamp);
-    info.dtype = target->dtype();
-    info.shape = target->shape();
-    info.nbytes = static_cast<std::uint64_t>(info.shape.num_elements()) * info.dtype.item_size();
+    take_extent(info, *target);
     info.hash = hash;
     info.link_stamp = stamp;
     dirty = true;
@@ -305,15 +310,9 @@ struct Trace::State {
 
   VariableInfo info_of_dataset(const std::string& name, store::Dataset& ds, VariableKind kind,
                                std::string hash) {
-    return VariableInfo{
-        .name = name,
-        .kind = kind,
-        .dtype = ds.dtype(),
-        .shape = ds.shape(),
-        .nbytes = static_cast<std::uint64_t>(ds.shape().num_elements()) * ds.dtype().item_size(),
-        .hash = std::move(hash),
-        .link_file = {},
-        .link_path = {}};
+    VariableInfo info{.name = name, .kind = kind, .hash = std::move(hash)};
+    take_extent(info, ds);
+    return info;
   }
 
   // A stored table's record, from its columns' metadata (no data read).
@@ -366,11 +365,7 @@ struct Trace::State {
                             .link_path = attr_text(*node, path_attr),
                             .link_stamp = attr_text(*node, stamp_attr)};
         try {
-          auto target = resolve(info);
-          info.dtype = target->dtype();
-          info.shape = target->shape();
-          info.nbytes =
-              static_cast<std::uint64_t>(info.shape.num_elements()) * info.dtype.item_size();
+          take_extent(info, *resolve(info));
         } catch (const Error&) {
           // A gone target is reported when the variable is read.
         }
@@ -658,9 +653,7 @@ void Trace::set_link(std::string_view name, const fs::path& file, std::string_vi
   check_numeric(fmt::format("variable {} (a link)", name), target->dtype(), info.link_file,
                 info.link_path);
   info.link_stamp = file_stamp(info.link_file);  // before the content is read
-  info.dtype = target->dtype();
-  info.shape = target->shape();
-  info.nbytes = static_cast<std::uint64_t>(info.shape.num_elements()) * info.dtype.item_size();
+  take_extent(info, *target);
   info.hash = hash_dataset(*target, "array");
   state_->drop(info.name);
   auto g = state_->h5_group()->create_group(info.name);
