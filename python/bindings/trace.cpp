@@ -47,6 +47,29 @@ py::object value_to_python(Array value, bool scalar) {
   return a;
 }
 
+// A dict variable read (without the GIL) into a Python dict.
+py::dict dict_of(Trace& t, const std::string& name) {
+  Dict dict;
+  {
+    py::gil_scoped_release release;
+    dict = t.get_dict(name);
+  }
+  py::dict out;
+  for (auto& [k, v] : dict)
+    out[py::str(k)] = value_to_python(std::move(v.value), v.scalar);
+  return out;
+}
+
+// A table variable read (without the GIL) as a dict of numpy columns.
+py::object table_of(Trace& t, const std::string& name) {
+  store::Table table;
+  {
+    py::gil_scoped_release release;
+    table = t.get_table(name);
+  }
+  return table_to_python(std::move(table));
+}
+
 // An array or numpy scalar for a dict member; Error naming the key otherwise.
 DictValue member_from(const std::string& dict, const std::string& key, py::handle value) {
   static const py::object numpy_generic = py::module_::import("numpy").attr("generic");
@@ -222,15 +245,7 @@ void bind_trace(py::module_& m) {
              py::gil_scoped_release release;
              t.set_table(name, table);
            })
-      .def("get_table",
-           [](Trace& t, const std::string& name) {
-             store::Table table;
-             {
-               py::gil_scoped_release release;
-               table = t.get_table(name);
-             }
-             return table_to_python(std::move(table));
-           })
+      .def("get_table", &table_of)
       .def("set_link",
            [](Trace& t, const std::string& name, const std::string& file, const std::string& path) {
              py::gil_scoped_release release;
@@ -267,25 +282,10 @@ void bind_trace(py::module_& m) {
                  }
                  return value_to_python(std::move(a), true);
                }
-               case trace::VariableKind::dict: {
-                 Dict dict;
-                 {
-                   py::gil_scoped_release release;
-                   dict = t.get_dict(name);
-                 }
-                 py::dict out;
-                 for (auto& [k, v] : dict)
-                   out[py::str(k)] = value_to_python(std::move(v.value), v.scalar);
-                 return out;
-               }
-               case trace::VariableKind::table: {
-                 store::Table table;
-                 {
-                   py::gil_scoped_release release;
-                   table = t.get_table(name);
-                 }
-                 return table_to_python(std::move(table));
-               }
+               case trace::VariableKind::dict:
+                 return dict_of(t, name);
+               case trace::VariableKind::table:
+                 return table_of(t, name);
              }
              return py::none();
            })
@@ -301,21 +301,10 @@ void bind_trace(py::module_& m) {
               scalar = t.info(name).kind == trace::VariableKind::scalar;
               a = t.get(name, selection);
             }
-            return value_to_python(std::move(a), scalar || false);
+            return value_to_python(std::move(a), scalar);
           },
           py::arg("name"), py::arg("key") = py::none())
-      .def("get_dict",
-           [](Trace& t, const std::string& name) {
-             Dict dict;
-             {
-               py::gil_scoped_release release;
-               dict = t.get_dict(name);
-             }
-             py::dict out;
-             for (auto& [k, v] : dict)
-               out[py::str(k)] = value_to_python(std::move(v.value), v.scalar);
-             return out;
-           })
+      .def("get_dict", &dict_of)
       .def("read_key",
            [](Trace& t, const std::string& name, const std::string& key) {
              DictValue v;
