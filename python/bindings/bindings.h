@@ -68,6 +68,21 @@ Selection selection_from(py::handle key);
 // Records as a list of numpy arrays, each a view into one values array.
 py::list records_list(ragged::Records records);
 
+// A Python int as a JSON number, as json.dumps writes it: int64, then
+// uint64, then (beyond 64 bits) the nearest float.
+template <class Json>
+Json int_to_json(py::handle integer) {
+  try {
+    return Json(integer.cast<std::int64_t>());
+  } catch (const py::cast_error&) {
+    try {
+      return Json(integer.cast<std::uint64_t>());
+    } catch (const py::cast_error&) {
+      return Json(integer.cast<double>());
+    }
+  }
+}
+
 // JSON of either flavour (nlohmann::json, ordered_json) to Python, value by
 // value rather than through text, so that NaN and the infinities travel as
 // floats. `special(node)` may convert a node itself: a non-null result is

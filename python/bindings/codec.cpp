@@ -57,17 +57,7 @@ nlohmann::json to_json(py::handle object) {
   static const py::object numpy_generic = py::module_::import("numpy").attr("generic");
   if (object.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(object)) return object.cast<bool>();
-  if (py::isinstance<py::int_>(object)) {
-    try {
-      return object.cast<std::int64_t>();
-    } catch (const py::cast_error&) {
-      try {
-        return object.cast<std::uint64_t>();
-      } catch (const py::cast_error&) {
-        return object.cast<double>();  // as json.dumps writes it, read back as a number
-      }
-    }
-  }
+  if (py::isinstance<py::int_>(object)) return int_to_json<nlohmann::json>(object);
   if (py::isinstance<py::float_>(object)) return object.cast<double>();
   if (py::isinstance<py::str>(object)) return object.cast<std::string>();
   if (py::isinstance<py::bytes>(object)) return object.cast<std::string>();  // S fill values

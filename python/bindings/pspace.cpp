@@ -46,19 +46,7 @@ py::object yaml_to_python(const Value& value) {
 Value yaml_from_python(py::handle object) {
   if (object.is_none()) return Value(nullptr);
   if (py::isinstance<py::bool_>(object)) return Value(object.cast<bool>());
-  if (py::isinstance<py::int_>(object)) {
-    // As json.dumps-like to_json (codec.cpp) does: beyond 64 bits, the
-    // nearest float.
-    try {
-      return Value(object.cast<std::int64_t>());
-    } catch (const py::cast_error&) {
-      try {
-        return Value(object.cast<std::uint64_t>());
-      } catch (const py::cast_error&) {
-        return Value(object.cast<double>());
-      }
-    }
-  }
+  if (py::isinstance<py::int_>(object)) return int_to_json<Value>(object);
   if (py::isinstance<py::float_>(object)) return Value(object.cast<double>());
   if (py::isinstance<py::str>(object)) return Value(object.cast<std::string>());
   if (py::isinstance<tree::ParamSpace>(object)) return object.cast<tree::ParamSpace&>().to_value();
