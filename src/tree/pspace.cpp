@@ -680,6 +680,13 @@ Value ParamSpace::params_of(const Point& point) const {
     fail(ErrorCode::invalid_argument, origin_,
          fmt::format("a point of {} dimensions for a space of {}", point.indices.size(),
                      dims_.size()));
+  for (std::size_t i = 0; i < dims_.size(); ++i) {
+    const std::int64_t state = point.indices[i];
+    if (state < 0 || state > static_cast<std::int64_t>(dims_[i].values.size()))
+      fail(ErrorCode::invalid_argument, origin_,
+           fmt::format("dimension {} has no state {} (0 to {})", dims_[i].name, state,
+                       dims_[i].values.size()));
+  }
   Value params = root_;
   for (std::size_t i = 0; i < dims_.size(); ++i)
     *at_path(params, dims_[i].path) = dims_[i].value_at(point.indices[i]);

@@ -43,6 +43,13 @@ TEST(ParamSpace, OneDimension) {
   EXPECT_EQ(space.params_of(points[1])["steps"], 5);
   EXPECT_EQ(space.default_params()["seed"], 0);
   EXPECT_EQ(space.dims()[0].name, "seed");
+  // A point from elsewhere with a state the dim has not: an Error naming it
+  // (was std::out_of_range).
+  Point beyond = points[0];
+  beyond.indices[0] = 4;
+  std::string why;
+  EXPECT_EQ(error_of([&] { space.params_of(beyond); }, &why), ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("dimension seed has no state 4"), std::string::npos) << why;
 }
 
 TEST(ParamSpace, TwoDimensionsAreMixedRadixWithTheLastFastest) {
