@@ -283,6 +283,26 @@ TEST(DataManager, AnUnsortedParamSpaceMakesAParamSpaceGroup) {
   EXPECT_EQ(dm["sims"].class_name(), "ParamSpaceGroup");
 }
 
+// Two files of one entry setting the same attribute are refused before
+// either is set, as two files going to one node are.
+TEST(DataManager, TwoFilesSettingOneAttributeAreRefused) {
+  TempDir dir;
+  write(dir / "a.json", R"J({"a": 1})J");
+  write(dir / "b.json", R"J({"b": 2})J");
+  DataManager dm(dir.path(), {.out_dir = std::nullopt, .create_groups = {{"g"}}});
+  std::string why;
+  EXPECT_EQ(error_of(
+                [&] {
+                  dm.load("meta", cfg_of(R"J({"loader": "json", "glob_str": "*.json",
+                                         "load_as_attr": true, "target_path": "g"})J"));
+                },
+                &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("both go to"), std::string::npos) << why;
+  EXPECT_NE(why.find("b.json"), std::string::npos) << why;
+  EXPECT_FALSE(dm["g"].attrs().contains("meta"));  // nothing was set
+}
+
 TEST(DataManager, SmallTotalSizeLoadsSerially) {
   TempDir dir;
   for (int i = 0; i < 16; ++i)
