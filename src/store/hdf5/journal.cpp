@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -43,23 +44,69 @@ std::uint64_t dataset_offset(hid_t dataset, const std::string& file, const std::
   return address;
 }
 
+// New objects are linked only once they are whole on disk. libhdf5 flushes
+// its metadata in no particular order, so a writer killed in a flush that
+// creates objects and links them can leave a link written and what it
+// points to not (a group's first symbol table node, say): a group nothing
+// can open, which breaks every later append and h5py's and h5dump's walks
+// of the file. So the object and any missing groups above it are built
+// anonymously, flushed, and the top one is linked into the existing
+// ancestor last: a kill leaves no link (a few leaked bytes) or a whole
+// subtree.
+void link_whole(const Context& context, hid_t object, const std::string& name) {
+  std::vector<std::string> parts;
+  for (std::size_t from = 1; from <= name.size();) {
+    const std::size_t to = std::min(name.find('/', from), name.size());
+    parts.push_back(name.substr(from, to - from));
+    from = to + 1;
+  }
+  // The existing ancestor: parts [0, have).
+  std::string ancestor;
+  std::size_t have = 0;
+  while (have + 1 < parts.size()) {
+    const std::string next = ancestor + "/" + parts[have];
+    if (H5Lexists(context->file.get(), next.c_str(), H5P_DEFAULT) <= 0) break;
+    ancestor = next;
+    ++have;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  std::vector<Handle> groups;  // the new groups, innermost first
+  hid_t top = object;
+  for (std::size_t i = parts.size() - 1; i > have; --i) {
+    groups.push_back(
+        group_handle(check_id(H5Gcreate_anon(context->file.get(), H5P_DEFAULT, H5P_DEFAULT),
+                              "cannot create the append journal", context->name, name)));
+    check(H5Olink(top, groups.back().get(), parts[i].c_str(), H5P_DEFAULT, H5P_DEFAULT),
+          "cannot link the append journal", context->name, name);
+    top = groups.back().get();
+  }
+  check(H5Fflush(context->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context->name, name);
+  const std::string link = ancestor + "/" + parts[have];
+  check(H5Olink(top, context->file.get(), link.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+        "cannot link the append journal", context->name, link);
+}
+
 // A uint8 dataset of `bytes`, contiguous and allocated now, never filled:
-// writing into it later changes no metadata.
+// writing into it later changes no metadata. Anonymous: link it with
+// link_whole once it is ready.
 Handle create_raw(const Context& context, const std::string& name, std::uint64_t bytes) {
-  Handle lcpl = plist_handle(H5Pcreate(H5P_LINK_CREATE));
-  H5Pset_create_intermediate_group(lcpl.get(), 1);
   const hsize_t dims = bytes;
   Handle space = space_handle(H5Screate_simple(1, &dims, nullptr));
   Handle dcpl = plist_handle(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS);
   H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
   H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+  return dataset_handle(check_id(
+      H5Dcreate_anon(context->file.get(), H5T_NATIVE_UINT8, space.get(), dcpl.get(), H5P_DEFAULT),
+      "cannot create the append journal", context->name, name));
+}
+
+// Removes the link `name` if there is one (a torn one may not go: harmless,
+// the caller then takes another name or fails with libhdf5's reason).
+void unlink_if_present(const Context& context, const std::string& name) {
   if (H5Lexists(context->file.get(), name.c_str(), H5P_DEFAULT) > 0)
     H5Ldelete(context->file.get(), name.c_str(), H5P_DEFAULT);
   H5Eclear2(H5E_DEFAULT);
-  return dataset_handle(check_id(H5Dcreate2(context->file.get(), name.c_str(), H5T_NATIVE_UINT8,
-                                            space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
-                                 "cannot create the append journal", context->name, name));
 }
 
 bool exists(const Context& context, const std::string& name) {
@@ -119,6 +166,7 @@ std::unique_ptr<AppendJournal> AppendJournal::create(const Context& context,
                                                      std::int64_t capacity) {
   remove(context, path);
   const std::string name = journal_name(path);
+  unlink_if_present(context, name);
   Handle id = create_raw(
       context, name,
       kHeaderBytes + 2 * slot_bytes + static_cast<std::uint64_t>(capacity) * kRecordBytes);
@@ -145,6 +193,7 @@ std::unique_ptr<AppendJournal> AppendJournal::create(const Context& context,
   // journal that opens as none.
   const std::array<std::byte, kHeaderBytes> zeros{};
   j->pwrite_all(j->base_, zeros);
+  link_whole(context, id.get(), name);
   return j;
 }
 
@@ -260,14 +309,14 @@ void AppendJournal::add_segment() {
   // perhaps unreadable: take the next free name.
   std::string name = segment_name(name_, k);
   for (int n = 1; exists(context_, name); ++n) {
-    H5Ldelete(context_->file.get(), name.c_str(), H5P_DEFAULT);
-    H5Eclear2(H5E_DEFAULT);
+    unlink_if_present(context_, name);
     if (exists(context_, name)) name = fmt::format("{}.{}", segment_name(name_, k), n);
   }
   Handle id = create_raw(context_, name, static_cast<std::uint64_t>(capacity) * kRecordBytes);
   const std::uint64_t address = dataset_offset(id.get(), context_->name, name);
-  // Its storage must be allocated on disk before the table points at it.
-  check(H5Fflush(context_->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context_->name, path_);
+  // Its storage is allocated on disk (link_whole flushes) before the table
+  // points at it.
+  link_whole(context_, id.get(), name);
   std::array<std::byte, 8> entry;
   store_le(entry.data(), address, 8);
   pwrite_all(base_ + kSegmentTable + 8 * k, entry);
