@@ -3,7 +3,10 @@
 // Each trial starts larder-crash-writer on a fresh file (or, one time in
 // three, on the file the previous trial left, so reopening and appending to
 // a crashed file is exercised; half of those first rewrite the last row
-// with Dataset::write), kills it with SIGKILL after a random delay,
+// with Dataset::write), kills it with SIGKILL after a random delay (or,
+// one time in five, within 4 ms of its "ready": in the first append, which
+// creates or takes over the append journal; the next trial then always
+// continues that file, so an append journal such a kill spoilt is found),
 // and checks the file with larder in a child process (a file that crashes
 // or hangs the checker is a finding, not the end of the run):
 //   (1) it opens, without h5clear;
@@ -24,6 +27,7 @@
 //   larder-crash-test [--format hdf5|mmap] [--trials N] [--jobs J] [--seed S]
 //                     [--max-delay-ms M] [--max-rows N]
 //                     [--reopen-percent P (33)] [--rewrite-percent P (50)]
+//                     [--first-append-percent P (20)]
 //                     [--dir DIR] [--writer PATH] [--python PATH]
 //                     [--h5py-script PATH] [--no-h5py] [--keep] [--verbose]
 //   larder-crash-test --check FILE KEY     (the checker, run as a child)
@@ -442,8 +446,9 @@ struct Options {
   int jobs = 1;
   std::uint64_t seed = 20240601;
   int max_delay_ms = 300;
-  int reopen_percent = 33;   // trials that continue the previous trial's file
-  int rewrite_percent = 50;  // of those, the ones that first rewrite the last row
+  int reopen_percent = 33;        // trials that continue the previous trial's file
+  int rewrite_percent = 50;       // of those, the ones that first rewrite the last row
+  int first_append_percent = 20;  // trials killed within 4 ms of "ready"
   std::int64_t max_chain_rows = 1'000'000;
   std::int64_t max_rows = 0;  // the writer's --max-rows (0: its default)
   std::string dir;
@@ -460,6 +465,7 @@ struct Totals {
   std::mutex mutex;
   int trials = 0, fresh = 0, reopened = 0;
   int mid_append = 0, mid_append_committed = 0, between_appends = 0, before_ready = 0;
+  int near_first_append = 0;
   int writer_finished = 0, rewrites = 0, mid_rewrite = 0, flushing = 0, mid_flush = 0;
   std::int64_t rows_checked = 0, appends_acked = 0;
   int failures = 0;
@@ -479,6 +485,7 @@ struct Chain {  // the file the next trial may continue
   std::string codec;
   std::int64_t rows = 0;
   int length = 0;
+  bool continue_next = false;  // the next trial reopens it
 };
 
 struct CheckResult {
@@ -530,8 +537,10 @@ void run_worker(const Options& o, int worker, Totals& totals) {
   Chain chain;
 
   for (int trial = worker; trial < o.trials; trial += o.jobs) {
-    const bool fresh = !chain.usable || chain.rows >= o.max_chain_rows ||
-                       static_cast<int>(rng() % 100) >= o.reopen_percent;
+    const bool fresh =
+        !chain.usable ||
+        (!chain.continue_next &&
+         (chain.rows >= o.max_chain_rows || static_cast<int>(rng() % 100) >= o.reopen_percent));
     if (fresh) {
       std::error_code ec;
       fs::remove_all(file, ec);
@@ -545,6 +554,9 @@ void run_worker(const Options& o, int worker, Totals& totals) {
     const bool rewrite = !fresh && static_cast<int>(rng() % 100) < o.rewrite_percent;
     const auto delay = std::chrono::microseconds(
         std::uniform_int_distribution<std::int64_t>(0, std::int64_t{o.max_delay_ms} * 1000)(rng));
+    const bool near_first_append = static_cast<int>(rng() % 100) < o.first_append_percent;
+    const auto after_ready =
+        std::chrono::microseconds(std::uniform_int_distribution<std::int64_t>(0, 4000)(rng));
     // mmap: Store::flush() writes the sidecars; let kills land there too.
     const std::int64_t flush_every =
         o.mmap && rng() % 3 != 0 ? static_cast<std::int64_t>(rng() % 64) + 1 : 0;
@@ -564,7 +576,15 @@ void run_worker(const Options& o, int worker, Totals& totals) {
     }
     Spawned w = spawn(writer_args, writer_log, false);
     std::string text;
-    const bool exited_early = read_until(w.out, text, start + delay, std::chrono::milliseconds(20));
+    bool exited_early = false;
+    if (near_first_append) {
+      const auto give_up = start + std::chrono::seconds(30);
+      while (!exited_early && text.find("ready ") == std::string::npos && Clock::now() < give_up)
+        exited_early = read_until(w.out, text, Clock::now() + std::chrono::milliseconds(1));
+      if (!exited_early) std::this_thread::sleep_for(after_ready);
+    } else {
+      exited_early = read_until(w.out, text, start + delay, std::chrono::milliseconds(20));
+    }
     ::kill(w.pid, SIGKILL);  // a zombie until waited for, so the pid is still ours
     int status = 0;
     ::waitpid(w.pid, &status, 0);
@@ -689,6 +709,7 @@ void run_worker(const Options& o, int worker, Totals& totals) {
       ++(fresh ? totals.fresh : totals.reopened);
       totals.rewrites += rewrite ? 1 : 0;
       totals.flushing += flush_every > 0 ? 1 : 0;
+      totals.near_first_append += near_first_append ? 1 : 0;
       if (!ready) {
         ++totals.before_ready;
       } else if (rewriting) {
@@ -812,6 +833,7 @@ void run_worker(const Options& o, int worker, Totals& totals) {
       chain.rows = check.rows;
       ++chain.length;
     }
+    chain.continue_next = near_first_append;
   }
 }
 
@@ -819,7 +841,7 @@ int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--format hdf5|mmap] [--trials N] [--jobs J] [--seed S]\n"
                "          [--max-delay-ms M] [--max-rows N] [--dir DIR]\n"
-               "          [--reopen-percent P] [--rewrite-percent P]\n"
+               "          [--reopen-percent P] [--rewrite-percent P] [--first-append-percent P]\n"
                "          [--writer PATH] [--python PATH] [--h5py-script PATH] [--no-h5py]\n"
                "          [--keep] [--verbose]\n"
                "       %s --check FILE KEY\n",
@@ -872,6 +894,8 @@ int main(int argc, char** argv) {
       o.reopen_percent = std::stoi(value());
     else if (a == "--rewrite-percent")
       o.rewrite_percent = std::stoi(value());
+    else if (a == "--first-append-percent")
+      o.first_append_percent = std::stoi(value());
     else if (a == "--dir")
       o.dir = value();
     else if (a == "--writer")
@@ -946,13 +970,14 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "crash-test: %d trials (%d fresh, %d reopened, %d of those rewrote the last row first, %d "
-      "flushing), %d kills mid-append (%d committed the append in flight), %d mid-rewrite, %d "
+      "flushing, %d killed near the first append), %d kills mid-append (%d committed the append in "
+      "flight), %d mid-rewrite, %d "
       "mid-flush, %d between appends, "
       "%d before the writer was ready (%d left no file, %d an unopenable one), %" PRId64
       " acknowledged appends, %" PRId64 " rows checked, %d failures%s, %.1f s\n",
       totals.trials, totals.fresh, totals.reopened, totals.rewrites, totals.flushing,
-      totals.mid_append, totals.mid_append_committed, totals.mid_rewrite, totals.mid_flush,
-      totals.between_appends, totals.before_ready, totals.create_phase_no_file,
+      totals.near_first_append, totals.mid_append, totals.mid_append_committed, totals.mid_rewrite,
+      totals.mid_flush, totals.between_appends, totals.before_ready, totals.create_phase_no_file,
       totals.create_phase_unopenable, totals.appends_acked, totals.rows_checked, totals.failures,
       by_codec.c_str(), seconds);
   if (totals.failures == 0 && !o.keep) {
