@@ -162,6 +162,9 @@ std::shared_ptr<Node> load_hdf5(const LoadRequest& request, bool lazy) {
   }
   Hdf5Walk walk{request, lazy, loader_flag(request.options, "enable_mapping", false),
                 std::move(map_attr), loader_flag(request.options, "lower_case_keys", false)};
+  // Nearly every step of the walk is a libhdf5 call: parallel loads take
+  // turns file by file (declared first: the store closes under it too).
+  const store::Hdf5Turn turn;
   auto store = store::Store::open(request.file, "r");
   auto root = store->root();
   Value attrs = walk.attributes_of(*root);

@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <thread>
 
 #include "error_of.h"
 #include "larder/core/error.h"
@@ -83,6 +86,26 @@ TEST(Store, UnknownSuffixNeedsADriver) {
             ErrorCode::not_found);
   auto store = Store::open(dir / "data.bin", "w", {.driver = "hdf5"});
   EXPECT_EQ(store->driver(), "hdf5");
+}
+
+// Hdf5Turn holds libhdf5's lock: its own thread goes on calling HDF5
+// stores (the lock is re-entrant), another thread's call waits until the
+// turn ends.
+TEST(Store, AnHdf5TurnKeepsOtherThreadsOutUntilItEnds) {
+  TempDir dir;
+  Store::open(dir / "a.h5", "w")->root()->create_group("g");
+  std::atomic<bool> opened = false;
+  std::thread other;
+  {
+    const Hdf5Turn turn;
+    const Hdf5Turn again;  // re-entrant
+    EXPECT_TRUE(Store::open(dir / "a.h5", "r")->root()->contains("g"));
+    other = std::thread([&] { opened = Store::open(dir / "a.h5", "r")->root()->contains("g"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a chance to get in
+    EXPECT_FALSE(opened);
+  }
+  other.join();
+  EXPECT_TRUE(opened);
 }
 
 TEST(Group, PathsCreateIntermediatesAndListMembersInNameOrder) {

@@ -71,4 +71,19 @@ class Store {
   virtual bool is_open() const = 0;
 };
 
+// Holds libhdf5's lock for its lifetime (re-entrant). libhdf5 is not
+// thread-safe, so every call into an HDF5 store takes this lock; threads
+// that each walk a file then hand it back and forth call by call, and each
+// contended handoff costs a context switch (loading 1,000 small files on
+// two threads was 25% slower than on one). A walk made under one Hdf5Turn
+// takes the lock once: threads take turns file by file. Other drivers do
+// not need it.
+class Hdf5Turn {
+ public:
+  Hdf5Turn();
+  ~Hdf5Turn();
+  Hdf5Turn(const Hdf5Turn&) = delete;
+  Hdf5Turn& operator=(const Hdf5Turn&) = delete;
+};
+
 }  // namespace larder::store

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "larder/core/error.h"
+#include "larder/store/store.h"
 
 namespace larder::store::hdf5 {
 namespace {
@@ -39,6 +40,21 @@ herr_t collect(unsigned, const H5E_error2_t* entry, void* data) {
 Hdf5Lock::Hdf5Lock() : lock_(hdf5_mutex()) {
   silence_this_thread();
 }
+
+}  // namespace larder::store::hdf5
+
+namespace larder::store {
+
+Hdf5Turn::Hdf5Turn() {
+  hdf5::hdf5_mutex().lock();
+}
+Hdf5Turn::~Hdf5Turn() {
+  hdf5::hdf5_mutex().unlock();
+}
+
+}  // namespace larder::store
+
+namespace larder::store::hdf5 {
 
 void reset_lock_in_child() {
   new (&hdf5_mutex()) std::recursive_mutex();
