@@ -174,11 +174,13 @@ struct Trace::State {
   fs::path folder;
   TraceRecord record;
   std::string group;
-  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::Store> store;                          // trace.h5 once opened: see h5()
   std::map<std::string, std::unique_ptr<store::Store>> linked;  // open link targets, by file
   bool dirty = false;
   bool read_only = false;
-  std::string claimed;  // the folder this State holds in Writers, while it does
+  bool closed = false;
+  std::string json_text;  // trace.json as this session last read or wrote it
+  std::string claimed;    // the folder this State holds in Writers, while it does
   std::shared_ptr<store::Group> h5_current;  // see h5_group()
   std::string h5_current_name;
 
@@ -203,12 +205,31 @@ struct Trace::State {
   std::string path_of(std::string_view name) const { return fmt::format("/{}/{}", group, name); }
   GroupRecord& current() { return record.groups.at(group); }
   const GroupRecord& current() const { return record.groups.at(group); }
+  // trace.h5, opened when first needed: a link whose record is complete
+  // reads nothing from it, so a re-run whose steps are all skipped never
+  // opens it (and a read-only link never waits on a writer it does not
+  // read from). Opened for writing, it is first checked that no other
+  // process wrote the trace since this session read trace.json: libhdf5's
+  // file lock, taken now rather than at link, no longer keeps a second
+  // writer out from the start.
+  store::Store& h5() {
+    if (closed) throw Error(ErrorCode::invalid_argument, "the trace is closed", folder.string());
+    if (store) return *store;
+    if (!read_only && store::read_text(json_path(), "") != json_text) {
+      throw Error(ErrorCode::io,
+                  "another process changed the trace since it was linked here (link it again)",
+                  json_path().string());
+    }
+    store = store::Store::open(h5_name(),
+                               read_only ? store::OpenMode::read : store::OpenMode::read_write);
+    return *store;
+  }
+  bool h5_open() const { return store && store->is_open(); }
+
   // trace.h5's group of the current trace group, opened once per group.
   std::shared_ptr<store::Group> h5_group() {
-    if (h5_current && h5_current_name == group && store->is_open()) return h5_current;
-    if (!store)  // read-only traces open trace.h5 when data is first read
-      store = store::Store::open(h5_name(), store::OpenMode::read);
-    h5_current = read_only ? store->root()->open_group(group) : store->root()->require_group(group);
+    if (h5_current && h5_current_name == group && h5_open()) return h5_current;
+    h5_current = read_only ? h5().root()->open_group(group) : h5().root()->require_group(group);
     h5_current_name = group;
     return h5_current;
   }
@@ -224,6 +245,7 @@ struct Trace::State {
   // checked against trace.h5 by the next link.
   void begin_change() {
     check_writable();
+    h5();
     if (record.clean) {
       record.clean = false;
       write_json();
@@ -231,7 +253,9 @@ struct Trace::State {
   }
 
   void write_json() {
-    store::replace_file(json_path(), format_trace_json(record), {.sync = true});
+    std::string text = format_trace_json(record);
+    store::replace_file(json_path(), text, {.sync = true});
+    json_text = std::move(text);
     dirty = false;
   }
 
@@ -330,7 +354,7 @@ struct Trace::State {
   // write cut short) are removed.
   void reconcile(const std::string& group_name) {
     GroupRecord& g = record.groups[group_name];
-    auto h5 = store->root()->require_group(group_name);
+    auto h5 = this->h5().root()->require_group(group_name);
     std::map<std::string, VariableInfo> found;
     for (const auto& m : h5->members()) {
       auto node = h5->open(m.name);
@@ -453,7 +477,8 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
         trace_folder.string());
   }
   const std::string origin = state->json_path().string();
-  state->record = parse_trace_json(store::read_text(state->json_path(), ""), origin);
+  state->json_text = store::read_text(state->json_path(), "");
+  state->record = parse_trace_json(state->json_text, origin);
   if (!fs::exists(trace_folder / "trace.h5")) {
     throw Error(ErrorCode::not_found, "the trace has no trace.h5", state->h5_name());
   }
@@ -461,7 +486,6 @@ std::unique_ptr<Trace> Trace::link(const fs::path& trace_folder, std::string_vie
     throw Error(ErrorCode::corrupt, "the trace has no group", origin);
   if (!options.read_only) {
     state->claim();
-    state->store = store::Store::open(state->h5_name(), store::OpenMode::read_write);
     // A step left running by a process that died is marked; what it wrote
     // is sorted out below: an output it replaced is unmarked in trace.h5 and
     // dropped, one it never reached still holds the earlier step's content.
@@ -512,9 +536,9 @@ void Trace::create_group(std::string_view group) {
   check_variable_name(name);
   if (!state_->record.groups.count(name)) {
     state_->begin_change();
-    state_->store->root()->require_group(name);
+    state_->h5().root()->require_group(name);
     state_->record.groups[name] = GroupRecord{};
-    state_->store->flush();
+    state_->h5().flush();
     state_->write_json();
   }
   state_->group = name;
@@ -925,7 +949,7 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
             .error = {}};
   for (const auto& name : options.outputs)
     node.outputs.push_back({.name = name, .hash = {}});
-  s.store->flush();
+  s.h5().flush();
   g.nodes.push_back(node);
   s.write_json();
 
@@ -940,7 +964,7 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
     stored.status = NodeStatus::failed;
     stored.finished = now_utc();
     stored.error = why;
-    s.store->flush();
+    s.h5().flush();
     s.write_json();
   };
   try {
@@ -966,7 +990,7 @@ ApplyResult Trace::apply(Operation& operation, const ApplyOptions& options) {
     fail(e.what());
     throw;
   }
-  s.store->flush();
+  s.h5().flush();
   node.status = NodeStatus::finished;
   node.finished = now_utc();
   s.current().nodes.back() = node;
@@ -994,24 +1018,24 @@ Lineage Trace::lineage(std::string_view variable) const {
 }
 
 void Trace::close() {
-  if (!state_->store || !state_->store->is_open()) {
-    state_->linked.clear();
-    state_->release();
-    return;
+  State& s = *state_;
+  if (s.closed) return;
+  if (s.h5_open()) s.store->flush();
+  // A session that changed nothing never opened trace.h5 for writing and
+  // leaves trace.json as it found it.
+  if (!s.read_only && (!s.record.clean || s.dirty)) {
+    s.record.clean = true;
+    s.write_json();
   }
-  state_->store->flush();
-  if (!state_->read_only && (!state_->record.clean || state_->dirty)) {
-    state_->record.clean = true;
-    state_->write_json();
-  }
-  state_->linked.clear();
-  state_->store->close();
-  state_->release();
+  s.linked.clear();
+  if (s.h5_open()) s.store->close();
+  s.closed = true;
+  s.release();
 }
 
 void Trace::flush() {
-  if (!state_ || !state_->store || !state_->store->is_open() || state_->read_only) return;
-  state_->store->flush();
+  if (!state_ || state_->closed || state_->read_only) return;
+  if (state_->h5_open()) state_->store->flush();
   if (state_->dirty) state_->write_json();
 }
 

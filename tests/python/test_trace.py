@@ -132,6 +132,30 @@ def test_apply_skips_what_is_done_and_reruns_what_changed(tmp_path):
     assert g["nodes"][0]["inputs"][0]["name"] == "x" and len(g["nodes"][0]["inputs"][0]["hash"]) == 32
 
 
+def test_a_rerun_that_skips_every_step_touches_neither_file(tmp_path):
+    with larder.Trace.create(tmp_path) as t:
+        t.x = np.arange(4.0)
+        t.apply("pytest.scale", ["x"], ["y"], params={"factor": 2})
+        folder = t.folder
+    h5 = os.path.join(folder, "trace.h5")
+    before = (os.stat(h5).st_mtime_ns, open(os.path.join(folder, "trace.json")).read())
+    time.sleep(0.02)
+    with larder.Trace.link(folder) as t:
+        assert t.apply("pytest.scale", ["x"], ["y"], params={"factor": 2}).skipped
+    after = (os.stat(h5).st_mtime_ns, open(os.path.join(folder, "trace.json")).read())
+    assert after == before
+    # Another process rewriting trace.json after this link: the change is refused.
+    t = larder.Trace.link(folder)
+    record = json.loads(after[1])
+    record["groups"]["other"] = record["groups"]["main"]
+    with open(os.path.join(folder, "trace.json"), "w") as f:
+        json.dump(record, f)
+    with pytest.raises(larder.Error, match="another process"):
+        t.z = np.zeros(3)
+    t.close()
+    assert json.load(open(os.path.join(folder, "trace.json"))) == record
+
+
 def test_two_traces_in_one_process_are_independent(tmp_path):
     a = larder.Trace.create(tmp_path)
     b = larder.Trace.create(tmp_path)

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <numeric>
+#include <thread>
 
 #include "array_helpers.h"
 #include "error_of.h"
@@ -429,6 +430,54 @@ TEST(Trace, ASessionKilledAfterACleanCloseIsCheckedAgainstTraceH5) {
   auto third = Trace::link(folder);
   EXPECT_FALSE(third->apply("test.scale", twice).skipped);
   EXPECT_EQ(values_of<double>(third->get("y")), (std::vector<double>{0, 2, 4}));
+}
+
+// A re-run whose steps are all skipped reads only trace.json: trace.h5 is
+// not even opened (opening it for writing rewrites its superblock), and
+// trace.json is left as it was.
+TEST(Trace, ARerunThatSkipsEveryStepLeavesTheFilesUntouched) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  const auto folder = t->folder();
+  t->set_array("x", ramp(3));
+  const ApplyOptions twice{.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}};
+  t->apply("test.scale", twice);
+  t.reset();
+  const auto h5_time = std::filesystem::last_write_time(folder / "trace.h5");
+  const std::string json = file_text(folder / "trace.json");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the clock's tick
+  {
+    auto again = Trace::link(folder);
+    EXPECT_TRUE(again->apply("test.scale", twice).skipped);
+  }
+  EXPECT_EQ(std::filesystem::last_write_time(folder / "trace.h5"), h5_time);
+  EXPECT_EQ(file_text(folder / "trace.json"), json);
+  // The first change opens it.
+  auto third = Trace::link(folder);
+  third->set_array("z", ramp(2));
+  EXPECT_EQ(values_of<double>(third->get("z")), (std::vector<double>{0, 1}));
+}
+
+// trace.h5 is opened for writing at the first change, not at link: a
+// session whose trace.json another process rewrote meanwhile refuses to
+// change the trace, and leaves that process's record alone.
+TEST(Trace, AChangeAfterAnotherProcessWroteTheTraceIsRefused) {
+  TempDir dir;
+  auto t = Trace::create(dir.path());
+  const auto folder = t->folder();
+  t->set_array("x", ramp(3));
+  t.reset();
+  auto linked = Trace::link(folder);
+  auto json = nlohmann::json::parse(file_text(folder / "trace.json"));
+  json["groups"]["other"] = json["groups"]["main"];  // what another writer might leave
+  const std::string theirs = json.dump();
+  std::ofstream(folder / "trace.json") << theirs;
+  std::string why;
+  EXPECT_EQ(error_of([&] { linked->set_array("y", ramp(2)); }, &why), ErrorCode::io);
+  EXPECT_NE(why.find("another process"), std::string::npos) << why;
+  EXPECT_NE(why.find("trace.json"), std::string::npos) << why;
+  linked.reset();
+  EXPECT_EQ(file_text(folder / "trace.json"), theirs);
 }
 
 TEST(Trace, ASecondWriterInTheProcessIsRefused) {
