@@ -199,6 +199,17 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
   options.extendable = extendable;
   if (!fill_value.is_none())
     options.fill_value = to_json(np.attr("asarray")(fill_value).attr("item")());
+  const bool numeric =
+      options.dtype.kind() != DTypeKind::string && options.dtype.kind() != DTypeKind::vstring;
+  if (!array.is_none() && numeric) {
+    py::object converted =
+        np.attr("asarray")(array, py::arg("dtype") = to_numpy_dtype(options.dtype.native()));
+    Array values = from_numpy(converted);
+    if (values.shape() == options.shape) {  // else broadcast by write()
+      py::gil_scoped_release release;
+      return group.create_dataset_from(path, options, values);
+    }
+  }
   std::shared_ptr<Dataset> ds = group.create_dataset(path, options);
   if (!array.is_none() && options.shape.num_elements() > 0) write_python(*ds, Selection(), array);
   return ds;

@@ -29,6 +29,24 @@ std::string Node::name() const {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
+void check_initial_data(const Group& group, std::string_view path, const DatasetOptions& options,
+                        const ArrayView& data) {
+  if (data.shape() != options.shape) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("the data to create {} with has shape {}, the dataset {}", path,
+                            data.shape().to_string(), options.shape.to_string()),
+                group.store_path().string(), group.path());
+  }
+}
+
+std::shared_ptr<Dataset> Group::create_dataset_from(std::string_view path,
+                                                    const DatasetOptions& options, ArrayView data) {
+  check_initial_data(*this, path, options, data);
+  auto dataset = create_dataset(path, options);
+  if (options.shape.num_elements() > 0) dataset->write(Selection(), data);
+  return dataset;
+}
+
 std::shared_ptr<Group> Group::open_group(std::string_view path) {
   auto node = open(path);
   if (node->kind() != NodeKind::group) {

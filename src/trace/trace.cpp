@@ -585,9 +585,8 @@ void Trace::set_array(std::string_view name, ArrayView value) {
                 state_->path_of(name));
   const std::string key(name);
   state_->drop(key);
-  auto ds = state_->h5_group()->create_dataset(
-      key, store::DatasetOptions{.dtype = value.dtype().native(), .shape = value.shape()});
-  ds->write(Selection(), value);
+  auto ds = state_->h5_group()->create_dataset_from(
+      key, store::DatasetOptions{.dtype = value.dtype().native(), .shape = value.shape()}, value);
   const std::string hash = hash_values(value, "array");
   mark(ds->attrs(), "array", hash);
   state_->record_variable(state_->info_of_dataset(key, *ds, VariableKind::array, hash));
@@ -606,9 +605,8 @@ void Trace::set_scalar(std::string_view name, ArrayView value) {
   }
   const std::string key(name);
   state_->drop(key);
-  auto ds = state_->h5_group()->create_dataset(
-      key, store::DatasetOptions{.dtype = value.dtype().native(), .shape = Shape{}});
-  ds->write(Selection(), value);
+  auto ds = state_->h5_group()->create_dataset_from(
+      key, store::DatasetOptions{.dtype = value.dtype().native(), .shape = Shape{}}, value);
   const std::string hash = hash_values(value, "scalar");
   mark(ds->attrs(), "scalar", hash);
   state_->record_variable(state_->info_of_dataset(key, *ds, VariableKind::scalar, hash));
@@ -618,9 +616,8 @@ namespace {
 
 // Writes one member and returns its hash.
 std::string write_member(store::Group& dict, const std::string& key, const DictValue& value) {
-  auto ds = dict.create_dataset(key, store::DatasetOptions{.dtype = value.value.dtype().native(),
-                                                           .shape = value.value.shape()});
-  ds->write(Selection(), value.value);
+  auto ds = dict.create_dataset_from(
+      key, {.dtype = value.value.dtype().native(), .shape = value.value.shape()}, value.value);
   const char* kind = value.scalar ? "scalar" : "array";
   const std::string hash = hash_values(value.value, kind);
   mark(ds->attrs(), kind, hash);

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "array_helpers.h"
 #include "error_of.h"
 #include "larder/core/error.h"
 #include "larder/store/store.h"
@@ -20,6 +21,7 @@
 namespace larder::store {
 namespace {
 
+using larder::testing::array_of;
 using larder::testing::Capabilities;
 using larder::testing::Driver;
 using larder::testing::error_from;
@@ -29,6 +31,7 @@ using larder::testing::random_selection;
 using larder::testing::same;
 using larder::testing::sample;
 using larder::testing::TempDir;
+using larder::testing::values_of;
 
 std::vector<std::int64_t> ints(const Array& a) {
   const auto v = a.values<std::int64_t>();
@@ -116,6 +119,40 @@ TEST_P(Conformance, ArraysOfManyMegabytesAreFilledWrittenInPartsAndReopened) {
 // Regression: the HDF5 driver hands out one Dataset object per array, so
 // threads that each opened it shared its chunk cache without a lock and
 // corrupted it once the cache evicted chunks.
+// create_dataset_from creates and fills in one call (one flush in HDF5):
+// the contents, chunked or not, survive a reopen; data of another shape is
+// refused and nothing is created.
+TEST_P(Conformance, CreateDatasetFromWritesItsDataAndRefusesAnotherShape) {
+  std::vector<double> v(3000);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<double>(i) * 0.5;
+  const Array data = array_of(v, Shape{1000, 3});
+  root_->create_dataset_from("plain", {.dtype = DType::float64(), .shape = Shape{1000, 3}}, data);
+  std::vector<float> f(v.begin(), v.end());
+  root_->create_dataset_from(
+      "g/chunked", {.dtype = DType::float32(), .shape = Shape{1000, 3}, .chunks = {128, 3}},
+      array_of(f, Shape{1000, 3}));
+  root_->create_dataset_from("scalar", {.dtype = DType::int16(), .shape = Shape{}},
+                             array_of(std::vector<std::int16_t>{-4}, Shape{}));
+  std::string why;
+  EXPECT_EQ(error_of(
+                [&] {
+                  root_->create_dataset_from(
+                      "wrong", {.dtype = DType::float64(), .shape = Shape{999, 3}}, data);
+                },
+                &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("(1000, 3)"), std::string::npos) << why;
+  EXPECT_FALSE(root_->contains("wrong"));
+  if (can().persistent) reopen();
+  EXPECT_EQ(values_of<double>(root_->open_dataset("plain")->read()), v);
+  const Array chunked = root_->open_dataset("g/chunked")->read();
+  EXPECT_EQ(chunked.dtype(), DType::float32());
+  EXPECT_EQ(chunked.values<float>()[2999], 1499.5f);
+  EXPECT_EQ(values_of<std::int16_t>(root_->open_dataset("scalar")->read()),
+            std::vector<std::int16_t>{-4});
+}
+
 TEST_P(Conformance, ThreadsThatEachOpenAnArrayGatherTheirOwnRows) {
   constexpr std::int64_t kRows = 300'000;
   Array values = Array::empty(DType::float32(), Shape{kRows, 16});

@@ -33,6 +33,13 @@ class Group : public Node {
   std::shared_ptr<Group> open_group(std::string_view path);
   virtual std::shared_ptr<Dataset> create_dataset(std::string_view path,
                                                   const DatasetOptions& options) = 0;
+  // create_dataset with `data` (of the options' shape) as its contents, in
+  // one commit where the driver can (the HDF5 driver flushes once, not once
+  // to create and again to write). A `data` of another shape is refused
+  // before anything is created.
+  virtual std::shared_ptr<Dataset> create_dataset_from(std::string_view path,
+                                                       const DatasetOptions& options,
+                                                       ArrayView data);
   // open() of a dataset; Error(type_mismatch) for a group.
   std::shared_ptr<Dataset> open_dataset(std::string_view path);
   // A group or a dataset.
@@ -46,6 +53,11 @@ class Group : public Node {
   // paths relative to this group ("a", "a/b").
   void visit(const std::function<void(const std::string& path, NodeKind kind)>& visit);
 };
+
+// Error(invalid_argument) unless `data` has the shape `options` give (for
+// drivers' create_dataset_from).
+void check_initial_data(const Group& group, std::string_view path, const DatasetOptions& options,
+                        const ArrayView& data);
 
 // Splits "a/b//c" into {"a", "b", "c"}; Error(invalid_argument) for "." or
 // ".." segments and for an empty path.

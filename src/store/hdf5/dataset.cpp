@@ -241,6 +241,12 @@ class Hdf5Dataset final : public Dataset {
   }
 
   void write(const Selection& selection, ArrayView values) override {
+    write_uncommitted(selection, values);
+    commit();
+  }
+
+  // write() without its flush: for a caller that flushes next anyway.
+  void write_uncommitted(const Selection& selection, ArrayView values) {
     context_->check_writable(path_);
     std::lock_guard access(access_);
     require_fixed_size("write");
@@ -253,7 +259,6 @@ class Hdf5Dataset final : public Dataset {
     } else {
       write_through_library(axes, packed.data(), memory_type_.get(), packed.dtype().item_size());
     }
-    commit();
   }
 
   void append(ArrayView rows) override {
@@ -1734,7 +1739,8 @@ void settle_datasets(const Context& context) {
 }
 
 std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std::string& name,
-                                        std::string path, const DatasetOptions& options) {
+                                        std::string path, const DatasetOptions& options,
+                                        const ArrayView* data) {
   if (options.dtype.kind() == DTypeKind::vstring && options.codec.id != "none") {
     throw Error(ErrorCode::unsupported,
                 "variable-length strings cannot be compressed with a larder codec", context->name,
@@ -1786,8 +1792,15 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
   Handle id = dataset_handle(check_id(H5Dcreate2(parent, name.c_str(), file_type.get(), space.get(),
                                                  H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                                       "cannot create dataset", context->name, path));
-  check(H5Fflush(context->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context->name, path);
-  return make_dataset(std::move(context), std::move(id), std::move(path));
+  if (data == nullptr || options.shape.num_elements() == 0) {
+    check(H5Fflush(context->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context->name, path);
+    return make_dataset(std::move(context), std::move(id), std::move(path));
+  }
+  const Context file = context;
+  auto dataset = make_dataset(std::move(context), std::move(id), path);
+  static_cast<Hdf5Dataset&>(*dataset).write_uncommitted(Selection(), *data);
+  check(H5Fflush(file->file.get(), H5F_SCOPE_LOCAL), "cannot flush", file->name, path);
+  return dataset;
 }
 
 void remove_dataset_side_data(const Context& context, const std::string& path) {

@@ -14,8 +14,10 @@ std::unique_ptr<Store> open_store(const std::filesystem::path& path, OpenMode mo
 
 std::shared_ptr<Group> make_group(Context context, Handle id, std::string path);
 std::shared_ptr<Dataset> make_dataset(Context context, Handle id, std::string path);
+// With `data`, written before the one flush that commits the new dataset.
 std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std::string& name,
-                                        std::string path, const DatasetOptions& options);
+                                        std::string path, const DatasetOptions& options,
+                                        const ArrayView* data = nullptr);
 // Before `path` (a dataset or a group) is removed: open datasets there stop
 // using their side data, which goes too.
 void remove_dataset_side_data(const Context& context, const std::string& path);

@@ -51,6 +51,14 @@ class Hdf5Group final : public Group {
     return hdf5::create_dataset(context_, m.parent.get(), m.name, m.path, options);
   }
 
+  std::shared_ptr<Dataset> create_dataset_from(std::string_view path, const DatasetOptions& options,
+                                               ArrayView data) override {
+    check_initial_data(*this, path, options, data);
+    Hdf5Lock lock;
+    const NewMember m = new_member(path, "dataset");
+    return hdf5::create_dataset(context_, m.parent.get(), m.name, m.path, options, &data);
+  }
+
   std::shared_ptr<Node> open(std::string_view path) override {
     context_->check_open(path_);
     const auto parts = split_path(path);
