@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include "larder/core/endian.h"
 #include "larder/core/error.h"
 #include "larder/core/hash.h"
+#include "larder/store/group.h"
 
 namespace larder::store::hdf5 {
 namespace {
@@ -54,12 +54,7 @@ std::uint64_t dataset_offset(hid_t dataset, const std::string& file, const std::
 // ancestor last: a kill leaves no link (a few leaked bytes) or a whole
 // subtree.
 void link_whole(const Context& context, hid_t object, const std::string& name) {
-  std::vector<std::string> parts;
-  for (std::size_t from = 1; from <= name.size();) {
-    const std::size_t to = std::min(name.find('/', from), name.size());
-    parts.push_back(name.substr(from, to - from));
-    from = to + 1;
-  }
+  const std::vector<std::string> parts = split_path(name);
   // The existing ancestor: parts [0, have).
   std::string ancestor;
   std::size_t have = 0;
@@ -99,14 +94,6 @@ Handle create_raw(const Context& context, const std::string& name, std::uint64_t
   return dataset_handle(check_id(
       H5Dcreate_anon(context->file.get(), H5T_NATIVE_UINT8, space.get(), dcpl.get(), H5P_DEFAULT),
       "cannot create the append journal", context->name, name));
-}
-
-// Removes the link `name` if there is one (a torn one may not go: harmless,
-// the caller then takes another name or fails with libhdf5's reason).
-void unlink_if_present(const Context& context, const std::string& name) {
-  if (H5Lexists(context->file.get(), name.c_str(), H5P_DEFAULT) > 0)
-    H5Ldelete(context->file.get(), name.c_str(), H5P_DEFAULT);
-  H5Eclear2(H5E_DEFAULT);
 }
 
 bool exists(const Context& context, const std::string& name) {
@@ -166,7 +153,6 @@ std::unique_ptr<AppendJournal> AppendJournal::create(const Context& context,
                                                      std::int64_t capacity) {
   remove(context, path);
   const std::string name = journal_name(path);
-  unlink_if_present(context, name);
   Handle id = create_raw(
       context, name,
       kHeaderBytes + 2 * slot_bytes + static_cast<std::uint64_t>(capacity) * kRecordBytes);
@@ -309,7 +295,8 @@ void AppendJournal::add_segment() {
   // perhaps unreadable: take the next free name.
   std::string name = segment_name(name_, k);
   for (int n = 1; exists(context_, name); ++n) {
-    unlink_if_present(context_, name);
+    H5Ldelete(context_->file.get(), name.c_str(), H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
     if (exists(context_, name)) name = fmt::format("{}.{}", segment_name(name_, k), n);
   }
   Handle id = create_raw(context_, name, static_cast<std::uint64_t>(capacity) * kRecordBytes);
