@@ -1792,14 +1792,10 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
   Handle id = dataset_handle(check_id(H5Dcreate2(parent, name.c_str(), file_type.get(), space.get(),
                                                  H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                                       "cannot create dataset", context->name, path));
-  if (data == nullptr || options.shape.num_elements() == 0) {
-    check(H5Fflush(context->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context->name, path);
-    return make_dataset(std::move(context), std::move(id), std::move(path));
-  }
-  const Context file = context;
-  auto dataset = make_dataset(std::move(context), std::move(id), path);
-  static_cast<Hdf5Dataset&>(*dataset).write_uncommitted(Selection(), *data);
-  check(H5Fflush(file->file.get(), H5F_SCOPE_LOCAL), "cannot flush", file->name, path);
+  auto dataset = make_dataset(context, std::move(id), path);
+  if (data != nullptr && options.shape.num_elements() > 0)
+    static_cast<Hdf5Dataset&>(*dataset).write_uncommitted(Selection(), *data);
+  check(H5Fflush(context->file.get(), H5F_SCOPE_LOCAL), "cannot flush", context->name, path);
   return dataset;
 }
 

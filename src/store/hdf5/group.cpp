@@ -46,17 +46,13 @@ class Hdf5Group final : public Group {
 
   std::shared_ptr<Dataset> create_dataset(std::string_view path,
                                           const DatasetOptions& options) override {
-    Hdf5Lock lock;
-    const NewMember m = new_member(path, "dataset");
-    return hdf5::create_dataset(context_, m.parent.get(), m.name, m.path, options);
+    return create(path, options, nullptr);
   }
 
   std::shared_ptr<Dataset> create_dataset_from(std::string_view path, const DatasetOptions& options,
                                                ArrayView data) override {
     check_initial_data(*this, path, options, data);
-    Hdf5Lock lock;
-    const NewMember m = new_member(path, "dataset");
-    return hdf5::create_dataset(context_, m.parent.get(), m.name, m.path, options, &data);
+    return create(path, options, &data);
   }
 
   std::shared_ptr<Node> open(std::string_view path) override {
@@ -200,6 +196,13 @@ class Hdf5Group final : public Group {
   Handle reopen_self() {
     return group_handle(check_id(H5Gopen2(id_.get(), ".", H5P_DEFAULT), "cannot open group",
                                  context_->name, path_));
+  }
+
+  std::shared_ptr<Dataset> create(std::string_view path, const DatasetOptions& options,
+                                  const ArrayView* data) {
+    Hdf5Lock lock;
+    const NewMember m = new_member(path, "dataset");
+    return hdf5::create_dataset(context_, m.parent.get(), m.name, m.path, options, data);
   }
 
   Handle new_group(hid_t parent, const std::string& name, const std::string& full) {

@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
 #include <vector>
 
 #include "larder/core/error.h"
-#include "larder/store/store.h"
 
 namespace larder::store::hdf5 {
 namespace {
@@ -36,25 +36,6 @@ herr_t collect(unsigned, const H5E_error2_t* entry, void* data) {
 }
 
 }  // namespace
-
-Hdf5Lock::Hdf5Lock() : lock_(hdf5_mutex()) {
-  silence_this_thread();
-}
-
-}  // namespace larder::store::hdf5
-
-namespace larder::store {
-
-Hdf5Turn::Hdf5Turn() {
-  hdf5::hdf5_mutex().lock();
-}
-Hdf5Turn::~Hdf5Turn() {
-  hdf5::hdf5_mutex().unlock();
-}
-
-}  // namespace larder::store
-
-namespace larder::store::hdf5 {
 
 void reset_lock_in_child() {
   new (&hdf5_mutex()) std::recursive_mutex();
@@ -98,3 +79,16 @@ herr_t check(herr_t status, const std::string& what, const std::string& file,
 }
 
 }  // namespace larder::store::hdf5
+
+namespace larder::store {
+
+Hdf5Turn::Hdf5Turn() {
+  hdf5::hdf5_mutex().lock();
+  hdf5::silence_this_thread();
+}
+
+Hdf5Turn::~Hdf5Turn() {
+  hdf5::hdf5_mutex().unlock();
+}
+
+}  // namespace larder::store

@@ -9,24 +9,17 @@
 
 #include <hdf5.h>
 
-#include <mutex>
 #include <string>
 #include <utility>
 
+#include "larder/store/store.h"
+
 namespace larder::store::hdf5 {
 
-// Held around every sequence of HDF5 calls. Also switches HDF5's automatic
-// error printing off for the calling thread (the library never prints).
-class Hdf5Lock {
- public:
-  Hdf5Lock();
-  ~Hdf5Lock() = default;
-  Hdf5Lock(const Hdf5Lock&) = delete;
-  Hdf5Lock& operator=(const Hdf5Lock&) = delete;
-
- private:
-  std::unique_lock<std::recursive_mutex> lock_;
-};
+// Held around every sequence of HDF5 calls: the lock store::Hdf5Turn takes
+// (re-entrant). Taking it also switches HDF5's automatic error printing off
+// for the calling thread (the library never prints).
+using Hdf5Lock = Hdf5Turn;
 
 // In a child made by fork() while the lock was held: the child's single
 // thread has a new identity, so the inherited lock is re-made unlocked.
