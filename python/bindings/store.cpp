@@ -144,6 +144,12 @@ py::object read_python(Dataset& ds, const Selection& selection) {
   return result;
 }
 
+// `value` as an array of `dtype` in native byte order (numpy converts it).
+Array numpy_values(py::handle value, const DType& dtype) {
+  py::module_ np = py::module_::import("numpy");
+  return from_numpy(np.attr("asarray")(value, py::arg("dtype") = to_numpy_dtype(dtype.native())));
+}
+
 void write_python(Dataset& ds, const Selection& selection, py::handle value) {
   if (ds.dtype().kind() == DTypeKind::string || ds.dtype().kind() == DTypeKind::vstring) {
     py::module_ np = py::module_::import("numpy");
@@ -159,10 +165,7 @@ void write_python(Dataset& ds, const Selection& selection, py::handle value) {
     ds.write_strings(selection, strings);
     return;
   }
-  py::module_ np = py::module_::import("numpy");
-  py::object converted =
-      np.attr("asarray")(value, py::arg("dtype") = to_numpy_dtype(ds.dtype().native()));
-  Array values = from_numpy(converted);
+  Array values = numpy_values(value, ds.dtype());
   py::gil_scoped_release release;
   ds.write(selection, values);
 }
@@ -202,9 +205,7 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
   const bool numeric =
       options.dtype.kind() != DTypeKind::string && options.dtype.kind() != DTypeKind::vstring;
   if (!array.is_none() && numeric) {
-    py::object converted =
-        np.attr("asarray")(array, py::arg("dtype") = to_numpy_dtype(options.dtype.native()));
-    Array values = from_numpy(converted);
+    Array values = numpy_values(array, options.dtype);
     if (values.shape() == options.shape) {  // else broadcast by write()
       py::gil_scoped_release release;
       return group.create_dataset_from(path, options, values);

@@ -245,7 +245,7 @@ struct Trace::State {
   // checked against trace.h5 by the next link.
   void begin_change() {
     check_writable();
-    h5();
+    h5();  // opened, and checked against another writer, before anything changes
     if (record.clean) {
       record.clean = false;
       write_json();
