@@ -50,6 +50,18 @@ struct ScaleRegistration {
   }
 } scale_registration;
 
+// y = 2 * x.
+const ApplyOptions kDoubleX{.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}};
+
+// A trace whose x = ramp(3) went through one finished step, kDoubleX, and
+// which was closed cleanly. Returns its folder.
+std::filesystem::path trace_with_one_step(const TempDir& dir) {
+  auto t = Trace::create(dir.path());
+  t->set_array("x", ramp(3));
+  t->apply("test.scale", kDoubleX);
+  return t->folder();
+}
+
 TEST(Trace, CreateMakesTheLayoutWithAFreshCode) {
   TempDir dir;
   auto a = Trace::create(dir.path(), "", {.seed = 7});
@@ -295,11 +307,7 @@ TEST(Trace, LinkRefusesAFolderThatIsNoTraceOrIsDamaged) {
 // what such a process leaves in trace.json. Returns the trace's folder.
 std::filesystem::path trace_killed_in_step_two(const TempDir& dir, const nlohmann::json& params,
                                                const std::string& output) {
-  auto t = Trace::create(dir.path());
-  t->set_array("x", ramp(3));
-  t->apply("test.scale", {.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}});
-  const auto folder = t->folder();
-  t.reset();
+  const auto folder = trace_with_one_step(dir);
   auto json = nlohmann::json::parse(file_text(folder / "trace.json"));
   auto& group = json["groups"]["main"];
   auto node = group["nodes"][0];
@@ -416,19 +424,14 @@ TEST(Trace, ASessionThatDidNotCloseIsCheckedAgainstTraceH5) {
 // step was skipped over data it had not written.
 TEST(Trace, ASessionKilledAfterACleanCloseIsCheckedAgainstTraceH5) {
   TempDir dir;
-  auto t = Trace::create(dir.path());
-  const auto folder = t->folder();
-  t->set_array("x", ramp(3));
-  const ApplyOptions twice{.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}};
-  t->apply("test.scale", twice);
-  t.reset();  // a clean close
+  const auto folder = trace_with_one_step(dir);
   auto second = Trace::link(folder);
   second->set_array("y", array_of(std::vector<double>{-1, -1, -1}, Shape{3}));
   const std::string at_kill = file_text(folder / "trace.json");  // what a kill -9 leaves
   second.reset();
   std::ofstream(folder / "trace.json") << at_kill;
   auto third = Trace::link(folder);
-  EXPECT_FALSE(third->apply("test.scale", twice).skipped);
+  EXPECT_FALSE(third->apply("test.scale", kDoubleX).skipped);
   EXPECT_EQ(values_of<double>(third->get("y")), (std::vector<double>{0, 2, 4}));
 }
 
@@ -437,18 +440,13 @@ TEST(Trace, ASessionKilledAfterACleanCloseIsCheckedAgainstTraceH5) {
 // trace.json is left as it was.
 TEST(Trace, ARerunThatSkipsEveryStepLeavesTheFilesUntouched) {
   TempDir dir;
-  auto t = Trace::create(dir.path());
-  const auto folder = t->folder();
-  t->set_array("x", ramp(3));
-  const ApplyOptions twice{.inputs = {"x"}, .outputs = {"y"}, .params = {{"factor", 2.0}}};
-  t->apply("test.scale", twice);
-  t.reset();
+  const auto folder = trace_with_one_step(dir);
   const auto h5_time = std::filesystem::last_write_time(folder / "trace.h5");
   const std::string json = file_text(folder / "trace.json");
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the clock's tick
   {
     auto again = Trace::link(folder);
-    EXPECT_TRUE(again->apply("test.scale", twice).skipped);
+    EXPECT_TRUE(again->apply("test.scale", kDoubleX).skipped);
   }
   EXPECT_EQ(std::filesystem::last_write_time(folder / "trace.h5"), h5_time);
   EXPECT_EQ(file_text(folder / "trace.json"), json);
