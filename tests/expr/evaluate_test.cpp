@@ -291,7 +291,7 @@ TEST_F(ExprMemoryTest, JaggedAcrossBlocksMatchesALoop) {
   std::vector<double> ht(static_cast<std::size_t>(rows));
   for (std::int64_t i = 0; i < rows; ++i) {
     const auto r = static_cast<std::size_t>(i);
-    lengths[r] = i % 997 == 0 ? 5000 : static_cast<std::int64_t>(rng() % 7);  // some > a block
+    lengths[r] = i % 997 == 0 ? 40000 : static_cast<std::int64_t>(rng() % 7);  // some > a block
     for (std::int64_t k = 0; k < lengths[r]; ++k)
       pt.push_back(static_cast<float>(rng() % 1000) / 10);
     ht[r] = static_cast<double>(rng() % 5000) / 10;
