@@ -18,12 +18,12 @@
 namespace larder::expr::detail {
 
 // Elements per register: a block of rows (or of items inside a reduction).
-// Each step streams a whole block of its operands, so the registers of a
-// block live in L2, not L1; measured on W6 (10M rows, four float32
-// columns), blocks of 16384 rows evaluate in 9-10 ms where blocks of 2048
-// took 14-15 ms (fewer passes of the interpreter per row, and each
-// column read in runs of 64 KiB rather than 8 KiB), and a cut over 1M rows
-// in cache ran faster too.
+// A block's registers fit in L2 (a float32 register is 64 KiB), so no
+// temporary is ever column-sized. Measured on W6 (10M rows, four float32
+// columns), blocks of 16384 rows evaluated in 9-10 ms where blocks of 2048
+// took 14-15 ms: the interpreter passes over each block once per step,
+// and each step reads its columns in runs of 64 KiB rather than 8 KiB. A
+// cut over 1M rows already in cache ran faster too.
 inline constexpr std::int64_t block_rows = 16384;
 
 // The element types the engine computes in. f16 appears only while
