@@ -1,6 +1,8 @@
 #include "larder/core/array.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,7 +15,38 @@ namespace {
 
 constexpr std::size_t kAlignment = 64;
 
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kMappedBytes = std::size_t{4} << 20;
+
+// Large buffers get their own mapping, starting on a 2 MiB boundary and
+// marked for transparent huge pages: filling one then takes a page fault
+// per 2 MiB instead of one per 4 KiB (reading 80 MB of ragged values
+// faulted 20,000 times, a quarter of the read), and whoever reads it later
+// misses the TLB less. The mapping ends with the buffer, so its last,
+// partial 2 MiB stays in small pages and costs no memory beyond what is
+// used. nullptr when the kernel says no; the caller falls back to the heap.
+std::shared_ptr<std::byte> allocate_mapped(std::size_t nbytes) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t size = (nbytes + page - 1) / page * page;
+  void* p =
+      ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  auto* base = static_cast<std::byte*>(p);
+  const std::size_t head =
+      (kHugePage - reinterpret_cast<std::uintptr_t>(base) % kHugePage) % kHugePage;
+  if (head > 0) ::munmap(base, head);
+  ::munmap(base + head + size, kHugePage - head);
+  base += head;
+  ::madvise(base, size, MADV_HUGEPAGE);  // advice only: small pages if refused
+  return std::shared_ptr<std::byte>(base, [size](std::byte* q) { ::munmap(q, size); });
+}
+
 std::shared_ptr<std::byte> allocate(std::size_t nbytes) {
+#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer watches heap blocks, not mappings
+  if (nbytes >= kMappedBytes) {
+    if (auto p = allocate_mapped(nbytes)) return p;
+  }
+#endif
   // aligned_alloc wants a multiple of the alignment, and a non-zero size.
   const std::size_t rounded =
       std::max(kAlignment, (nbytes + kAlignment - 1) / kAlignment * kAlignment);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "larder/core/error.h"
@@ -30,6 +32,29 @@ TEST(Array, IsAlignedAndZeroed) {
     EXPECT_EQ(v, 0.0);
   const Array empty = Array::empty(DType::int8(), Shape{0, 7});
   EXPECT_EQ(empty.nbytes(), 0u);
+}
+
+// Buffers of 4 MiB and more come from their own mapping (huge pages where
+// the kernel gives them): still aligned, zeroed on request, writable to the
+// last byte, and independent of one another.
+TEST(Array, LargeBuffersAreAlignedWritableAndIndependent) {
+  const std::int64_t n = (std::int64_t{5} << 20) + 12345;  // not a whole page
+  Array a = Array::zeros(DType::uint8(), Shape{n});
+  Array b = Array::empty(DType::uint8(), Shape{n});
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.data()) % 64, 0u);
+  auto av = a.values<std::uint8_t>();
+  EXPECT_EQ(std::count(av.begin(), av.end(), 0), n);
+  for (std::int64_t i = 0; i < n; ++i)
+    av[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i * 7);
+  auto bv = b.values<std::uint8_t>();
+  std::fill(bv.begin(), bv.end(), std::uint8_t{1});
+  EXPECT_EQ(av.back(), static_cast<std::uint8_t>((n - 1) * 7));
+  EXPECT_EQ(av[4097], static_cast<std::uint8_t>(4097 * 7));
+  const Array copy = Array::copy_of(a.view());
+  EXPECT_EQ(std::memcmp(copy.data(), a.data(), a.nbytes()), 0);
+  a = Array::empty(DType::uint8(), Shape{0});  // the first buffer goes back
+  EXPECT_EQ(copy.values<std::uint8_t>()[12345], static_cast<std::uint8_t>(12345 * 7));
+  EXPECT_EQ(std::count(bv.begin(), bv.end(), 1), n);
 }
 
 TEST(Array, TakeGathersSlicesListsAndMasks) {
