@@ -117,7 +117,14 @@ class Evaluation {
   }
 
   Array take_values() { return std::move(values_); }
-  Array take_ids() { return Array::from_values(std::span<const std::int64_t>(ids_)); }
+  // The ids, without copying them: the array owns the vector.
+  Array take_ids() {
+    if (ids_.empty()) return Array::empty(DType::int64(), Shape{0});
+    auto owner = std::make_shared<std::vector<std::int64_t>>(std::move(ids_));
+    const auto size = static_cast<std::int64_t>(owner->size());
+    std::shared_ptr<std::byte> data(owner, reinterpret_cast<std::byte*>(owner->data()));
+    return Array::adopt(DType::int64(), Shape{size}, std::move(data));
+  }
   const std::vector<std::int64_t>& counts() const { return counts_; }
 
   std::vector<ColumnChecksum> checksums() const {
@@ -183,7 +190,11 @@ class Evaluation {
     const std::int64_t n = c1 - c0;
     const std::int64_t blocks = (n + detail::block_rows - 1) / detail::block_rows;
     std::vector<std::uint8_t> chunk_mask;
-    if (mode_ == Mode::select) chunk_mask.resize(static_cast<std::size_t>(n));
+    std::vector<std::int64_t> block_counts;  // select: rows passing, per block
+    if (mode_ == Mode::select) {
+      chunk_mask.resize(static_cast<std::size_t>(n));
+      block_counts.resize(static_cast<std::size_t>(blocks));
+    }
     std::vector<std::atomic<std::int64_t>> counts(bound_.roots.size());
     parallel_for(blocks, 8, [&](std::int64_t b0, std::int64_t b1) {
       detail::Scratch scratch(bound_.program);
@@ -196,17 +207,47 @@ class Evaluation {
         frame.begin = begin;
         detail::run(bound_.program, frame, m);
         emit(frame, begin, m, c0, local, running, chunk_mask);
+        if (mode_ == Mode::select) {
+          block_counts[static_cast<std::size_t>(b)] =
+              count_true(chunk_mask.data() + begin, false, m);
+        }
       }
       for (std::size_t i = 0; i < local.size(); ++i)
         counts[i] += local[i];
     });
     for (std::size_t i = 0; i < counts.size(); ++i)
       counts_[i] += counts[i].load();
-    if (mode_ == Mode::select) {
-      for (std::int64_t i = 0; i < n; ++i) {
-        if (chunk_mask[static_cast<std::size_t>(i)]) ids_.push_back(c0 + i);
+    if (mode_ == Mode::select) append_ids(chunk_mask, block_counts, c0);
+  }
+
+  // Appends the rows of the range whose mask byte is set, in order: each
+  // block writes its ids at its place, found from the blocks' counts, on
+  // the pool. (A loop pushing ids one by one took 80 of the 100 ms of a cut
+  // over 10M rows.)
+  void append_ids(const std::vector<std::uint8_t>& mask, const std::vector<std::int64_t>& counts,
+                  std::int64_t c0) {
+    const auto blocks = static_cast<std::int64_t>(counts.size());
+    std::vector<std::int64_t> at(counts.size() + 1, static_cast<std::int64_t>(ids_.size()));
+    for (std::size_t b = 0; b < counts.size(); ++b)
+      at[b + 1] = at[b] + counts[b];
+    ids_.resize(static_cast<std::size_t>(at.back()));
+    const auto n = static_cast<std::int64_t>(mask.size());
+    parallel_for(blocks, 8, [&](std::int64_t b0, std::int64_t b1) {
+      // Written without a branch per row into a buffer with room for every
+      // row of a block, then copied to the block's place.
+      std::vector<std::int64_t> found(static_cast<std::size_t>(detail::block_rows));
+      for (std::int64_t b = b0; b < b1; ++b) {
+        const std::int64_t begin = b * detail::block_rows;
+        const std::int64_t m = std::min(detail::block_rows, n - begin);
+        const std::uint8_t* v = mask.data() + begin;
+        std::int64_t k = 0;
+        for (std::int64_t i = 0; i < m; ++i) {
+          found[static_cast<std::size_t>(k)] = c0 + begin + i;
+          k += v[i] != 0;
+        }
+        std::copy_n(found.begin(), k, ids_.begin() + at[static_cast<std::size_t>(b)]);
       }
-    }
+    });
   }
 
   // The root's elements for the block (a scalar root: its one value, stride 0).
@@ -215,10 +256,20 @@ class Evaluation {
     return {detail::resolve(s, frame, bound_.root_types[i]), s.kind == detail::Source::scalar};
   }
 
+  // Nonzero bytes among v[0, m): eight at a time, each byte turned into 1
+  // when it is nonzero, and the eight summed by one multiplication.
   static std::int64_t count_true(const std::uint8_t* v, bool scalar, std::int64_t m) {
     if (scalar) return v[0] ? m : 0;
+    constexpr std::uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
     std::int64_t c = 0;
-    for (std::int64_t i = 0; i < m; ++i)
+    std::int64_t i = 0;
+    for (; i + 8 <= m; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, v + i, 8);
+      const std::uint64_t high = (((w & low7) + low7) | w) & ~low7;  // 0x80 per nonzero byte
+      c += static_cast<std::int64_t>(((high >> 7) * 0x0101010101010101ULL) >> 56);
+    }
+    for (; i < m; ++i)
       c += v[i] != 0;
     return c;
   }
@@ -246,9 +297,11 @@ class Evaluation {
       }
       case Mode::select: {
         const auto [p, scalar] = root(0, frame);
-        const auto* v = reinterpret_cast<const std::uint8_t*>(p);
-        for (std::int64_t i = 0; i < m; ++i) {
-          chunk_mask[static_cast<std::size_t>(begin + i)] = v[scalar ? 0 : i];
+        std::uint8_t* out = chunk_mask.data() + begin;
+        if (scalar) {
+          std::memset(out, *reinterpret_cast<const std::uint8_t*>(p), static_cast<std::size_t>(m));
+        } else {
+          std::memcpy(out, p, static_cast<std::size_t>(m));
         }
         return;
       }

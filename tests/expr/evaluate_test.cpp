@@ -253,6 +253,20 @@ TEST_F(JaggedTest, MisuseIsABindError) {
   EXPECT_NE(why.find("differ in length"), std::string::npos) << why;
 }
 
+// A bool column whose bytes are not all 0 or 1 (any nonzero byte is true,
+// as numpy takes it), of a length that is not a multiple of eight: the
+// count and the selected rows agree with a byte-by-byte loop.
+TEST_F(ExprMemoryTest, BoolBytesOtherThanOneCountAsTrue) {
+  const std::vector<int> bytes = {0, 2, 255, 1, 0, 0, 128, 3, 0, 1, 0,
+                                  0, 0, 64,  0, 7, 9, 0,   0, 1, 0};
+  put_bool(g(), "flag", bytes);
+  std::vector<std::int64_t> expected;
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    if (bytes[i] != 0) expected.push_back(static_cast<std::int64_t>(i));
+  EXPECT_EQ(ids(g(), "flag"), expected);
+  EXPECT_EQ(count(g(), Expression::parse("flag")), static_cast<std::int64_t>(expected.size()));
+}
+
 // A large column in many blocks and reads, against a plain loop.
 TEST_F(ExprMemoryTest, ManyBlocksMatchALoop) {
   const std::int64_t n = 300007;
