@@ -199,6 +199,20 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
   }
   if (!chunks.is_none()) options.chunks = chunks.cast<std::vector<std::int64_t>>();
   options.codec = codec_from(codec, level, shuffle);
+  const bool shuffles_inside =
+      options.codec.id.starts_with("blosc") || options.codec.id == "bitshuffle";
+  if (!shuffle.is_none() && !shuffles_inside) {
+    // Other codecs get HDF5's shuffle filter before them (h5py's shuffle=True).
+    if (options.codec.shuffle == codec::Shuffle::bit) {
+      throw Error(ErrorCode::unsupported,
+                  fmt::format("shuffle 'bit' comes with the blosc codecs and 'bitshuffle', not "
+                              "with codec '{}'",
+                              options.codec.id),
+                  "", path);
+    }
+    options.shuffle = options.codec.shuffle == codec::Shuffle::byte;
+    options.codec.shuffle = codec::Shuffle::byte;  // the spec's default: no meaning here
+  }
   options.extendable = extendable;
   if (!fill_value.is_none())
     options.fill_value = to_json(np.attr("asarray")(fill_value).attr("item")());
@@ -274,13 +288,6 @@ void bind_group_api(Class& cls) {
              for (const auto& m : g.members())
                names.append(m.name);
              return names;
-           })
-      .def("items",
-           [](Group& g) {
-             py::list items;
-             for (const auto& m : g.members())
-               items.append(py::make_tuple(m.name, open_member(g, m.name)));
-             return items;
            })
       .def("create_group", &Group::create_group, py::arg("path"))
       .def("require_group", &Group::require_group, py::arg("path"))

@@ -5,7 +5,7 @@ two without copies: :class:`Array` wraps a contiguous numpy array in place,
 and ``numpy.asarray(array)`` views larder's memory, keeping it alive.
 """
 
-from . import errors
+from . import _h5py_names, errors
 from ._larder import (
     Array,
     Attributes,
@@ -61,6 +61,7 @@ def _iterate_records(ragged, block=4096):
 
 
 Ragged.__iter__ = _iterate_records
+_h5py_names.install(Store, Group, Dataset)
 
 # larder.open and larder.IOError are left out of __all__ so that
 # `from larder import *` never shadows the builtins of the same name.

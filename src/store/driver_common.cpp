@@ -112,7 +112,13 @@ void check_resize(const Shape& from, const Shape& to,
 }
 
 std::vector<std::byte> check_new_dataset(const DatasetOptions& options, const std::string& file,
-                                         const std::string& path) {
+                                         const std::string& path, bool has_shuffle_filter) {
+  if (options.shuffle && !has_shuffle_filter) {
+    throw Error(ErrorCode::unsupported,
+                "a shuffle filter before the codec is HDF5's; this store cannot keep one (blosc "
+                "codecs shuffle inside their frames: codec='blosc-lz4')",
+                file, path);
+  }
   if (options.extendable && options.shape.rank() == 0) {
     throw Error(ErrorCode::invalid_argument, "a scalar dataset cannot be extendable", file, path);
   }

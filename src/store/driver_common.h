@@ -67,9 +67,10 @@ void check_resize(const Shape& from, const Shape& to,
 // What every driver checks of a new dataset's options before it creates
 // anything: Error(invalid_argument) naming the file, the dataset and the
 // value for an extendable scalar, an array of more than 2^60 bytes, or a
-// fill value the dtype cannot hold. Returns the fill value's bytes.
+// fill value the dtype cannot hold; Error(unsupported) for `shuffle` in a
+// driver without HDF5's shuffle filter. Returns the fill value's bytes.
 std::vector<std::byte> check_new_dataset(const DatasetOptions& options, const std::string& file,
-                                         const std::string& path);
+                                         const std::string& path, bool has_shuffle_filter = false);
 
 // How far a chunk may reach: HDF5 (and the drivers that follow its rules)
 // keeps chunks within the shape, axis 0 of an extendable dataset excepted;

@@ -116,6 +116,35 @@ TEST_P(Conformance, ArraysOfManyMegabytesAreFilledWrittenInPartsAndReopened) {
     EXPECT_EQ(v, 7);
 }
 
+// HDF5's shuffle filter before a codec (h5py's shuffle=True): HDF5 stores
+// keep it and read the values back; the other drivers refuse it naming the
+// array, and create nothing.
+TEST_P(Conformance, AShuffleFilterIsHdf5sAndRefusedElsewhere) {
+  std::vector<float> v(500);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<float>(i) / 7;
+  const Array data = array_of(v, Shape{500});
+  store::DatasetOptions options{
+      .dtype = DType::float32(),
+      .shape = Shape{500},
+      .chunks = {100},
+      .codec = codec::CodecSpec{.id = can().compression ? "zstd" : "none"},
+      .shuffle = true};
+  if (!can().shuffle_filter) {
+    std::string why;
+    EXPECT_EQ(error_of([&] { root_->create_dataset_from("s", options, data); }, &why),
+              ErrorCode::unsupported);
+    EXPECT_NE(why.find("/s"), std::string::npos) << why;
+    EXPECT_FALSE(root_->contains("s"));
+    return;
+  }
+  root_->create_dataset_from("s", options, data);
+  if (can().persistent) reopen();
+  const auto ds = root_->open_dataset("s");
+  EXPECT_EQ(ds->storage_info().filters.substr(0, 13), "shuffle+zstd:");
+  EXPECT_EQ(values_of<float>(ds->read()), v);
+}
+
 // create_dataset_from creates and fills in one call (one flush in HDF5):
 // the contents, chunked or not, survive a reopen; data of another shape is
 // refused and nothing is created.

@@ -26,6 +26,7 @@ struct Capabilities {
   bool big_endian = true;         // dtypes such as ">i4", kept as given
   bool always_resizable = false;  // every array grows and resizes on any axis (zarr)
   bool large_chunks = false;      // chunks may exceed the array's shape (zarr)
+  bool shuffle_filter = false;    // HDF5's shuffle filter before a codec
 };
 
 struct Driver {
@@ -50,11 +51,15 @@ inline std::vector<Driver> drivers() {
       {.name = "hdf5",
        .where = in_dir("store.h5"),
        .options = {},
-       .can = {.compression = true, .chunks = true, .vstring = true, .persistent = true}},
+       .can = {.compression = true,
+               .chunks = true,
+               .vstring = true,
+               .persistent = true,
+               .shuffle_filter = true}},
       {.name = "hdf5_in_memory",
        .where = in_dir("store.h5"),
        .options = {.in_memory = true},
-       .can = {.compression = true, .chunks = true, .vstring = true}},
+       .can = {.compression = true, .chunks = true, .vstring = true, .shuffle_filter = true}},
       {.name = "mmap", .where = in_dir("store.lmm"), .options = {}, .can = {.persistent = true}},
       {.name = "zarr",
        .where = in_dir("store.zarr"),

@@ -31,6 +31,10 @@ struct DatasetOptions {
   std::vector<std::int64_t> chunks{};
   codec::CodecSpec codec{};  // "none": stored as is
   bool extendable = false;   // unlimited along axis 0
+  // HDF5's byte-shuffle filter before the codec (h5py's shuffle=True), for
+  // codecs that do not shuffle inside their own frames as blosc does. HDF5
+  // only: the other drivers refuse it.
+  bool shuffle = false;
   // Value of elements never written, as JSON (a number, or a string for S
   // types); null: zeros.
   nlohmann::json fill_value{};

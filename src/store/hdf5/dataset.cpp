@@ -1746,13 +1746,13 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
                 "variable-length strings cannot be compressed with a larder codec", context->name,
                 path);
   }
-  const auto fill = check_new_dataset(options, context->name, path);  // before touching the file
+  const auto fill = check_new_dataset(options, context->name, path, true);  // before the file
   codec::CodecSpec spec = options.codec;
   if (spec.id.starts_with("blosc") || spec.id == "bitshuffle")
     spec.typesize = static_cast<int>(options.dtype.item_size());
   Pipeline pipeline;
   try {
-    pipeline = Pipeline::for_codec(spec, options.dtype.item_size());
+    pipeline = Pipeline::for_codec(spec, options.dtype.item_size(), options.shuffle);
   } catch (const Error& e) {
     throw e.at(context->name, path);
   }

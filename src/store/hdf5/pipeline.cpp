@@ -67,9 +67,11 @@ Pipeline Pipeline::from_dcpl(hid_t dcpl, std::size_t item_size) {
   return p;
 }
 
-Pipeline Pipeline::for_codec(const codec::CodecSpec& spec, std::size_t item_size) {
+Pipeline Pipeline::for_codec(const codec::CodecSpec& spec, std::size_t item_size,
+                             bool shuffle_first) {
   Pipeline p;
   p.item_size_ = item_size;
+  if (shuffle_first) p.steps_.push_back({kShuffle, "shuffle", nullptr});
   if (spec.id == "none") return p;
   auto made = codec::make_codec(spec);
   const unsigned id = made->hdf5_filter(0).id;  // Error(unsupported) when HDF5 has no filter

@@ -20,8 +20,10 @@ class Pipeline {
  public:
   // Reads the filters of a dataset creation property list.
   static Pipeline from_dcpl(hid_t dcpl, std::size_t item_size);
-  // The pipeline larder writes for `codec` (none: no filter).
-  static Pipeline for_codec(const codec::CodecSpec& codec, std::size_t item_size);
+  // The pipeline larder writes for `codec` (none: no filter), after HDF5's
+  // shuffle filter when `shuffle_first`.
+  static Pipeline for_codec(const codec::CodecSpec& codec, std::size_t item_size,
+                            bool shuffle_first = false);
 
   bool direct() const noexcept { return direct_; }
   bool empty() const noexcept { return steps_.empty(); }
