@@ -431,6 +431,9 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
                                return c ? to_python(c->to_json()) : py::none();
                              })
       .def_property_readonly("extendable", &Dataset::extendable)
+      .def_property_readonly(
+          "shuffle", &Dataset::shuffle_filter,
+          "Whether HDF5's shuffle filter runs before the codec (h5py's shuffle).")
       .def_property_readonly("fill_value", [](Dataset& d) { return to_python(d.fill_value()); })
       .def_property_readonly("storage",
                              [](Dataset& d) {

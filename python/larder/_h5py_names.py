@@ -7,7 +7,7 @@ returns something other than None, returning it. ``create_dataset`` and
 ``require_dataset`` take h5py's keywords (``compression``,
 ``compression_opts``, ``shuffle``, ``maxshape``, ``fillvalue``,
 ``chunks=True``) and make the array ``create_array`` would. An array has
-h5py's ``maxshape``, ``shuffle`` and ``read_direct``.
+h5py's ``maxshape`` and ``read_direct``.
 """
 
 from __future__ import annotations
@@ -149,11 +149,6 @@ def maxshape(self):
     return (None,) + shape[1:] if self.extendable and shape else shape
 
 
-def shuffle(self):
-    """h5py's shuffle: whether HDF5's shuffle filter runs before the codec."""
-    return self.storage.get("filters", "").startswith("shuffle")
-
-
 def read_direct(self, dest, source_sel=None, dest_sel=None):
     """Reads self[source_sel] into dest[dest_sel] (h5py's read_direct)."""
     dest = np.asarray(dest)
@@ -169,5 +164,4 @@ def install(store_class, group_class, dataset_class):
         for f in (get, values, items, visit, visititems, create_dataset, require_dataset):
             setattr(cls, f.__name__, f)
     dataset_class.maxshape = property(maxshape)
-    dataset_class.shuffle = property(shuffle)
     dataset_class.read_direct = read_direct

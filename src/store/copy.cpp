@@ -27,6 +27,7 @@ void copy_dataset(Dataset& from, Group& target, std::string_view path, const Cop
                          .chunks = from.chunks(),
                          .codec = options.codec.value_or(from.codec().value_or(codec::CodecSpec{})),
                          .extendable = from.extendable(),
+                         .shuffle = !options.codec && from.shuffle_filter(),
                          .fill_value = from.fill_value()};
   if (created.dtype.kind() == DTypeKind::vstring) created.codec = codec::CodecSpec{};
   // A chunk may be larger than a fixed axis in some formats (an HDF5 axis
@@ -35,16 +36,24 @@ void copy_dataset(Dataset& from, Group& target, std::string_view path, const Cop
     if (a > 0 || !created.extendable)
       created.chunks[a] = std::min(created.chunks[a], std::max<std::int64_t>(shape[a], 1));
   }
+  // A driver without HDF5's shuffle filter (all but HDF5), or without
+  // compression (mmap, memory), takes the source's shuffle and codec as
+  // unavailable, not as wrong: they are dropped, the shuffle first. A codec
+  // the caller named is never dropped.
   std::shared_ptr<Dataset> to;
-  try {
-    to = target.create_dataset(path, created);
-  } catch (const Error& e) {
-    // A driver that stores no compression (mmap, memory) takes the source's
-    // codec as unavailable, not as wrong: the copy is stored plain. A codec
-    // the caller named is never dropped.
-    if (e.code() != ErrorCode::unsupported || options.codec || created.codec.id == "none") throw;
-    created.codec = codec::CodecSpec{};
-    to = target.create_dataset(path, created);
+  while (!to) {
+    try {
+      to = target.create_dataset(path, created);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::unsupported) throw;
+      if (created.shuffle) {
+        created.shuffle = false;
+      } else if (!options.codec && created.codec.id != "none") {
+        created.codec = codec::CodecSpec{};
+      } else {
+        throw;
+      }
+    }
   }
   copy_attributes(from.attrs(), to->attrs());
   if (shape.rank() == 0) {

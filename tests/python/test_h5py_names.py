@@ -139,3 +139,23 @@ def test_shuffle_before_a_codec_is_hdf5s_filter(tmp_path):
             with pytest.raises(larder.UnsupportedError, match="HDF5's"):
                 s.create_array("x", data=data, codec=codec, shuffle="byte")
             assert "x" not in s
+
+
+def test_h5py_shuffle_and_gzip_read_copy_and_keep(tmp_path):
+    src, dst, z = (str(tmp_path / n) for n in ("h.h5", "copy.h5", "copy.zarr"))
+    data = np.arange(3000, dtype=np.int32).reshape(1000, 3)
+    with h5py.File(src, "w") as f:
+        f.create_dataset("x", data=data, chunks=(100, 3), compression="gzip",
+                         compression_opts=5, shuffle=True)
+    with larder.open(src) as s, larder.open(dst, "w") as d, larder.open(z, "w") as zs:
+        x = s["x"]
+        assert x.shuffle and x.codec["id"] == "gzip" and x.codec["level"] == 5
+        np.testing.assert_array_equal(x[...], data)
+        larder.copy(s, d)
+        larder.copy(s, zs)  # zarr has no shuffle filter: dropped, gzip kept
+        assert not zs["x"].shuffle and zs["x"].codec["id"] == "gzip"
+        np.testing.assert_array_equal(zs["x"][...], data)
+    with h5py.File(dst, "r") as h:
+        y = h["x"]
+        assert (y.shuffle, y.compression, y.compression_opts) == (True, "gzip", 5)
+        np.testing.assert_array_equal(y[...], data)

@@ -62,10 +62,13 @@ class Dataset : public Node {
   virtual DType dtype() const = 0;
   virtual Shape shape() const = 0;
   virtual std::vector<std::int64_t> chunks() const = 0;  // empty when not chunked
-  // The codec chunks are stored with ("none" when unfiltered); nullopt for a
-  // filter pipeline that is not one larder codec (e.g. h5py's shuffle+gzip,
-  // read through the HDF5 library; StorageInfo::filters names it).
+  // The codec chunks are stored with ("none" when unfiltered), after HDF5's
+  // shuffle filter when shuffle_filter(); nullopt for a filter pipeline that
+  // is not one larder codec (e.g. fletcher32+gzip, read through the HDF5
+  // library; StorageInfo::filters names it).
   virtual std::optional<codec::CodecSpec> codec() const = 0;
+  // Whether HDF5's shuffle filter runs before codec() (DatasetOptions::shuffle).
+  virtual bool shuffle_filter() const { return false; }
   virtual bool extendable() const = 0;
   virtual nlohmann::json fill_value() const = 0;
   virtual StorageInfo storage_info() const = 0;

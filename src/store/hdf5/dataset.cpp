@@ -199,6 +199,10 @@ class Hdf5Dataset final : public Dataset {
     context_->check_open(path_);
     return pipeline_.codec();
   }
+  bool shuffle_filter() const override {
+    context_->check_open(path_);
+    return pipeline_.shuffles_first();
+  }
   bool extendable() const override {
     context_->check_open(path_);
     return extendable_;

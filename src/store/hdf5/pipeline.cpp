@@ -79,9 +79,14 @@ Pipeline Pipeline::for_codec(const codec::CodecSpec& spec, std::size_t item_size
   return p;
 }
 
+bool Pipeline::shuffles_first() const {
+  return !steps_.empty() && !steps_[0].codec;
+}
+
 std::optional<codec::CodecSpec> Pipeline::codec() const {
-  if (steps_.empty()) return codec::CodecSpec{.id = "none"};
-  if (steps_.size() == 1 && steps_[0].codec) return steps_[0].codec->spec();
+  const std::size_t first = shuffles_first() ? 1 : 0;  // HDF5's shuffle, then the codec
+  if (steps_.size() == first) return codec::CodecSpec{.id = "none"};
+  if (steps_.size() == first + 1 && steps_[first].codec) return steps_[first].codec->spec();
   return std::nullopt;
 }
 

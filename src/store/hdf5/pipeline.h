@@ -27,7 +27,10 @@ class Pipeline {
 
   bool direct() const noexcept { return direct_; }
   bool empty() const noexcept { return steps_.empty(); }
-  // The single larder codec this pipeline is, if it is one.
+  // Whether HDF5's shuffle filter comes first.
+  bool shuffles_first() const;
+  // The single larder codec this pipeline is, after the shuffle filter if
+  // that comes first, if it is one.
   std::optional<codec::CodecSpec> codec() const;
   std::string description() const;
 
