@@ -15,6 +15,9 @@ namespace {
 
 constexpr std::size_t kAlignment = 64;
 
+// AddressSanitizer watches heap blocks, not mappings: under it every
+// buffer comes from the heap.
+#ifndef __SANITIZE_ADDRESS__
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kMappedBytes = std::size_t{4} << 20;
 
@@ -40,9 +43,10 @@ std::shared_ptr<std::byte> allocate_mapped(std::size_t nbytes) {
   ::madvise(base, size, MADV_HUGEPAGE);  // advice only: small pages if refused
   return std::shared_ptr<std::byte>(base, [size](std::byte* q) { ::munmap(q, size); });
 }
+#endif
 
 std::shared_ptr<std::byte> allocate(std::size_t nbytes) {
-#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer watches heap blocks, not mappings
+#ifndef __SANITIZE_ADDRESS__
   if (nbytes >= kMappedBytes) {
     if (auto p = allocate_mapped(nbytes)) return p;
   }
