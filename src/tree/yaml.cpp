@@ -469,9 +469,34 @@ bool plain_safe(const std::string& s) {
   return resolve_plain(s).is_string();
 }
 
+// JSON's quoting, with the characters YAML reads as line breaks or will not
+// read raw (DEL, C1 controls, U+2028/2029, U+FEFF, U+FFFE/FFFF) escaped as
+// \uXXXX: a raw U+2028 inside quotes folded to a space, or ended the line.
 std::string string_text(const std::string& s) {
   if (plain_safe(s)) return s;
-  return Value(s).dump(-1, ' ', false, Value::error_handler_t::replace);  // JSON quoting is YAML
+  const std::string json = Value(s).dump(-1, ' ', false, Value::error_handler_t::replace);
+  std::string out;
+  out.reserve(json.size());
+  for (std::size_t i = 0; i < json.size();) {
+    const auto b = static_cast<unsigned char>(json[i]);
+    std::size_t length = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+    length = std::min(length, json.size() - i);
+    std::uint32_t cp = b;
+    if (length == 2) cp = ((b & 0x1fU) << 6) | (static_cast<unsigned char>(json[i + 1]) & 0x3fU);
+    if (length == 3) {
+      cp = ((b & 0x0fU) << 12) | ((static_cast<unsigned char>(json[i + 1]) & 0x3fU) << 6) |
+           (static_cast<unsigned char>(json[i + 2]) & 0x3fU);
+    }
+    const bool escape = cp == 0x7f || (cp >= 0x80 && cp <= 0x9f && length == 2) || cp == 0x2028 ||
+                        cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
+    if (escape) {
+      out += fmt::format("\\u{:04x}", cp);
+    } else {
+      out.append(json, i, length);
+    }
+    i += length;
+  }
+  return out;
 }
 
 std::string scalar_text(const Value& v) {
