@@ -199,16 +199,15 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
   }
   if (!chunks.is_none()) options.chunks = chunks.cast<std::vector<std::int64_t>>();
   options.codec = codec_from(codec, level, shuffle);
-  const bool shuffles_inside =
-      options.codec.id.starts_with("blosc") || options.codec.id == "bitshuffle";
-  if (!shuffle.is_none() && !shuffles_inside) {
+  if (!shuffle.is_none() && !options.codec.shuffles_itself()) {
     // Other codecs get HDF5's shuffle filter before them (h5py's shuffle=True).
     if (options.codec.shuffle == codec::Shuffle::bit) {
+      const std::string base = group.path() == "/" ? "" : group.path();
       throw Error(ErrorCode::unsupported,
                   fmt::format("shuffle 'bit' comes with the blosc codecs and 'bitshuffle', not "
                               "with codec '{}'",
                               options.codec.id),
-                  "", path);
+                  group.store_path().string(), base + "/" + path);
     }
     options.shuffle = options.codec.shuffle == codec::Shuffle::byte;
     options.codec.shuffle = codec::Shuffle::byte;  // the spec's default: no meaning here
@@ -310,6 +309,9 @@ void bind_group_api(Class& cls) {
           "The members below, one per line, with shapes and codecs.")
       .def_property_readonly("path", [](Group& g) { return g.path(); })
       .def_property_readonly("name", [](Group& g) { return g.name(); })
+      .def_property_readonly(
+          "store_path", [](Group& g) { return g.store_path().string(); },
+          "The file or directory of the store the group is in.")
       .def_property_readonly(
           "attrs", [](Group& g) -> Attributes& { return g.attrs(); },
           py::return_value_policy::reference_internal);
@@ -446,6 +448,9 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
                                return out;
                              })
       .def_property_readonly("path", [](Dataset& d) { return d.path(); })
+      .def_property_readonly(
+          "store_path", [](Dataset& d) { return d.store_path().string(); },
+          "The file or directory of the store the array is in.")
       .def_property_readonly("name", [](Dataset& d) { return d.name(); })
       .def_property_readonly(
           "attrs", [](Dataset& d) -> Attributes& { return d.attrs(); },

@@ -15,11 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import errors
-from ._larder import Dataset
+from ._larder import Dataset, Store
 
-# What each h5py `compression` means here; any other string is taken as a
-# larder codec id ("zstd", "blosc-lz4", ...).
-_COMPRESSION = {"gzip": "gzip", "lzf": "lzf"}
+
+def _where(self, name):
+    """'file:/group/name', as larder's errors name an array."""
+    file, group = (self.path, "") if isinstance(self, Store) else \
+        (self.store_path, self.path.rstrip("/"))
+    return f"{file}:{group}/{name.lstrip('/')}"
 
 
 def _members_below(self):
@@ -31,7 +34,10 @@ def _members_below(self):
 
 def get(self, path, default=None):
     """The member at `path`, or `default` when there is none."""
-    return self[path] if path in self else default
+    try:
+        return self[path]
+    except errors.NotFoundError:
+        return default
 
 
 def values(self):
@@ -70,13 +76,15 @@ def _shape_tuple(shape):
     return tuple(int(n) for n in shape)
 
 
-def _create_kwargs(shape, data, chunks, maxshape, compression, compression_opts, shuffle,
-                   fillvalue, fletcher32, scaleoffset, **unknown):
+def _create_kwargs(where, shape, data, chunks, maxshape, compression, compression_opts,
+                   shuffle, fillvalue, fletcher32, scaleoffset, **unknown):
     if unknown:
-        raise errors.UnsupportedError(f"create_dataset: no larder setting for {sorted(unknown)}")
+        raise errors.UnsupportedError(f"{where}: create_dataset has no larder setting for "
+                                      f"{sorted(unknown)}")
     if fletcher32 or scaleoffset is not None:
-        raise errors.UnsupportedError("create_dataset: larder writes neither fletcher32 nor "
-                                      "scale-offset filters")
+        raise errors.UnsupportedError(
+            f"{where}: fletcher32={fletcher32!r}, scaleoffset={scaleoffset!r}: larder writes "
+            "neither fletcher32 nor scale-offset filters")
     if shape is None and data is not None:
         shape = np.shape(data)
     shape = _shape_tuple(shape)
@@ -89,16 +97,16 @@ def _create_kwargs(shape, data, chunks, maxshape, compression, compression_opts,
             kwargs["extendable"] = True
         elif shape is None or tuple(maxshape) != tuple(shape):
             raise errors.UnsupportedError(
-                f"create_dataset: maxshape {maxshape} for shape {shape}: larder arrays grow "
-                "along axis 0 only (maxshape=(None, *shape[1:]))")
+                f"{where}: maxshape {maxshape} for shape {shape}: larder arrays grow along "
+                "axis 0 only (maxshape=(None, *shape[1:]))")
     if chunks is not None and chunks is not True and chunks is not False:
         kwargs["chunks"] = tuple(chunks)
     if compression is not None:
         if not isinstance(compression, str):
             raise errors.UnsupportedError(
-                f"create_dataset: compression={compression!r}: name the codec "
-                "('gzip', 'lzf', or a larder codec id such as 'zstd')")
-        kwargs["codec"] = _COMPRESSION.get(compression, compression)
+                f"{where}: compression={compression!r}: name the codec ('gzip', 'lzf', or a "
+                "larder codec id such as 'zstd')")
+        kwargs["codec"] = compression  # h5py's names are larder's ids
         if compression_opts is not None:
             kwargs["level"] = int(compression_opts)
         elif compression == "gzip":
@@ -114,8 +122,8 @@ def create_dataset(self, name, shape=None, dtype=None, data=None, chunks=None, m
                    compression=None, compression_opts=None, shuffle=None, fillvalue=None,
                    fletcher32=False, scaleoffset=None, **kwds):
     """h5py's create_dataset: an array made as create_array makes it."""
-    kwargs = _create_kwargs(shape, data, chunks, maxshape, compression, compression_opts,
-                            shuffle, fillvalue, fletcher32, scaleoffset, **kwds)
+    kwargs = _create_kwargs(_where(self, name), shape, data, chunks, maxshape, compression,
+                            compression_opts, shuffle, fillvalue, fletcher32, scaleoffset, **kwds)
     if data is not None:
         data = np.asarray(data, dtype=dtype)
         if kwargs["shape"] is not None and tuple(data.shape) != kwargs["shape"]:
@@ -133,13 +141,14 @@ def require_dataset(self, name, shape, dtype, exact=False, **kwds):
     found = self[name]
     shape = _shape_tuple(shape)
     if not isinstance(found, Dataset):
-        raise errors.TypeMismatchError(f"{name}: holds a {type(found).__name__}, not an array")
+        raise errors.TypeMismatchError(
+            f"{_where(self, name)}: holds a {type(found).__name__}, not an array")
     fits_dtype = found.dtype == np.dtype(dtype) if exact else \
         np.can_cast(np.dtype(dtype), found.dtype)
     if tuple(found.shape) != shape or not fits_dtype:
         raise errors.TypeMismatchError(
-            f"{name}: holds shape {tuple(found.shape)} {found.dtype}, asked for shape {shape} "
-            f"{np.dtype(dtype)}{' exactly' if exact else ''}")
+            f"{_where(self, name)}: holds shape {tuple(found.shape)} {found.dtype}, asked for "
+            f"shape {shape} {np.dtype(dtype)}{' exactly' if exact else ''}")
     return found
 
 
@@ -151,9 +160,10 @@ def maxshape(self):
 
 def read_direct(self, dest, source_sel=None, dest_sel=None):
     """Reads self[source_sel] into dest[dest_sel] (h5py's read_direct)."""
-    dest = np.asarray(dest)
-    if not dest.flags.writeable:
-        raise errors.InvalidArgumentError("read_direct: the destination is read-only")
+    if not isinstance(dest, np.ndarray) or not dest.flags.writeable:
+        raise errors.InvalidArgumentError(
+            f"{self.store_path}:{self.path}: read_direct needs a writable numpy array, not "
+            f"{type(dest).__name__}{' (read-only)' if isinstance(dest, np.ndarray) else ''}")
     values = self[source_sel if source_sel is not None else ...]
     dest[dest_sel if dest_sel is not None else ...] = values
 

@@ -190,6 +190,10 @@ json CodecSpec::to_json() const {
   return j;
 }
 
+bool CodecSpec::shuffles_itself() const {
+  return is_blosc(id) || id == "bitshuffle";
+}
+
 std::string CodecSpec::to_string() const {
   const bool show_shuffle = shuffle != Shuffle::byte || (is_blosc(id) && level != -1);
   std::string text = id;

@@ -10,6 +10,8 @@
 #include <re2/re2.h>
 #include <yaml.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -470,31 +473,44 @@ bool plain_safe(const std::string& s) {
 }
 
 // JSON's quoting, with the characters YAML reads as line breaks or will not
-// read raw (DEL, C1 controls, U+2028/2029, U+FEFF, U+FFFE/FFFF) escaped as
-// \uXXXX: a raw U+2028 inside quotes folded to a space, or ended the line.
+// read raw escaped: a raw U+2028 inside quotes folded to a space, or ended
+// the line. JSON already escapes C0 controls, quotes and backslashes.
 std::string string_text(const std::string& s) {
   if (plain_safe(s)) return s;
+  // UTF-8 of U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF.
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kEscapes = {{
+      {"\xe2\x80\xa8", "\\u2028"},
+      {"\xe2\x80\xa9", "\\u2029"},
+      {"\xef\xbb\xbf", "\\ufeff"},
+      {"\xef\xbf\xbe", "\\ufffe"},
+      {"\xef\xbf\xbf", "\\uffff"},
+  }};
   const std::string json = Value(s).dump(-1, ' ', false, Value::error_handler_t::replace);
   std::string out;
   out.reserve(json.size());
-  for (std::size_t i = 0; i < json.size();) {
+  for (std::size_t i = 0; i < json.size(); ++i) {
     const auto b = static_cast<unsigned char>(json[i]);
-    std::size_t length = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-    length = std::min(length, json.size() - i);
-    std::uint32_t cp = b;
-    if (length == 2) cp = ((b & 0x1fU) << 6) | (static_cast<unsigned char>(json[i + 1]) & 0x3fU);
-    if (length == 3) {
-      cp = ((b & 0x0fU) << 12) | ((static_cast<unsigned char>(json[i + 1]) & 0x3fU) << 6) |
-           (static_cast<unsigned char>(json[i + 2]) & 0x3fU);
+    const auto next = i + 1 < json.size() ? static_cast<unsigned char>(json[i + 1]) : 0;
+    if (b == 0x7f) {  // DEL
+      out += "\\u007f";
+      continue;
     }
-    const bool escape = cp == 0x7f || (cp >= 0x80 && cp <= 0x9f && length == 2) || cp == 0x2028 ||
-                        cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
-    if (escape) {
-      out += fmt::format("\\u{:04x}", cp);
-    } else {
-      out.append(json, i, length);
+    if (b == 0xc2 && next >= 0x80 && next <= 0x9f) {  // C1 controls, NEL among them
+      out += fmt::format("\\u00{:02x}", next);
+      ++i;
+      continue;
     }
-    i += length;
+    const auto escape = b != 0xe2 && b != 0xef
+                            ? kEscapes.end()
+                            : std::find_if(kEscapes.begin(), kEscapes.end(), [&](const auto& e) {
+                                return std::string_view(json).substr(i, 3) == e.first;
+                              });
+    if (escape != kEscapes.end()) {
+      out += escape->second;
+      i += 2;
+      continue;
+    }
+    out += json[i];
   }
   return out;
 }

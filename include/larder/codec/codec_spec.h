@@ -36,6 +36,9 @@ struct CodecSpec {
   nlohmann::json to_json() const;
   // The short text form: "blosc-lz4:5:byte".
   std::string to_string() const;
+  // Whether the codec shuffles inside its own frames (blosc-*, bitshuffle):
+  // `shuffle` and `typesize` are then its settings; other codecs ignore them.
+  bool shuffles_itself() const;
 
   friend bool operator==(const CodecSpec&, const CodecSpec&) = default;
 };

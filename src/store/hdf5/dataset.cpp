@@ -1752,8 +1752,7 @@ std::shared_ptr<Dataset> create_dataset(Context context, hid_t parent, const std
   }
   const auto fill = check_new_dataset(options, context->name, path, true);  // before the file
   codec::CodecSpec spec = options.codec;
-  if (spec.id.starts_with("blosc") || spec.id == "bitshuffle")
-    spec.typesize = static_cast<int>(options.dtype.item_size());
+  if (spec.shuffles_itself()) spec.typesize = static_cast<int>(options.dtype.item_size());
   Pipeline pipeline;
   try {
     pipeline = Pipeline::for_codec(spec, options.dtype.item_size(), options.shuffle);
