@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include "larder/core/error.h"
 
@@ -21,6 +24,66 @@ constexpr std::size_t kAlignment = 64;
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kMappedBytes = std::size_t{4} << 20;
 
+// Freed large mappings, kept for the next buffer of about their size: a
+// process that evaluates or reads the same sizes over and over (a mask per
+// cut, a batch per step) then reuses pages it already has instead of the
+// kernel zeroing fresh ones at every fault. On the 2-core VM, fresh huge
+// pages were zeroed at ~1 GB/s when the hypervisor had taken the memory back,
+// and that doubled the time of a cut over 10M rows. At most kCachedBytes
+// and kCachedMappings are kept; the oldest go first.
+class MappingCache {
+ public:
+  static MappingCache& instance() {
+    static auto* cache = new MappingCache;  // never destroyed: buffers outlive statics
+    return *cache;
+  }
+
+  // A kept mapping of at least `size` bytes and at most twice that, or
+  // {nullptr, 0}.
+  std::pair<std::byte*, std::size_t> take(std::size_t size) {
+    const std::lock_guard lock(mutex_);
+    auto best = kept_.end();
+    for (auto it = kept_.begin(); it != kept_.end(); ++it) {
+      if (it->second >= size && it->second / 2 <= size &&
+          (best == kept_.end() || it->second < best->second)) {
+        best = it;
+      }
+    }
+    if (best == kept_.end()) return {nullptr, 0};
+    const auto found = *best;
+    kept_.erase(best);
+    bytes_ -= found.second;
+    return found;
+  }
+
+  void give_back(std::byte* p, std::size_t size) {
+    std::vector<std::pair<std::byte*, std::size_t>> evicted;
+    {
+      const std::lock_guard lock(mutex_);
+      if (size > kCachedBytes) {
+        evicted.emplace_back(p, size);
+      } else {
+        while (!kept_.empty() && (bytes_ + size > kCachedBytes || kept_.size() >= kCachedMappings)) {
+          evicted.push_back(kept_.front());
+          bytes_ -= kept_.front().second;
+          kept_.erase(kept_.begin());
+        }
+        kept_.emplace_back(p, size);
+        bytes_ += size;
+      }
+    }
+    for (const auto& [q, n] : evicted)
+      ::munmap(q, n);
+  }
+
+ private:
+  static constexpr std::size_t kCachedBytes = std::size_t{128} << 20;
+  static constexpr std::size_t kCachedMappings = 8;
+  std::mutex mutex_;
+  std::vector<std::pair<std::byte*, std::size_t>> kept_;  // oldest first
+  std::size_t bytes_ = 0;
+};
+
 // Large buffers get their own mapping, starting on a 2 MiB boundary and
 // marked for transparent huge pages: filling one then takes a page fault
 // per 2 MiB instead of one per 4 KiB (reading 80 MB of ragged values
@@ -30,7 +93,13 @@ constexpr std::size_t kMappedBytes = std::size_t{4} << 20;
 // used. nullptr when the kernel says no; the caller falls back to the heap.
 std::shared_ptr<std::byte> allocate_mapped(std::size_t nbytes) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  const std::size_t size = (nbytes + page - 1) / page * page;
+  std::size_t size = (nbytes + page - 1) / page * page;
+  const auto release = [](std::size_t n) {
+    return [n](std::byte* q) { MappingCache::instance().give_back(q, n); };
+  };
+  if (auto [kept, kept_size] = MappingCache::instance().take(size); kept != nullptr) {
+    return std::shared_ptr<std::byte>(kept, release(kept_size));
+  }
   void* p =
       ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return nullptr;
@@ -41,7 +110,7 @@ std::shared_ptr<std::byte> allocate_mapped(std::size_t nbytes) {
   ::munmap(base + head + size, kHugePage - head);
   base += head;
   ::madvise(base, size, MADV_HUGEPAGE);  // advice only: small pages if refused
-  return std::shared_ptr<std::byte>(base, [size](std::byte* q) { ::munmap(q, size); });
+  return std::shared_ptr<std::byte>(base, release(size));
 }
 #endif
 

@@ -57,6 +57,25 @@ TEST(Array, LargeBuffersAreAlignedWritableAndIndependent) {
   EXPECT_EQ(std::count(bv.begin(), bv.end(), 1), n);
 }
 
+// A freed large buffer is kept for the next request of about its size (not
+// for one under half of it), and zeros() still zeroes what it hands back.
+TEST(Array, FreedLargeBuffersServeTheNextOfTheirSize) {
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "under AddressSanitizer every buffer comes from the heap";
+#endif
+  const std::int64_t n = std::int64_t{12} << 20;
+  Array a = Array::empty(DType::uint8(), Shape{n});
+  std::memset(a.data(), 0xab, a.nbytes());
+  const std::byte* first = a.data();
+  a = Array::empty(DType::uint8(), Shape{0});
+  const Array small = Array::empty(DType::uint8(), Shape{std::int64_t{5} << 20});
+  EXPECT_NE(small.data(), first);
+  const Array again = Array::zeros(DType::uint8(), Shape{n - 100});
+  EXPECT_EQ(again.data(), first);
+  auto v = again.values<std::uint8_t>();
+  EXPECT_EQ(std::count(v.begin(), v.end(), 0), n - 100);
+}
+
 TEST(Array, TakeGathersSlicesListsAndMasks) {
   const Array a = iota_3x4();
   EXPECT_EQ(contents(take(a, Selection::parse("1"))), (std::vector<std::int32_t>{4, 5, 6, 7}));
