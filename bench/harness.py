@@ -56,6 +56,11 @@ class Target:
 
     ratio: float
     peer: str | None = None
+    # The larder runs (impl) the goal is for; None: every larder run.
+    subjects: tuple[str, ...] | None = None
+
+    def covers(self, impl: str) -> bool:
+        return self.subjects is None or impl in self.subjects
 
     def label(self) -> str:
         return f">={self.ratio:g}x {self.peer or 'best'}"
@@ -256,7 +261,8 @@ def compare_to_peers(results: list[Result], metrics: Sequence[Metric],
     results of one case."""
     peers = [r for r in results if not r.subject and r.ok]
     for subject in (r for r in results if r.subject and r.ok):
-        subject.target = target
+        goal = target if target is not None and target.covers(subject.impl) else None
+        subject.target = goal
         for metric in metrics:
             mine = subject.stats[metric.field].median
 
@@ -268,14 +274,14 @@ def compare_to_peers(results: list[Result], metrics: Sequence[Metric],
                 pick = max if metric.higher_is_better else min
                 best, peer = pick(candidates, key=lambda candidate: candidate[0])
                 subject.vs_best_peer[metric.field] = (ratio_to(best), peer)
-            if target is None:
+            if goal is None:
                 continue
-            if target.peer is None:
+            if goal.peer is None:
                 ratio = subject.vs_best_peer.get(metric.field, (None, ""))[0]
             else:
-                named = [p for p in peers if p.impl == target.peer]
+                named = [p for p in peers if p.impl == goal.peer]
                 ratio = ratio_to(named[0].stats[metric.field].median) if named else None
-            subject.vs_target[metric.field] = (ratio, ratio is not None and ratio >= target.ratio)
+            subject.vs_target[metric.field] = (ratio, ratio is not None and ratio >= goal.ratio)
 
 
 def progress(message: str) -> None:

@@ -81,5 +81,7 @@ class ExprWorkload(Workload):
                 run("larder-hdf5-lz4", "larder hdf5 blosc-lz4", f"W6-{n}-lz4.h5"),
                 run("numpy", "numpy memmap"), run("numexpr", "numexpr 2 threads"),
                 run("pandas", "pandas.eval")]
+        # The goal is for the store read as numpy reads its memmap; the HDF5
+        # rows copy every value out through libhdf5 and are shown beside it.
         return [Case(key={"expression": "W6"}, runs=runs, expect=expect,
-                     target=Target(2, "numpy memmap"))]
+                     target=Target(2, "numpy memmap", subjects=("larder mmap",)))]
