@@ -86,8 +86,9 @@ class Case:
     expect: dict[str, Any] = dataclasses.field(default_factory=dict)
     # Further checks of one record; returns the problems found.
     check: Callable[[Record], list[str]] | None = None
-    # larder's goal on this case, from BENCH.md.
-    target: Target | None = None
+    # larder's goals on this case, from BENCH.md: one Target, or several
+    # for different larder runs (each run takes the first that covers it).
+    target: Target | tuple[Target, ...] | None = None
 
 
 @dataclasses.dataclass
@@ -256,12 +257,13 @@ def execute(run: Run, case: Case, workload: Workload, ctx: Context) -> Result:
 
 
 def compare_to_peers(results: list[Result], metrics: Sequence[Metric],
-                     target: Target | None = None) -> None:
+                     target: Target | tuple[Target, ...] | None = None) -> None:
     """Sets vs_best_peer (and vs_target, given a target) on the subject
     results of one case."""
     peers = [r for r in results if not r.subject and r.ok]
+    targets = () if target is None else (target,) if isinstance(target, Target) else target
     for subject in (r for r in results if r.subject and r.ok):
-        goal = target if target is not None and target.covers(subject.impl) else None
+        goal = next((t for t in targets if t.covers(subject.impl)), None)
         subject.target = goal
         for metric in metrics:
             mine = subject.stats[metric.field].median
