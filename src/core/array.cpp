@@ -63,7 +63,8 @@ class MappingCache {
       if (size > kCachedBytes) {
         evicted.emplace_back(p, size);
       } else {
-        while (!kept_.empty() && (bytes_ + size > kCachedBytes || kept_.size() >= kCachedMappings)) {
+        while (!kept_.empty() &&
+               (bytes_ + size > kCachedBytes || kept_.size() >= kCachedMappings)) {
           evicted.push_back(kept_.front());
           bytes_ -= kept_.front().second;
           kept_.erase(kept_.begin());
