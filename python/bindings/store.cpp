@@ -202,12 +202,11 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
   if (!shuffle.is_none() && !options.codec.shuffles_itself()) {
     // Other codecs get HDF5's shuffle filter before them (h5py's shuffle=True).
     if (options.codec.shuffle == codec::Shuffle::bit) {
-      const std::string base = group.path() == "/" ? "" : group.path();
       throw Error(ErrorCode::unsupported,
                   fmt::format("shuffle 'bit' comes with the blosc codecs and 'bitshuffle', not "
                               "with codec '{}'",
                               options.codec.id),
-                  group.store_path().string(), base + "/" + path);
+                  group.store_path().string(), store::join_path(group.path(), path));
     }
     options.shuffle = options.codec.shuffle == codec::Shuffle::byte;
     options.codec.shuffle = codec::Shuffle::byte;  // the spec's default: no meaning here

@@ -94,7 +94,7 @@ class MappingCache {
 // used. nullptr when the kernel says no; the caller falls back to the heap.
 std::shared_ptr<std::byte> allocate_mapped(std::size_t nbytes) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  std::size_t size = (nbytes + page - 1) / page * page;
+  const std::size_t size = (nbytes + page - 1) / page * page;
   const auto release = [](std::size_t n) {
     return [n](std::byte* q) { MappingCache::instance().give_back(q, n); };
   };

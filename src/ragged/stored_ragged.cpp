@@ -334,8 +334,7 @@ class StoredRagged final : public Ragged {
 
 std::unique_ptr<Ragged> create_stored(store::Group& parent, std::string_view path,
                                       const RaggedOptions& options, const ReadOptions& read) {
-  const std::string where =
-      parent.path() == "/" ? "/" + std::string(path) : parent.path() + "/" + std::string(path);
+  const std::string where = store::join_path(parent.path(), std::string(path));
   auto refuse = [&](std::string message) {
     return Error(ErrorCode::invalid_argument, std::move(message), parent.store_path().string(),
                  where);

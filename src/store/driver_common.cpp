@@ -11,10 +11,6 @@
 
 namespace larder::store {
 
-std::string join_path(const std::string& base, const std::string& name) {
-  return base == "/" ? "/" + name : base + "/" + name;
-}
-
 Error missing_member(const std::string& parent, const std::string& name,
                      const std::vector<std::string>& members, const std::string& file) {
   return Error(ErrorCode::not_found,

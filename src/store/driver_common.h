@@ -18,9 +18,6 @@
 
 namespace larder::store {
 
-// "/" + "a" -> "/a"; "/a" + "b" -> "/a/b".
-std::string join_path(const std::string& base, const std::string& name);
-
 // Error(not_found) for member `name` missing from the group at `parent`,
 // naming the members that exist.
 Error missing_member(const std::string& parent, const std::string& name,

@@ -23,6 +23,10 @@ std::vector<std::string> split_path(std::string_view path) {
   return parts;
 }
 
+std::string join_path(const std::string& base, const std::string& name) {
+  return base == "/" ? "/" + name : base + "/" + name;
+}
+
 std::string Node::name() const {
   const std::string& p = path();
   const auto slash = p.rfind('/');

@@ -160,7 +160,7 @@ TEST(Yaml, ToYamlRoundTrips) {
 TEST(Yaml, ToYamlEscapesWhatYamlReadsAsBreaks) {
   for (const std::string odd :
        {R"(a\u2028b)", R"(a\u2029b)", R"(a\u0085b)", R"(a\u007fb)", R"(a\u0090b)", R"(\ufeffa)",
-        R"(line\nbreak)", R"(caf\u00e9 \u00b5m)"}) {
+        R"(a\ufffeb)", R"(a\uffffb)", R"(line\nbreak)", R"(caf\u00e9 \u00b5m)"}) {
     const Value v = parse("\"" + odd + "\": \"" + odd + "\"\n");
     const std::string text = to_yaml(v);
     EXPECT_EQ(parse(text), v) << text;

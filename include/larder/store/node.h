@@ -31,4 +31,8 @@ class Node {
   std::string name() const;
 };
 
+// The path of member `name` of the group at `base`: "/" + "a" -> "/a";
+// "/a" + "b" -> "/a/b".
+std::string join_path(const std::string& base, const std::string& name);
+
 }  // namespace larder::store
