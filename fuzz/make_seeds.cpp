@@ -11,7 +11,9 @@
 
 #include "../src/store/mmap/commit.h"
 #include "decode_fuzzer.h"
+#include "larder/core/selection.h"
 #include "larder/store/npy.h"
+#include "larder/store/store.h"
 #include "larder/trace/tiff.h"
 
 namespace {
@@ -122,6 +124,37 @@ int main(int argc, char** argv) {
       std::ifstream in(scratch, std::ios::binary);
       const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
       write(root / "fuzz_decode_tiff", deflate, bytes.data(), bytes.size());
+    }
+    fs::remove(scratch);
+  }
+  {
+    // HDF5 files as libhdf5 writes them through larder's driver: groups,
+    // attributes of each kind, numeric, boolean and string datasets.
+    const fs::path scratch = root / "hdf5-scratch.h5";
+    for (int variant = 0; variant < 2; ++variant) {
+      {
+        auto store = larder::store::Store::open(scratch, "w");
+        auto group = store->root()->require_group(variant == 0 ? "g" : "a/b");
+        group->attrs().set("content", "time_series");
+        group->attrs().set("sizes", nlohmann::json{1, 2});
+        group->attrs().set("config", nlohmann::json{{"k", "v"}});
+        group->create_dataset_from("x",
+                                   {.dtype = larder::DType::float32(), .shape = larder::Shape{3}},
+                                   larder::Array::from_values<float>(std::vector<float>{1, 2, 3}));
+        group->create_dataset("s", {.dtype = larder::DType::vstring(), .shape = larder::Shape{2}})
+            ->write_strings(larder::Selection(), {"ab", "c"});
+        if (variant == 1) {
+          group->create_dataset("f", {.dtype = larder::DType::string(4), .shape = larder::Shape{1}})
+              ->write_strings(larder::Selection(), {"abcd"});
+          group->create_dataset_from(
+              "b", {.dtype = larder::DType::boolean(), .shape = larder::Shape{}},
+              larder::Array::zeros(larder::DType::boolean(), larder::Shape{}));
+        }
+        store->close();
+      }
+      std::ifstream in(scratch, std::ios::binary);
+      const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+      write(root / "fuzz_parse_hdf5_tree", variant, bytes.data(), bytes.size());
     }
     fs::remove(scratch);
   }

@@ -9,6 +9,7 @@
 #include "../store/file_io.h"
 #include "builtin_loaders.h"
 #include "larder/core/error.h"
+#include "larder/store/hdf5_tree.h"
 #include "larder/store/store.h"
 
 namespace larder::tree {
@@ -75,6 +76,16 @@ struct Hdf5Walk {
     return found->second;
   }
 
+  // A dataset's strings as one value: the string of a scalar, else a list.
+  static std::shared_ptr<Node> string_leaf(const std::string& name,
+                                           std::vector<std::string> strings, bool scalar) {
+    Value value = Value::array();
+    for (auto& s : strings)
+      value.push_back(std::move(s));
+    return std::make_shared<ObjectLeaf>(name, scalar && !value.empty() ? value[0] : value);
+  }
+
+  // From libhdf5, through the HDF5 driver.
   void fill(store::Group& source, Group& target) {
     for (const auto& member : source.members()) {
       const std::string name = lower_case ? lowered(member.name) : member.name;
@@ -90,11 +101,7 @@ struct Hdf5Walk {
       std::shared_ptr<Node> leaf;
       const DType dtype = dataset->dtype();
       if (dtype.kind() == DTypeKind::vstring || dtype.kind() == DTypeKind::string) {
-        Value strings = Value::array();
-        for (auto& s : dataset->read_strings(Selection()))
-          strings.push_back(std::move(s));
-        leaf = std::make_shared<ObjectLeaf>(
-            name, dataset->shape().rank() == 0 && !strings.empty() ? strings[0] : strings);
+        leaf = string_leaf(name, dataset->read_strings(Selection()), dataset->shape().rank() == 0);
       } else if (dataset->sequence_item_shape()) {
         throw Error(ErrorCode::unsupported, "variable-length datasets are not loaded into a tree",
                     request.file.string(), dataset->path());
@@ -105,6 +112,41 @@ struct Hdf5Walk {
         leaf = std::make_shared<ArrayLeaf>(name, dataset->read());
       }
       leaf->attrs() = attributes_of(*dataset);
+      target.add(std::move(leaf));
+    }
+  }
+
+  Value attributes_of(const store::Hdf5TreeNode& node) {
+    Value attrs = Value::object();
+    for (const auto& [name, value] : node.attrs) {
+      if (name.rfind("larder.", 0) != 0) attrs[name] = Value(value);
+    }
+    return attrs;
+  }
+
+  // From larder's own reading of the file (store/hdf5_tree.h): the same
+  // tree, without libhdf5's global lock.
+  void fill(store::Hdf5TreeNode& source, Group& target, const std::string& path) {
+    for (auto& member : source.members) {
+      const std::string name = lower_case ? lowered(member.name) : member.name;
+      const std::string member_path = store::join_path(path, member.name);
+      Value attrs = attributes_of(member);
+      if (member.kind == store::NodeKind::group) {
+        auto group = std::make_shared<Group>(name, class_of(attrs, member_path));
+        group->attrs() = std::move(attrs);
+        fill(member, static_cast<Group&>(target.add(group)), member_path);
+        continue;
+      }
+      std::shared_ptr<Node> leaf;
+      if (member.dtype.kind() == DTypeKind::vstring || member.dtype.kind() == DTypeKind::string) {
+        leaf = string_leaf(name, std::move(member.strings), member.shape.rank() == 0);
+      } else if (lazy) {
+        leaf = std::make_shared<ArrayLeaf>(name, request.file, member_path, member.dtype,
+                                           member.shape);
+      } else {
+        leaf = std::make_shared<ArrayLeaf>(name, std::move(*member.data));
+      }
+      leaf->attrs() = std::move(attrs);
       target.add(std::move(leaf));
     }
   }
@@ -162,6 +204,14 @@ std::shared_ptr<Node> load_hdf5(const LoadRequest& request, bool lazy) {
   }
   Hdf5Walk walk{request, lazy, loader_flag(request.options, "enable_mapping", false),
                 std::move(map_attr), loader_flag(request.options, "lower_case_keys", false)};
+  if (auto tree = store::read_hdf5_tree(request.file, {.numbers = !lazy})) {
+    Value attrs = walk.attributes_of(*tree);
+    auto group = std::make_shared<Group>(request.name, walk.class_of(attrs, "/"));
+    group->attrs() = std::move(attrs);
+    walk.fill(*tree, *group, "/");
+    return group;
+  }
+  // A file larder does not read itself: through libhdf5.
   // Nearly every step of the walk is a libhdf5 call: parallel loads take
   // turns file by file (declared first: the store closes under it too).
   const store::Hdf5Turn turn;

@@ -1,0 +1,61 @@
+// A whole HDF5 file read by larder itself, without libhdf5: its groups,
+// datasets and attributes, for files in the layout libhdf5 and h5py write by
+// default (superblock 0 or 1, version 1 object headers, symbol-table groups,
+// contiguous or compact data without filters). It serves loaders that read
+// many small files at once, such as a sweep's outputs: one read per file, no
+// handles, and no global lock, so files load in parallel.
+//
+// Anything outside that subset, and any damage, gives std::nullopt: the
+// caller then opens the file with libhdf5, which reads it or explains what is
+// wrong. What it returns equals what the HDF5 driver gives for the same file.
+// Free functions; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "larder/core/array.h"
+#include "larder/store/node.h"
+
+namespace larder::store {
+
+struct Hdf5TreeNode {
+  std::string name;  // empty for the root group
+  NodeKind kind = NodeKind::group;
+  // The user's attributes in name order, each as Attributes::get_json gives
+  // it: strings marked as JSON text are parsed, larder's marker list is left
+  // out.
+  std::vector<std::pair<std::string, nlohmann::json>> attrs;
+  // A group's members in name order (the root's private '.larder' group
+  // never appears: a file that has one is left to libhdf5).
+  std::vector<Hdf5TreeNode> members;
+  // A dataset's dtype and shape, and its values: `strings` (C order) for
+  // string dtypes, `data` for numbers and booleans when asked for.
+  DType dtype = DType::uint8();
+  Shape shape;
+  std::optional<Array> data;
+  std::vector<std::string> strings;
+};
+
+struct Hdf5TreeOptions {
+  bool numbers = true;  // read numeric datasets' values, not only their dtype and shape
+  std::uint64_t max_file_bytes = std::uint64_t{64} << 20;  // larger files: std::nullopt
+};
+
+// The tree of the HDF5 file whose bytes are `file`.
+std::optional<Hdf5TreeNode> parse_hdf5_tree(std::span<const std::byte> file,
+                                            const Hdf5TreeOptions& options = {});
+
+// The tree of the HDF5 file at `path`, read whole; std::nullopt also when it
+// cannot be read or is larger than options.max_file_bytes.
+std::optional<Hdf5TreeNode> read_hdf5_tree(const std::filesystem::path& path,
+                                           const Hdf5TreeOptions& options = {});
+
+}  // namespace larder::store

@@ -1,0 +1,678 @@
+// HDF5 files read without libhdf5 (see hdf5_tree.h). The structures follow
+// the HDF5 File Format Specification, version 2: superblock versions 0 and 1,
+// version 1 object headers, symbol-table groups (version 1 B-trees, symbol
+// table nodes, local heaps), global heap collections for variable-length
+// strings. Every read is bounds-checked against the file image; whatever is
+// not understood ends the parse (the caller falls back to libhdf5).
+#include "larder/store/hdf5_tree.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+#include <string_view>
+
+#include "larder/store/element_json.h"
+
+namespace larder::store {
+namespace {
+
+// Thrown for anything this reader leaves to libhdf5; never leaves this file.
+struct NotHandled {};
+
+[[noreturn]] void decline() {
+  throw NotHandled{};
+}
+
+void require(bool condition) {
+  if (!condition) decline();
+}
+
+constexpr std::uint64_t kUndefined = ~std::uint64_t{0};
+constexpr std::string_view kSignature{"\x89HDF\r\n\x1a\n", 8};
+constexpr int kMaxDepth = 256;
+
+// Little-endian fields of one bounds-checked span of the file.
+class Fields {
+ public:
+  Fields(std::span<const std::byte> bytes, unsigned offset_size, unsigned length_size)
+      : bytes_(bytes), offset_size_(offset_size), length_size_(length_size) {}
+
+  std::uint64_t number(unsigned width) {
+    require(width <= 8 && remaining() >= width);
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < width; ++i)
+      v |= static_cast<std::uint64_t>(bytes_[at_ + i]) << (8 * i);
+    at_ += width;
+    return v;
+  }
+  std::uint8_t u8() { return static_cast<std::uint8_t>(number(1)); }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(number(2)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(number(4)); }
+  std::uint64_t length() { return number(length_size_); }
+  // An address; all bits set (any width) is "undefined".
+  std::uint64_t address() {
+    const std::uint64_t v = number(offset_size_);
+    const std::uint64_t all =
+        offset_size_ == 8 ? kUndefined : (std::uint64_t{1} << (8 * offset_size_)) - 1;
+    return v == all ? kUndefined : v;
+  }
+  std::span<const std::byte> take(std::uint64_t n) {
+    require(n <= remaining());
+    auto out = bytes_.subspan(at_, static_cast<std::size_t>(n));
+    at_ += static_cast<std::size_t>(n);
+    return out;
+  }
+  void skip(std::uint64_t n) { take(n); }
+  void align(std::size_t to) { skip((to - at_ % to) % to); }
+  bool starts_with(std::string_view tag) {
+    if (remaining() < tag.size() || std::memcmp(bytes_.data() + at_, tag.data(), tag.size()) != 0) {
+      return false;
+    }
+    at_ += tag.size();
+    return true;
+  }
+  std::size_t remaining() const { return bytes_.size() - at_; }
+  std::size_t position() const { return at_; }
+
+ private:
+  std::span<const std::byte> bytes_;
+  std::size_t at_ = 0;
+  unsigned offset_size_;
+  unsigned length_size_;
+};
+
+// A datatype message, reduced to what a dataset or an attribute needs.
+struct Type {
+  DType dtype = DType::uint8();
+  std::uint64_t size = 0;  // bytes per element in the file
+  int string_pad = -1;     // fixed strings: 0 nullterm, 1 nullpad, 2 spacepad
+  int string_cset = 0;
+};
+
+struct Message {
+  std::uint16_t type;
+  std::span<const std::byte> body;
+};
+
+class Reader {
+ public:
+  // Hard links may share objects, and variable-length strings heap objects,
+  // so a small file can describe a huge tree: what a file of this size can
+  // plausibly hold is read, more is left to libhdf5.
+  Reader(std::span<const std::byte> file, const Hdf5TreeOptions& options)
+      : file_(file),
+        options_(options),
+        node_budget_(file.size() / 16 + 64),
+        string_budget_(4 * file.size() + (std::uint64_t{1} << 20)) {}
+
+  Hdf5TreeNode read() {
+    const std::uint64_t root = superblock();
+    Hdf5TreeNode node;
+    std::vector<std::uint64_t> ancestors;
+    object(root, node, ancestors, true);
+    require(node.kind == NodeKind::group);
+    return node;
+  }
+
+ private:
+  // The superblock (found at 0, 512, 1024, ...): sets the field sizes and
+  // the base address; gives the root group's object header address.
+  std::uint64_t superblock() {
+    std::uint64_t at = 0;
+    while (true) {
+      require(at + kSignature.size() <= file_.size());
+      if (std::memcmp(file_.data() + at, kSignature.data(), kSignature.size()) == 0) break;
+      at = at == 0 ? 512 : at * 2;
+    }
+    Fields f(file_.subspan(static_cast<std::size_t>(at) + kSignature.size()), 8, 8);
+    const std::uint8_t version = f.u8();
+    require(version <= 1);  // 2 and 3 have checksummed, version 2 headers
+    f.skip(3);              // free-space, root entry and (reserved) versions
+    require(f.u8() == 0);   // shared header message format
+    offset_size_ = f.u8();
+    length_size_ = f.u8();
+    require((offset_size_ == 4 || offset_size_ == 8) && (length_size_ == 4 || length_size_ == 8));
+    f.skip(1 + 2 + 2 + 4);  // reserved, group leaf and internal K, consistency flags
+    if (version == 1) f.skip(4);
+    Fields a(file_.subspan(static_cast<std::size_t>(at) + kSignature.size() + f.position()),
+             offset_size_, length_size_);
+    base_ = a.address();
+    require(base_ != kUndefined && base_ <= file_.size());
+    a.address();                         // free-space info
+    a.address();                         // end of file
+    require(a.address() == kUndefined);  // a driver block: family or multi files
+    return symbol_entry(a).header;
+  }
+
+  struct SymbolEntry {
+    std::uint64_t name_offset;
+    std::uint64_t header;
+  };
+
+  SymbolEntry symbol_entry(Fields& f) {
+    const std::uint64_t name_offset = f.number(offset_size_);
+    const std::uint64_t header = f.address();
+    const std::uint32_t cache_type = f.u32();
+    f.skip(4 + 16);                                    // reserved, scratch pad
+    require(cache_type != 2 && header != kUndefined);  // 2: a soft link
+    return {name_offset, header};
+  }
+
+  std::span<const std::byte> bytes(std::uint64_t address, std::uint64_t size) const {
+    require(address != kUndefined);
+    const std::uint64_t begin = base_ + address;
+    require(begin >= base_ && begin <= file_.size() && size <= file_.size() - begin);
+    return file_.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(size));
+  }
+
+  Fields fields(std::uint64_t address, std::uint64_t size) const {
+    return {bytes(address, size), offset_size_, length_size_};
+  }
+
+  // The rest of the file from `address`, for structures whose size is read
+  // from their own first fields.
+  Fields fields_from(std::uint64_t address) const {
+    require(address != kUndefined && base_ + address >= base_ && base_ + address <= file_.size());
+    return fields(address, file_.size() - base_ - address);
+  }
+
+  std::vector<Message> header_messages(std::uint64_t address) {
+    Fields f = fields(address, 16);
+    require(f.u8() == 1);  // object header version 1
+    f.skip(1);
+    const std::uint16_t count = f.u16();
+    f.skip(4);  // reference count
+    const std::uint32_t size = f.u32();
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> blocks{{address + 16, size}};
+    std::vector<Message> out;
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      require(blocks.size() <= 4096);
+      Fields block = fields(blocks[b].first, blocks[b].second);
+      while (block.remaining() >= 8 && out.size() < count) {
+        const std::uint16_t type = block.u16();
+        const std::uint16_t body_size = block.u16();
+        const std::uint8_t flags = block.u8();
+        block.skip(3);
+        const auto body = block.take(body_size);
+        require((flags & 0x02) == 0);  // shared (committed) messages
+        if (type == 0x10) {            // continuation
+          Fields c(body, offset_size_, length_size_);
+          const std::uint64_t at = c.address();
+          blocks.emplace_back(at, c.length());
+        }
+        out.push_back({type, body});
+      }
+    }
+    return out;
+  }
+
+  std::vector<std::uint64_t> dataspace(std::span<const std::byte> body) {
+    Fields f(body, offset_size_, length_size_);
+    const std::uint8_t version = f.u8();
+    const std::uint8_t rank = f.u8();
+    const std::uint8_t flags = f.u8();
+    require(rank <= 32);
+    if (version == 1) {
+      require((flags & 0x02) == 0);  // permutation indices
+      f.skip(1 + 4);
+    } else {
+      require(version == 2 && f.u8() == (rank == 0 ? 0 : 1));  // scalar or simple, not null
+    }
+    std::vector<std::uint64_t> dims(rank);
+    std::uint64_t count = 1;
+    for (auto& d : dims) {
+      d = f.length();
+      require(d < (std::uint64_t{1} << 62) && (d == 0 || count <= (std::uint64_t{1} << 62) / d));
+      count *= d;
+    }
+    return dims;
+  }
+
+  Type datatype(Fields& f, int depth = 0) {
+    require(depth < 2);
+    const std::uint8_t class_version = f.u8();
+    const int cls = class_version & 0x0f;
+    const int version = class_version >> 4;
+    const auto bits = static_cast<std::uint32_t>(f.number(3));
+    Type t;
+    t.size = f.u32();
+    switch (cls) {
+      case 0: {                       // fixed-point
+        require((bits & 0x01) == 0);  // little-endian
+        const bool is_signed = (bits & 0x08) != 0;
+        require(f.u16() == 0 && f.u16() == t.size * 8);  // bit offset, precision
+        static constexpr std::array<DType (*)(), 4> s{DType::int8, DType::int16, DType::int32,
+                                                      DType::int64};
+        static constexpr std::array<DType (*)(), 4> u{DType::uint8, DType::uint16, DType::uint32,
+                                                      DType::uint64};
+        const int index = t.size == 1   ? 0
+                          : t.size == 2 ? 1
+                          : t.size == 4 ? 2
+                          : t.size == 8 ? 3
+                                        : -1;
+        require(index >= 0);
+        t.dtype = is_signed ? s[index]() : u[index]();
+        return t;
+      }
+      case 1: {  // floating-point: IEEE 754 binary16, 32 and 64 only
+        require((bits & 0x41) == 0 && ((bits >> 4) & 0x03) == 2);  // little-endian, implied 1
+        const unsigned sign = (bits >> 8) & 0xff;
+        const unsigned offset = f.u16(), precision = f.u16();
+        const unsigned exp_at = f.u8(), exp_size = f.u8(), mant_at = f.u8(), mant_size = f.u8();
+        const std::uint32_t bias = f.u32();
+        struct Ieee {
+          std::uint64_t size;
+          unsigned exp_at, exp_size, mant_size, bias;
+          DType (*dtype)();
+        };
+        static constexpr std::array<Ieee, 3> formats{{{2, 10, 5, 10, 15, DType::float16},
+                                                      {4, 23, 8, 23, 127, DType::float32},
+                                                      {8, 52, 11, 52, 1023, DType::float64}}};
+        for (const auto& ieee : formats) {
+          if (t.size == ieee.size && offset == 0 && precision == 8 * ieee.size &&
+              sign == 8 * ieee.size - 1 && exp_at == ieee.exp_at && exp_size == ieee.exp_size &&
+              mant_at == 0 && mant_size == ieee.mant_size && bias == ieee.bias) {
+            t.dtype = ieee.dtype();
+            return t;
+          }
+        }
+        decline();
+      }
+      case 3:  // fixed-length string
+        require(t.size >= 1);
+        t.dtype = DType::string(static_cast<std::size_t>(t.size));
+        t.string_pad = static_cast<int>(bits & 0x0f);
+        t.string_cset = static_cast<int>((bits >> 4) & 0x0f);
+        return t;
+      case 8: {  // enumeration: h5py's booleans only
+        const std::uint32_t members = bits & 0xffff;
+        const Type base = datatype(f, depth + 1);
+        require(members == 2 && base.dtype == DType::int8() && t.size == 1);
+        std::array<std::string, 2> names;
+        for (auto& name : names) {
+          const std::size_t start = f.position();
+          for (char c = 0; (c = static_cast<char>(f.u8())) != '\0';)
+            name.push_back(c);
+          if (version < 3) f.skip((8 - (f.position() - start) % 8) % 8);
+        }
+        const std::int8_t first = static_cast<std::int8_t>(f.u8());
+        const std::int8_t second = static_cast<std::int8_t>(f.u8());
+        const bool h5py_bool =
+            (names[0] == "FALSE" && first == 0 && names[1] == "TRUE" && second == 1) ||
+            (names[0] == "TRUE" && first == 1 && names[1] == "FALSE" && second == 0);
+        require(h5py_bool);
+        t.dtype = DType::boolean();
+        return t;
+      }
+      case 9:  // variable-length: strings only
+        require((bits & 0x0f) == 1 && t.size == 4 + offset_size_ + 4);
+        t.dtype = DType::vstring();
+        return t;
+      default:
+        decline();
+    }
+  }
+
+  // The collection's objects by index (index 0, free space, is not one).
+  const std::map<std::uint16_t, std::span<const std::byte>>& heap_collection(
+      std::uint64_t address) {
+    const auto found = heaps_.find(address);
+    if (found != heaps_.end()) return found->second;
+    Fields head = fields_from(address);
+    require(head.starts_with("GCOL") && head.u8() == 1);
+    head.skip(3);
+    const std::uint64_t size = head.length();
+    Fields f = fields(address, size);
+    f.skip(8 + length_size_);
+    std::map<std::uint16_t, std::span<const std::byte>> objects;
+    while (f.remaining() >= 8 + length_size_) {
+      const std::uint16_t index = f.u16();
+      f.skip(2 + 4);  // reference count, reserved
+      const std::uint64_t object_size = f.length();
+      if (index == 0) break;
+      objects[index] = f.take(object_size);
+      f.skip(std::min<std::uint64_t>((8 - object_size % 8) % 8, f.remaining()));
+    }
+    require(heaps_.size() < 4096);
+    return heaps_.emplace(address, std::move(objects)).first->second;
+  }
+
+  // Elements of a string type, stored at `raw` (count x type.size bytes).
+  std::vector<std::string> strings(const Type& type, std::span<const std::byte> raw,
+                                   std::uint64_t count) {
+    std::vector<std::string> out;
+    out.reserve(static_cast<std::size_t>(count));
+    Fields f(raw, offset_size_, length_size_);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      if (type.dtype.kind() == DTypeKind::string) {
+        const auto item = f.take(type.size);
+        const char* p = reinterpret_cast<const char*>(item.data());
+        out.emplace_back(p, std::find(p, p + item.size(), '\0'));
+        continue;  // no larger than the file
+      }
+      const std::uint32_t length = f.u32();
+      const std::uint64_t collection = f.address();
+      const std::uint32_t index = f.u32();
+      if (length == 0) {
+        out.emplace_back();
+        continue;
+      }
+      require(index <= 0xffff);
+      const auto& objects = heap_collection(collection);
+      const auto object = objects.find(static_cast<std::uint16_t>(index));
+      require(object != objects.end() && length <= object->second.size() &&
+              length <= string_budget_);
+      string_budget_ -= length;
+      const char* p = reinterpret_cast<const char*>(object->second.data());
+      // libhdf5 hands a string out up to its first NUL.
+      out.emplace_back(p, std::find(p, p + length, '\0'));
+    }
+    return out;
+  }
+
+  static std::uint64_t element_count(const std::vector<std::uint64_t>& dims) {
+    std::uint64_t n = 1;
+    for (const auto d : dims)
+      n *= d;
+    return n;
+  }
+
+  static Shape shape_of(const std::vector<std::uint64_t>& dims) {
+    return Shape(std::vector<std::int64_t>(dims.begin(), dims.end()));
+  }
+
+  struct Attribute {
+    std::string name;
+    Type type;
+    std::vector<std::uint64_t> dims;
+    std::span<const std::byte> raw;
+  };
+
+  Attribute attribute(std::span<const std::byte> body) {
+    Fields f(body, offset_size_, length_size_);
+    const std::uint8_t version = f.u8();
+    require(version >= 1 && version <= 3);
+    require(f.u8() == 0 || version == 1);  // version 2+: shared type or space flags
+    const std::uint16_t name_size = f.u16(), type_size = f.u16(), space_size = f.u16();
+    if (version == 3) f.skip(1);  // the name's character set
+    const auto padded = [version](std::uint64_t n) { return version == 1 ? (n + 7) / 8 * 8 : n; };
+    require(name_size >= 1);
+    const auto name = f.take(padded(name_size));
+    Attribute a;
+    a.name.assign(reinterpret_cast<const char*>(name.data()), name_size - 1);
+    require(a.name.find('\0') == std::string::npos);
+    Fields t(f.take(padded(type_size)), offset_size_, length_size_);
+    a.type = datatype(t);
+    a.dims = dataspace(f.take(padded(space_size)));
+    const std::uint64_t count = element_count(a.dims);
+    require(a.type.size == 0 || count <= f.remaining() / a.type.size);
+    a.raw = f.take(count * a.type.size);
+    return a;
+  }
+
+  // An attribute's value as Hdf5Attributes::get gives it, then get_json.
+  nlohmann::json attribute_json(const Attribute& a, bool marked_json) {
+    const std::uint64_t count = element_count(a.dims);
+    const DTypeKind kind = a.type.dtype.kind();
+    if (kind == DTypeKind::string || kind == DTypeKind::vstring) {
+      auto values = strings(a.type, a.raw, count);
+      if (!a.dims.empty()) return nlohmann::json(std::move(values));
+      std::string text = values.empty() ? std::string() : std::move(values[0]);
+      if (!marked_json) return nlohmann::json(std::move(text));
+      nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+      require(!parsed.is_discarded());
+      return parsed;
+    }
+    Array values = Array::empty(a.type.dtype, shape_of(a.dims));
+    if (!a.raw.empty()) std::memcpy(values.data(), a.raw.data(), a.raw.size());
+    return array_to_json(values);
+  }
+
+  void attributes(const std::vector<Message>& messages, Hdf5TreeNode& node) {
+    std::vector<Attribute> found;
+    for (const auto& m : messages) {
+      if (m.type == 0x0C) found.push_back(attribute(m.body));
+    }
+    std::sort(found.begin(), found.end(),
+              [](const Attribute& x, const Attribute& y) { return x.name < y.name; });
+    std::set<std::string> marked;
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      require(i == 0 || found[i].name != found[i - 1].name);
+      if (found[i].name == "larder.json") {
+        const Attribute& list = found[i];
+        require(list.type.dtype.kind() == DTypeKind::vstring ||
+                list.type.dtype.kind() == DTypeKind::string);
+        for (auto& s : strings(list.type, list.raw, element_count(list.dims)))
+          marked.insert(std::move(s));
+      }
+    }
+    for (const auto& a : found) {
+      if (a.name == "larder.json") continue;
+      node.attrs.emplace_back(a.name, attribute_json(a, marked.count(a.name) > 0));
+    }
+  }
+
+  // The object at `address` into `node` (its name already set).
+  void object(std::uint64_t address, Hdf5TreeNode& node, std::vector<std::uint64_t>& ancestors,
+              bool is_root) {
+    require(node_budget_-- > 0 && static_cast<int>(ancestors.size()) < kMaxDepth);
+    require(std::find(ancestors.begin(), ancestors.end(), address) == ancestors.end());
+    const auto messages = header_messages(address);
+    const Message* symbols = nullptr;
+    const Message* space = nullptr;
+    const Message* type = nullptr;
+    const Message* layout = nullptr;
+    for (const auto& m : messages) {
+      switch (m.type) {
+        case 0x00:  // NIL
+        case 0x04:  // fill value (old)
+        case 0x05:  // fill value
+        case 0x0D:  // comment
+        case 0x0E:  // modification time (old)
+        case 0x10:  // continuation (followed already)
+        case 0x12:  // modification time
+        case 0x0C:  // attribute (below)
+          break;
+        case 0x01:
+          require(space == nullptr);
+          space = &m;
+          break;
+        case 0x03:
+          require(type == nullptr);
+          type = &m;
+          break;
+        case 0x08:
+          require(layout == nullptr);
+          layout = &m;
+          break;
+        case 0x11:
+          require(symbols == nullptr);
+          symbols = &m;
+          break;
+        default:  // filters, external files, new-style links and attributes, ...
+          decline();
+      }
+    }
+    if (symbols != nullptr) {
+      require(space == nullptr && type == nullptr && layout == nullptr);
+      node.kind = NodeKind::group;
+      attributes(messages, node);
+      ancestors.push_back(address);
+      group(*symbols, node, ancestors, is_root);
+      ancestors.pop_back();
+      return;
+    }
+    require(space != nullptr && type != nullptr && layout != nullptr && !is_root);
+    node.kind = NodeKind::dataset;
+    attributes(messages, node);
+    dataset(*space, *type, *layout, node);
+  }
+
+  void dataset(const Message& space, const Message& type_message, const Message& layout,
+               Hdf5TreeNode& node) {
+    const auto dims = dataspace(space.body);
+    Fields t(type_message.body, offset_size_, length_size_);
+    const Type type = datatype(t);
+    // Fixed strings are read as NUL-padded ASCII; libhdf5 converts others.
+    if (type.dtype.kind() == DTypeKind::string)
+      require(type.string_pad == 1 && type.string_cset == 0);
+    node.dtype = type.dtype;
+    node.shape = shape_of(dims);
+    const std::uint64_t count = element_count(dims);
+    require(type.size == 0 || count <= file_.size() / type.size);
+    const std::uint64_t nbytes = count * type.size;
+
+    Fields f(layout.body, offset_size_, length_size_);
+    const std::uint8_t version = f.u8();
+    require(version == 3 || version == 4);
+    std::span<const std::byte> raw;
+    switch (f.u8()) {
+      case 0:  // compact
+        require(f.u16() == nbytes);
+        raw = f.take(nbytes);
+        break;
+      case 1: {  // contiguous
+        const std::uint64_t at = f.address();
+        require(f.length() == nbytes && (at != kUndefined || nbytes == 0));
+        if (nbytes > 0) raw = bytes(at, nbytes);
+        break;
+      }
+      default:  // chunked, virtual
+        decline();
+    }
+    if (type.dtype.kind() == DTypeKind::string || type.dtype.kind() == DTypeKind::vstring) {
+      node.strings = strings(type, raw, count);
+      return;
+    }
+    if (!options_.numbers) return;
+    Array values = Array::empty(type.dtype, node.shape);
+    if (nbytes > 0) std::memcpy(values.data(), raw.data(), static_cast<std::size_t>(nbytes));
+    node.data = std::move(values);
+  }
+
+  void group(const Message& symbols, Hdf5TreeNode& node, std::vector<std::uint64_t>& ancestors,
+             bool is_root) {
+    Fields s(symbols.body, offset_size_, length_size_);
+    const std::uint64_t btree = s.address();
+    const std::uint64_t heap_address = s.address();
+
+    Fields h = fields_from(heap_address);
+    require(h.starts_with("HEAP") && h.u8() == 0);
+    h.skip(3);
+    const std::uint64_t heap_size = h.length();
+    h.length();  // free list
+    const auto heap = bytes(h.address(), heap_size);
+
+    std::vector<SymbolEntry> entries;
+    std::set<std::uint64_t> visited;
+    symbol_nodes(btree, -1, entries, visited);
+
+    std::vector<std::pair<std::string, std::uint64_t>> links;
+    for (const auto& e : entries) {
+      require(e.name_offset < heap.size());
+      const char* p = reinterpret_cast<const char*>(heap.data()) + e.name_offset;
+      const char* end = reinterpret_cast<const char*>(heap.data()) + heap.size();
+      const char* nul = std::find(p, end, '\0');
+      require(nul != end && nul != p);
+      std::string name(p, nul);
+      require(name.find('/') == std::string::npos && name != "." && name != "..");
+      // larder's private group holds journals that libhdf5's reading applies.
+      require(!(is_root && name == ".larder"));
+      links.emplace_back(std::move(name), e.header);
+    }
+    std::sort(links.begin(), links.end());
+    node.members.resize(links.size());
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      require(i == 0 || links[i].first != links[i - 1].first);
+      Hdf5TreeNode& member = node.members[i];
+      member.name = links[i].first;
+      object(links[i].second, member, ancestors, false);
+    }
+  }
+
+  // The symbol table entries under version 1 B-tree node `address`, whose
+  // level is `level` (-1: the root, any level).
+  void symbol_nodes(std::uint64_t address, int level, std::vector<SymbolEntry>& out,
+                    std::set<std::uint64_t>& visited) {
+    require(visited.insert(address).second);
+    Fields f = fields_from(address);
+    require(f.starts_with("TREE") && f.u8() == 0);  // a group node
+    const int node_level = f.u8();
+    require(level < 0 || node_level == level);
+    const std::uint16_t used = f.u16();
+    f.address();  // siblings
+    f.address();
+    std::vector<std::uint64_t> children(used);
+    for (auto& child : children) {
+      f.length();  // key: a heap offset
+      child = f.address();
+    }
+    for (const auto child : children) {
+      if (node_level > 0) {
+        symbol_nodes(child, node_level - 1, out, visited);
+        continue;
+      }
+      require(visited.insert(child).second);
+      Fields n = fields_from(child);
+      require(n.starts_with("SNOD") && n.u8() == 1);
+      n.skip(1);
+      const std::uint16_t count = n.u16();
+      for (std::uint16_t i = 0; i < count; ++i)
+        out.push_back(symbol_entry(n));
+    }
+  }
+
+  std::span<const std::byte> file_;
+  Hdf5TreeOptions options_;
+  unsigned offset_size_ = 8;
+  unsigned length_size_ = 8;
+  std::uint64_t base_ = 0;
+  std::size_t node_budget_;
+  std::uint64_t string_budget_;
+  std::map<std::uint64_t, std::map<std::uint16_t, std::span<const std::byte>>> heaps_;
+};
+
+}  // namespace
+
+std::optional<Hdf5TreeNode> parse_hdf5_tree(std::span<const std::byte> file,
+                                            const Hdf5TreeOptions& options) {
+  if (file.size() > options.max_file_bytes) return std::nullopt;
+  try {
+    return Reader(file, options).read();
+  } catch (const NotHandled&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<Hdf5TreeNode> read_hdf5_tree(const std::filesystem::path& path,
+                                           const Hdf5TreeOptions& options) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<std::uint64_t>(st.st_size) > options.max_file_bytes) {
+    return std::nullopt;
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  const std::unique_ptr<std::byte[]> buffer(new std::byte[size]);
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, buffer.get() + done, size - done, static_cast<off_t>(done));
+    if (n <= 0) return std::nullopt;  // an error, or the file shrank
+    done += static_cast<std::size_t>(n);
+  }
+  return parse_hdf5_tree(std::span<const std::byte>(buffer.get(), size), options);
+}
+
+}  // namespace larder::store

@@ -1,0 +1,256 @@
+// larder's own reading of HDF5 files (store/hdf5_tree.h), checked against
+// the HDF5 driver (libhdf5) on the same files: what it reads must be equal,
+// and what it does not read must be left to libhdf5 (std::nullopt).
+#include "larder/store/hdf5_tree.h"
+
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "larder/store/store.h"
+#include "temp_dir.h"
+
+namespace larder::store {
+namespace {
+
+using larder::testing::TempDir;
+
+// The same tree, read through the HDF5 driver.
+Hdf5TreeNode reference(Group& group) {
+  Hdf5TreeNode node;
+  for (const auto& name : group.attrs().names())
+    node.attrs.emplace_back(name, group.attrs().get_json(name));
+  for (const auto& member : group.members()) {
+    Hdf5TreeNode child;
+    if (member.kind == NodeKind::group) {
+      child = reference(*group.open_group(member.name));
+    } else {
+      auto dataset = group.open_dataset(member.name);
+      child.kind = NodeKind::dataset;
+      for (const auto& name : dataset->attrs().names())
+        child.attrs.emplace_back(name, dataset->attrs().get_json(name));
+      child.dtype = dataset->dtype();
+      child.shape = dataset->shape();
+      if (child.dtype.kind() == DTypeKind::string || child.dtype.kind() == DTypeKind::vstring) {
+        child.strings = dataset->read_strings(Selection());
+      } else {
+        child.data = dataset->read();
+      }
+    }
+    child.name = member.name;
+    node.members.push_back(std::move(child));
+  }
+  return node;
+}
+
+void expect_same(const Hdf5TreeNode& ours, const Hdf5TreeNode& theirs, const std::string& path) {
+  SCOPED_TRACE(path);
+  EXPECT_EQ(ours.name, theirs.name);
+  ASSERT_EQ(ours.kind, theirs.kind);
+  ASSERT_EQ(ours.attrs.size(), theirs.attrs.size());
+  for (std::size_t i = 0; i < ours.attrs.size(); ++i) {
+    EXPECT_EQ(ours.attrs[i].first, theirs.attrs[i].first);
+    EXPECT_EQ(ours.attrs[i].second, theirs.attrs[i].second) << ours.attrs[i].first;
+    EXPECT_EQ(ours.attrs[i].second.type(), theirs.attrs[i].second.type()) << ours.attrs[i].first;
+  }
+  if (ours.kind == NodeKind::dataset) {
+    EXPECT_EQ(ours.dtype, theirs.dtype);
+    EXPECT_EQ(ours.shape, theirs.shape);
+    EXPECT_EQ(ours.strings, theirs.strings);
+    ASSERT_EQ(ours.data.has_value(), theirs.data.has_value());
+    if (ours.data) {
+      ASSERT_EQ(ours.data->nbytes(), theirs.data->nbytes());
+      EXPECT_EQ(std::memcmp(ours.data->data(), theirs.data->data(), ours.data->nbytes()), 0);
+    }
+    return;
+  }
+  ASSERT_EQ(ours.members.size(), theirs.members.size());
+  for (std::size_t i = 0; i < ours.members.size(); ++i)
+    expect_same(ours.members[i], theirs.members[i], join_path(path, ours.members[i].name));
+}
+
+void expect_same_as_libhdf5(const std::filesystem::path& file) {
+  const auto ours = read_hdf5_tree(file);
+  ASSERT_TRUE(ours.has_value()) << file;
+  auto store = Store::open(file, "r");
+  expect_same(*ours, reference(*store->root()), "/");
+}
+
+template <class T>
+Array values(std::initializer_list<T> list) {
+  return Array::from_values<T>(std::vector<T>(list));
+}
+
+TEST(Hdf5Tree, ReadsWhatTheDriverReads) {
+  TempDir dir;
+  const auto file = dir / "all.h5";
+  {
+    auto store = Store::open(file, "w");
+    auto root = store->root();
+    root->attrs().set("count", 3);
+    root->attrs().set("big", nlohmann::json(std::uint64_t{1} << 63));
+    root->attrs().set("ratio", 0.25);
+    root->attrs().set("flag", true);
+    root->attrs().set("label", "sweep \xc3\xa9");
+    root->attrs().set("ints", nlohmann::json{1, -2, 3});
+    root->attrs().set("floats", nlohmann::json{0.5, 1.5});
+    root->attrs().set("names", nlohmann::json{"a", "bb", ""});
+    root->attrs().set("config", nlohmann::json{{"seed", 4}, {"tags", {"x", 1}}});
+    root->attrs().set("half", values<std::uint16_t>({0x3c00, 0xc000}));  // as u2
+    root->attrs().set("matrix",
+                      Array::from_values<std::int16_t>(std::vector<std::int16_t>{1, 2, 3, 4, 5, 6})
+                          .reshaped(Shape{2, 3}));
+    root->attrs().set("one_float", Array::zeros(DType::float32(), Shape{}));
+
+    auto data = root->require_group("data");
+    data->attrs().set("content", "time_series");
+    data->create_dataset_from("f8", {.dtype = DType::float64(), .shape = Shape{4}},
+                              values<double>({0.0, -1.5, 2.25, 1e300}));
+    data->create_dataset_from("f4", {.dtype = DType::float32(), .shape = Shape{2, 3}},
+                              values<float>({1, 2, 3, 4, 5, 6}).reshaped(Shape{2, 3}));
+    data->create_dataset_from("f2", {.dtype = DType::float16(), .shape = Shape{2}},
+                              Array::zeros(DType::float16(), Shape{2}));
+    data->create_dataset_from("i1", {.dtype = DType::int8(), .shape = Shape{3}},
+                              values<std::int8_t>({-128, 0, 127}));
+    data->create_dataset_from("u8", {.dtype = DType::uint64(), .shape = Shape{1}},
+                              values<std::uint64_t>({~std::uint64_t{0}}));
+    Array flags = Array::zeros(DType::boolean(), Shape{3});
+    flags.data()[1] = std::byte{1};
+    data->create_dataset_from("flags", {.dtype = DType::boolean(), .shape = Shape{3}}, flags);
+    data->create_dataset_from("scalar", {.dtype = DType::float64(), .shape = Shape{}},
+                              Array::zeros(DType::float64(), Shape{}));
+    data->create_dataset_from("empty", {.dtype = DType::int32(), .shape = Shape{0}},
+                              Array::zeros(DType::int32(), Shape{0}));
+    auto words = data->create_dataset("words", {.dtype = DType::vstring(), .shape = Shape{3}});
+    words->write_strings(Selection(), {"alpha", "",
+                                       "\xce\xb2"
+                                       "eta"});
+    words->attrs().set("units", "none");
+    auto fixed = data->create_dataset("fixed", {.dtype = DType::string(5), .shape = Shape{2}});
+    fixed->write_strings(Selection(), {"abc", "hello"});
+    auto title = data->create_dataset("title", {.dtype = DType::vstring(), .shape = Shape{}});
+    title->write_strings(Selection(), {"a scalar string"});
+    root->require_group("a/b/c")->attrs().set("depth", 3);
+    store->close();
+  }
+  expect_same_as_libhdf5(file);
+}
+
+TEST(Hdf5Tree, ManyMembersAndStrings) {
+  // Enough members for several symbol table nodes under a two-level B-tree,
+  // and strings over several global heap collections.
+  TempDir dir;
+  const auto file = dir / "many.h5";
+  {
+    auto store = Store::open(file, "w");
+    auto root = store->root();
+    for (int i = 0; i < 400; ++i) {
+      root->create_dataset_from("g/x" + std::to_string(i),
+                                {.dtype = DType::int32(), .shape = Shape{1}},
+                                values<std::int32_t>({i}));
+    }
+    std::vector<std::string> many;
+    for (int i = 0; i < 3000; ++i)
+      many.push_back(
+          std::string(static_cast<std::size_t>(i % 97), static_cast<char>('a' + i % 26)));
+    root->create_dataset("strings", {.dtype = DType::vstring(), .shape = Shape{3000}})
+        ->write_strings(Selection(), many);
+    store->close();
+  }
+  expect_same_as_libhdf5(file);
+  const auto tree = read_hdf5_tree(file, {.numbers = false});
+  ASSERT_TRUE(tree);
+  ASSERT_EQ(tree->members.size(), 2U);
+  EXPECT_EQ(tree->members[0].members.size(), 400U);
+  EXPECT_FALSE(tree->members[0].members[0].data.has_value());  // numbers not asked for
+  EXPECT_EQ(tree->members[1].strings.size(), 3000U);
+}
+
+// Files larder's reader leaves to libhdf5.
+TEST(Hdf5Tree, LeavesOtherLayoutsToLibhdf5) {
+  TempDir dir;
+  const auto write = [&](const std::string& name, const auto& make) {
+    const auto file = dir / name;
+    auto store = Store::open(file, "w");
+    make(*store->root());
+    store->close();
+    return file;
+  };
+  const Array row = values<double>({1, 2, 3});
+  EXPECT_FALSE(read_hdf5_tree(write("gzip.h5", [&](Group& g) {
+    g.create_dataset_from("x", {.dtype = DType::float64(), .shape = Shape{3}, .codec = {"gzip"}},
+                          row);
+  })));
+  EXPECT_FALSE(read_hdf5_tree(write("extendable.h5", [&](Group& g) {
+    g.create_dataset("x", {.dtype = DType::float64(), .shape = Shape{0}, .extendable = true})
+        ->append(row);
+  })));
+  EXPECT_FALSE(read_hdf5_tree(write("big_endian.h5", [&](Group& g) {
+    g.create_dataset("x", {.dtype = DType::float64().big_endian(), .shape = Shape{3}});
+  })));
+  EXPECT_FALSE(read_hdf5_tree(write("complex.h5", [&](Group& g) {
+    g.create_dataset("x", {.dtype = DType::complex64(), .shape = Shape{3}});
+  })));
+
+  // A soft link, and the newest file format (superblock 3, version 2 headers).
+  const auto soft = dir / "soft.h5";
+  const auto latest = dir / "latest.h5";
+  {
+    const hid_t f = H5Fcreate(soft.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Gclose(H5Gcreate2(f, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Lcreate_soft("/g", f, "link", H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(f);
+    const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    const hid_t l = H5Fcreate(latest.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Gclose(H5Gcreate2(l, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Fclose(l);
+    H5Pclose(fapl);
+  }
+  EXPECT_FALSE(read_hdf5_tree(soft));
+  EXPECT_FALSE(read_hdf5_tree(latest));
+  EXPECT_FALSE(read_hdf5_tree(dir / "missing.h5"));
+  EXPECT_FALSE(read_hdf5_tree(dir.path()));  // a directory
+}
+
+TEST(Hdf5Tree, DamagedBytesAreDeclinedNotRead) {
+  TempDir dir;
+  const auto file = dir / "ok.h5";
+  {
+    auto store = Store::open(file, "w");
+    store->root()->create_dataset_from("g/x", {.dtype = DType::float64(), .shape = Shape{3}},
+                                       values<double>({1, 2, 3}));
+    store->root()->open_group("g")->attrs().set("names", nlohmann::json{"a", "b"});
+    store->close();
+  }
+  std::ifstream in(file, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  const auto parse = [](const std::vector<char>& b) {
+    return parse_hdf5_tree(std::as_bytes(std::span(b.data(), b.size())));
+  };
+  ASSERT_TRUE(parse(bytes));
+  // Every truncation, and every single corrupted byte, parses or declines:
+  // never a crash or a read past the end (ASan checks the latter).
+  for (std::size_t n = 0; n < bytes.size(); n += 7) {
+    const auto cut = parse(std::vector<char>(bytes.begin(), bytes.begin() + static_cast<long>(n)));
+    if (n < 100) {
+      EXPECT_FALSE(cut) << n;  // not even a whole superblock
+    }
+    if (cut) {
+      EXPECT_EQ(cut->members.size(), 1U) << n;
+    }
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x5a);
+    static_cast<void>(parse(damaged));
+  }
+  EXPECT_FALSE(parse_hdf5_tree(std::as_bytes(std::span(bytes.data(), bytes.size())),
+                               {.max_file_bytes = 16}));
+}
+
+}  // namespace
+}  // namespace larder::store
