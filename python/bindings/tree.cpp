@@ -93,26 +93,48 @@ py::object select_py(const TreeRef& ref, py::object field, py::object fields, py
   auto& group = group_of(ref);
   tree::SelectOptions options{.subspace = yaml_from_python(subspace),
                               .method = tree::combine_method(method)};
-  std::vector<std::pair<std::string, std::string>> wanted;
+  std::vector<tree::FieldSpec> wanted;
   const bool single = !field.is_none();
   if (single == !fields.is_none()) {
     throw Error(ErrorCode::invalid_argument, "select takes exactly one of field= and fields=");
   }
-  const auto path_of = [](py::handle f) {
-    if (py::isinstance<py::dict>(f)) return f.cast<py::dict>()["path"].cast<std::string>();
-    if (py::isinstance<py::list>(f) || py::isinstance<py::tuple>(f)) {
-      std::string path;
-      for (auto s : f)
-        path += (path.empty() ? "" : "/") + s.cast<std::string>();
-      return path;
+  // A path ("data/x" or ["data", "x"]), or {"path": ..., "dims": [...]}.
+  const auto spec_of = [](std::string name, py::handle f) {
+    const auto path_of = [](py::handle p) {
+      if (py::isinstance<py::list>(p) || py::isinstance<py::tuple>(p)) {
+        std::string path;
+        for (auto s : p)
+          path += (path.empty() ? "" : "/") + s.cast<std::string>();
+        return path;
+      }
+      return p.cast<std::string>();
+    };
+    tree::FieldSpec spec{.name = std::move(name)};
+    if (!py::isinstance<py::dict>(f)) {
+      spec.path = path_of(f);
+      return spec;
     }
-    return f.cast<std::string>();
+    for (auto [key, value] : f.cast<py::dict>()) {
+      const auto k = key.cast<std::string>();
+      if (k == "path") {
+        spec.path = path_of(value);
+      } else if (k == "dims") {
+        spec.dims = value.cast<std::vector<std::string>>();
+      } else {
+        throw Error(ErrorCode::unsupported,
+                    fmt::format("field spec key '{}' is not supported (keys: path, dims)", k));
+      }
+    }
+    if (spec.path.empty()) {
+      throw Error(ErrorCode::invalid_argument, "a field spec needs a 'path'");
+    }
+    return spec;
   };
   if (single) {
-    wanted.emplace_back("", path_of(field));
+    wanted.push_back(spec_of("", field));
   } else {
     for (auto item : fields.cast<py::dict>())
-      wanted.emplace_back(item.first.cast<std::string>(), path_of(item.second));
+      wanted.push_back(spec_of(item.first.cast<std::string>(), item.second));
   }
   std::vector<std::pair<std::string, tree::Combined>> results;
   {

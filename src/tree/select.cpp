@@ -1,6 +1,7 @@
 #include "larder/tree/select.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <optional>
 #include <unordered_map>
@@ -72,12 +73,13 @@ Group* find_param_space_group(Group& group) {
 
 Combined select(Group& group, std::string_view field, const SelectOptions& options) {
   return std::move(
-      select_fields(group, {{std::string(field), std::string(field)}}, options)[0].second);
+      select_fields(group, {{.name = std::string(field), .path = std::string(field)}}, options)[0]
+          .second);
 }
 
-std::vector<std::pair<std::string, Combined>> select_fields(
-    Group& group, const std::vector<std::pair<std::string, std::string>>& fields,
-    const SelectOptions& options) {
+std::vector<std::pair<std::string, Combined>> select_fields(Group& group,
+                                                            const std::vector<FieldSpec>& fields,
+                                                            const SelectOptions& options) {
   const ParamSpace full = param_space_of(group);
   const ParamSpace space =
       options.subspace.is_null() ? full : full.subspace(options.subspace, group.path());
@@ -90,7 +92,7 @@ std::vector<std::pair<std::string, Combined>> select_fields(
   }
 
   std::vector<std::pair<std::string, Combined>> out;
-  for (const auto& [label, field] : fields) {
+  for (const auto& [label, field, dims] : fields) {
     // Find every state's leaf first, then read the lazy ones on the pool,
     // without keeping what they read in the tree.
     std::unordered_map<std::int64_t, std::size_t> slot;
@@ -108,8 +110,14 @@ std::vector<std::pair<std::string, Combined>> select_fields(
         arrays[k] = order[k]->read();
       }
     });
-    std::vector<std::string> data_dims;
-    if (!order.empty()) data_dims = data_dims_of(*order.front());
+    std::vector<std::string> data_dims = dims;
+    if (!order.empty() && data_dims.empty()) data_dims = data_dims_of(*order.front());
+    if (!order.empty() && data_dims.size() != order.front()->shape().rank() && !dims.empty()) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("field '{}' names {} dims ({}) for data of rank {}", field,
+                              dims.size(), fmt::join(dims, ", "), order.front()->shape().rank()),
+                  "", group.path());
+    }
     auto combined = combine(
         space, points, field,
         [&](const Point& point) -> std::optional<Array> {

@@ -125,6 +125,16 @@ def test_select_concat_and_merge(sweep):
     assert sub["walk"].values.shape == (1, len(SEEDS), 21)
     assert sub["alive"].values.dtype == np.uint32
 
+    # dantro's field specs: a path as a list, and names for the data dims.
+    spec = dm["simulations"].select(fields={"walk": {"path": ["data", "random_walk"],
+                                                     "dims": ["time"]}})
+    assert spec["walk"].dims == ("max_step_size", "seed", "time")
+    np.testing.assert_array_equal(spec["walk"].values, sel.values)
+    with pytest.raises(larder.Error, match="names 2 dims"):
+        dm["simulations"].select(field={"path": "data/random_walk", "dims": ["a", "b"]})
+    with pytest.raises(larder.Error, match="'transform' is not supported"):
+        dm["simulations"].select(field={"path": "data/random_walk", "transform": ["mean"]})
+
 
 def test_select_missing_state(tmp_path):
     base = str(tmp_path)

@@ -33,9 +33,19 @@ struct SelectOptions {
 
 Combined select(Group& group, std::string_view field, const SelectOptions& options = {});
 
-// Several fields at once ({"a": "data/x", "b": "data/y"}), in the order given.
-std::vector<std::pair<std::string, Combined>> select_fields(
-    Group& group, const std::vector<std::pair<std::string, std::string>>& fields,
-    const SelectOptions& options = {});
+// One of several fields to select: the result's key, the field's path in
+// each state, and optionally the names of its data dims (instead of the
+// leaf's "dims" attribute; Error(invalid_argument) when they do not match
+// the field's rank).
+struct FieldSpec {
+  std::string name{};
+  std::string path{};
+  std::vector<std::string> dims{};
+};
+
+// Several fields at once, in the order given.
+std::vector<std::pair<std::string, Combined>> select_fields(Group& group,
+                                                            const std::vector<FieldSpec>& fields,
+                                                            const SelectOptions& options = {});
 
 }  // namespace larder::tree
