@@ -9,6 +9,7 @@
 #include "../store/file_io.h"
 #include "builtin_loaders.h"
 #include "larder/core/error.h"
+#include "larder/store/element_json.h"
 #include "larder/store/hdf5_tree.h"
 #include "larder/store/store.h"
 
@@ -85,6 +86,34 @@ struct Hdf5Walk {
     return std::make_shared<ObjectLeaf>(name, scalar && !value.empty() ? value[0] : value);
   }
 
+  // A variable-length dataset (h5py's vlen, PyTables' VLArray) as a list of
+  // its sequences, each a list of items, as h5py gives an object array of
+  // arrays.
+  std::shared_ptr<Node> sequences_leaf(const std::string& name, store::Dataset& dataset,
+                                       const Shape& item) {
+    if (dataset.shape().rank() != 1) {
+      throw Error(ErrorCode::unsupported,
+                  "only 1-D variable-length datasets are loaded into a tree", request.file.string(),
+                  dataset.path());
+    }
+    std::vector<std::int64_t> rows(static_cast<std::size_t>(dataset.shape()[0]));
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      rows[i] = static_cast<std::int64_t>(i);
+    const store::Sequences sequences = dataset.read_sequences(rows);
+    const std::size_t row_bytes =
+        sequences.values.dtype().item_size() * static_cast<std::size_t>(item.num_elements());
+    Value list = Value::array();
+    for (std::size_t i = 0; i + 1 < sequences.offsets.size(); ++i) {
+      std::vector<std::int64_t> dims{sequences.offsets[i + 1] - sequences.offsets[i]};
+      dims.insert(dims.end(), item.begin(), item.end());
+      const ArrayView one(
+          sequences.values.data() + static_cast<std::size_t>(sequences.offsets[i]) * row_bytes,
+          sequences.values.dtype(), Shape(dims));
+      list.push_back(Value(store::array_to_json(one)));
+    }
+    return std::make_shared<ObjectLeaf>(name, std::move(list));
+  }
+
   // From libhdf5, through the HDF5 driver.
   void fill(store::Group& source, Group& target) {
     for (const auto& member : source.members()) {
@@ -102,9 +131,8 @@ struct Hdf5Walk {
       const DType dtype = dataset->dtype();
       if (dtype.kind() == DTypeKind::vstring || dtype.kind() == DTypeKind::string) {
         leaf = string_leaf(name, dataset->read_strings(Selection()), dataset->shape().rank() == 0);
-      } else if (dataset->sequence_item_shape()) {
-        throw Error(ErrorCode::unsupported, "variable-length datasets are not loaded into a tree",
-                    request.file.string(), dataset->path());
+      } else if (const auto item = dataset->sequence_item_shape()) {
+        leaf = sequences_leaf(name, *dataset, *item);
       } else if (lazy) {
         leaf = std::make_shared<ArrayLeaf>(name, request.file, dataset->path(), dtype,
                                            dataset->shape());

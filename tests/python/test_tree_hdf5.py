@@ -119,3 +119,19 @@ def test_a_damaged_file_is_a_clear_error(tmp_path):
     with pytest.raises(larder.Error) as e:
         dm.load("f", loader="hdf5", glob_str="cut.h5", required=True)
     assert "cut.h5" in str(e.value)
+
+
+def test_variable_length_datasets_load_as_lists(tmp_path):
+    with h5py.File(tmp_path / "v.h5", "w") as f:
+        ds = f.create_dataset("tracks", (3,), dtype=h5py.vlen_dtype(np.float32))
+        ds[0], ds[1], ds[2] = [1, 2.5], [], [3]
+        f["tracks"].attrs["units"] = "cm"
+    with h5py.File(tmp_path / "grid.h5", "w") as f:
+        f.create_dataset("grid", (2, 2), dtype=h5py.vlen_dtype(np.int8))
+    dm = larder.DataManager(str(tmp_path), out_dir=False)
+    dm.load("f", loader="hdf5", glob_str="v.h5", required=True)
+    with h5py.File(tmp_path / "v.h5", "r") as f:
+        assert dm["f/tracks"] == [row.tolist() for row in f["tracks"][()]]
+    assert dm["f/tracks"] == [[1.0, 2.5], [], [3.0]]
+    with pytest.raises(larder.Error, match="only 1-D variable-length"):
+        dm.load("g", loader="hdf5", glob_str="grid.h5", required=True)
