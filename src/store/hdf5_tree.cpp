@@ -101,12 +101,80 @@ struct Message {
   std::span<const std::byte> body;
 };
 
+// The file's bytes by absolute offset: a span stays valid as long as the
+// source. Out-of-range requests decline.
+class Source {
+ public:
+  explicit Source(std::uint64_t size) : size_(size) {}
+  virtual ~Source() = default;
+  std::uint64_t size() const { return size_; }
+  virtual std::span<const std::byte> bytes(std::uint64_t offset, std::uint64_t size) = 0;
+  // Copies into `out` (the values of a dataset).
+  virtual void copy(std::uint64_t offset, std::span<std::byte> out) = 0;
+
+ protected:
+  void check(std::uint64_t offset, std::uint64_t size) const {
+    require(offset <= size_ && size <= size_ - offset);
+  }
+
+ private:
+  std::uint64_t size_;
+};
+
+// A file already in memory.
+class ImageSource final : public Source {
+ public:
+  explicit ImageSource(std::span<const std::byte> image) : Source(image.size()), image_(image) {}
+  std::span<const std::byte> bytes(std::uint64_t offset, std::uint64_t size) override {
+    check(offset, size);
+    return image_.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(size));
+  }
+  void copy(std::uint64_t offset, std::span<std::byte> out) override {
+    if (!out.empty()) std::memcpy(out.data(), bytes(offset, out.size()).data(), out.size());
+  }
+
+ private:
+  std::span<const std::byte> image_;
+};
+
+// A large file read piece by piece: the metadata the parse visits and the
+// values it copies, not the rest.
+class FileSource final : public Source {
+ public:
+  FileSource(int fd, std::uint64_t size) : Source(size), fd_(fd) {}
+  std::span<const std::byte> bytes(std::uint64_t offset, std::uint64_t size) override {
+    check(offset, size);
+    require(size <= kMaxHeld && held_ <= kMaxHeld - size);
+    held_ += size;
+    auto& piece = pieces_.emplace_back(new std::byte[static_cast<std::size_t>(size)]);
+    const std::span<std::byte> out(piece.get(), static_cast<std::size_t>(size));
+    copy(offset, out);
+    return out;
+  }
+  void copy(std::uint64_t offset, std::span<std::byte> out) override {
+    check(offset, out.size());
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n =
+          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      require(n > 0);  // an error, or the file shrank
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kMaxHeld = std::uint64_t{256} << 20;  // metadata and strings
+  int fd_;
+  std::vector<std::unique_ptr<std::byte[]>> pieces_;
+  std::uint64_t held_ = 0;
+};
+
 class Reader {
  public:
   // Hard links may share objects, and variable-length strings heap objects,
   // so a small file can describe a huge tree: what a file of this size can
   // plausibly hold is read, more is left to libhdf5.
-  Reader(std::span<const std::byte> file, const Hdf5TreeOptions& options)
+  Reader(Source& file, const Hdf5TreeOptions& options)
       : file_(file),
         options_(options),
         node_budget_(file.size() / 16 + 64),
@@ -127,11 +195,15 @@ class Reader {
   std::uint64_t superblock() {
     std::uint64_t at = 0;
     while (true) {
-      require(at + kSignature.size() <= file_.size());
-      if (std::memcmp(file_.data() + at, kSignature.data(), kSignature.size()) == 0) break;
+      const auto signature = file_.bytes(at, kSignature.size());
+      if (std::memcmp(signature.data(), kSignature.data(), kSignature.size()) == 0) break;
       at = at == 0 ? 512 : at * 2;
     }
-    Fields f(file_.subspan(static_cast<std::size_t>(at) + kSignature.size()), 8, 8);
+    // Versions 0 and 1 take at most 116 bytes after the signature.
+    const auto block =
+        file_.bytes(at + kSignature.size(),
+                    std::min<std::uint64_t>(116, file_.size() - at - kSignature.size()));
+    Fields f(block, 8, 8);
     const std::uint8_t version = f.u8();
     require(version <= 1);  // 2 and 3 have checksummed, version 2 headers
     f.skip(3);              // free-space, root entry and (reserved) versions
@@ -141,8 +213,7 @@ class Reader {
     require((offset_size_ == 4 || offset_size_ == 8) && (length_size_ == 4 || length_size_ == 8));
     f.skip(1 + 2 + 2 + 4);  // reserved, group leaf and internal K, consistency flags
     if (version == 1) f.skip(4);
-    Fields a(file_.subspan(static_cast<std::size_t>(at) + kSignature.size() + f.position()),
-             offset_size_, length_size_);
+    Fields a(block.subspan(f.position()), offset_size_, length_size_);
     base_ = a.address();
     require(base_ != kUndefined && base_ <= file_.size());
     a.address();                         // free-space info
@@ -165,22 +236,18 @@ class Reader {
     return {name_offset, header};
   }
 
-  std::span<const std::byte> bytes(std::uint64_t address, std::uint64_t size) const {
-    require(address != kUndefined);
-    const std::uint64_t begin = base_ + address;
-    require(begin >= base_ && begin <= file_.size() && size <= file_.size() - begin);
-    return file_.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(size));
+  // The file offset of `address` (relative to the base address).
+  std::uint64_t offset(std::uint64_t address) const {
+    require(address != kUndefined && base_ + address >= base_);
+    return base_ + address;
   }
 
-  Fields fields(std::uint64_t address, std::uint64_t size) const {
+  std::span<const std::byte> bytes(std::uint64_t address, std::uint64_t size) {
+    return file_.bytes(offset(address), size);
+  }
+
+  Fields fields(std::uint64_t address, std::uint64_t size) {
     return {bytes(address, size), offset_size_, length_size_};
-  }
-
-  // The rest of the file from `address`, for structures whose size is read
-  // from their own first fields.
-  Fields fields_from(std::uint64_t address) const {
-    require(address != kUndefined && base_ + address >= base_ && base_ + address <= file_.size());
-    return fields(address, file_.size() - base_ - address);
   }
 
   std::vector<Message> header_messages(std::uint64_t address) {
@@ -325,10 +392,11 @@ class Reader {
       std::uint64_t address) {
     const auto found = heaps_.find(address);
     if (found != heaps_.end()) return found->second;
-    Fields head = fields_from(address);
+    Fields head = fields(address, 8 + length_size_);
     require(head.starts_with("GCOL") && head.u8() == 1);
     head.skip(3);
     const std::uint64_t size = head.length();
+    require(size >= 8 + length_size_);
     Fields f = fields(address, size);
     f.skip(8 + length_size_);
     std::map<std::uint16_t, std::span<const std::byte>> objects;
@@ -527,33 +595,45 @@ class Reader {
     node.shape = shape_of(dims);
     const std::uint64_t count = element_count(dims);
     require(type.size == 0 || count <= file_.size() / type.size);
+    const bool strings_type =
+        type.dtype.kind() == DTypeKind::string || type.dtype.kind() == DTypeKind::vstring;
     const std::uint64_t nbytes = count * type.size;
 
     Fields f(layout.body, offset_size_, length_size_);
     const std::uint8_t version = f.u8();
     require(version == 3 || version == 4);
-    std::span<const std::byte> raw;
+    std::span<const std::byte> compact;
+    std::uint64_t contiguous = kUndefined;  // the values' file offset
     switch (f.u8()) {
       case 0:  // compact
         require(f.u16() == nbytes);
-        raw = f.take(nbytes);
+        compact = f.take(nbytes);
         break;
       case 1: {  // contiguous
         const std::uint64_t at = f.address();
         require(f.length() == nbytes && (at != kUndefined || nbytes == 0));
-        if (nbytes > 0) raw = bytes(at, nbytes);
+        if (nbytes > 0) {
+          contiguous = offset(at);
+          require(contiguous <= file_.size() && nbytes <= file_.size() - contiguous);
+        }
         break;
       }
       default:  // chunked, virtual
         decline();
     }
-    if (type.dtype.kind() == DTypeKind::string || type.dtype.kind() == DTypeKind::vstring) {
+    if (strings_type) {
+      const auto raw = contiguous == kUndefined ? compact : file_.bytes(contiguous, nbytes);
       node.strings = strings(type, raw, count);
       return;
     }
     if (!options_.numbers) return;
     Array values = Array::empty(type.dtype, node.shape);
-    if (nbytes > 0) std::memcpy(values.data(), raw.data(), static_cast<std::size_t>(nbytes));
+    const std::span<std::byte> out(values.data(), static_cast<std::size_t>(nbytes));
+    if (contiguous != kUndefined) {
+      file_.copy(contiguous, out);
+    } else if (nbytes > 0) {
+      std::memcpy(out.data(), compact.data(), out.size());
+    }
     node.data = std::move(values);
   }
 
@@ -563,7 +643,7 @@ class Reader {
     const std::uint64_t btree = s.address();
     const std::uint64_t heap_address = s.address();
 
-    Fields h = fields_from(heap_address);
+    Fields h = fields(heap_address, 8 + 2 * length_size_ + offset_size_);
     require(h.starts_with("HEAP") && h.u8() == 0);
     h.skip(3);
     const std::uint64_t heap_size = h.length();
@@ -602,13 +682,14 @@ class Reader {
   void symbol_nodes(std::uint64_t address, int level, std::vector<SymbolEntry>& out,
                     std::set<std::uint64_t>& visited) {
     require(visited.insert(address).second);
-    Fields f = fields_from(address);
-    require(f.starts_with("TREE") && f.u8() == 0);  // a group node
-    const int node_level = f.u8();
+    const std::uint64_t head_size = 8 + 2 * offset_size_;
+    Fields head = fields(address, head_size);
+    require(head.starts_with("TREE") && head.u8() == 0);  // a group node
+    const int node_level = head.u8();
     require(level < 0 || node_level == level);
-    const std::uint16_t used = f.u16();
-    f.address();  // siblings
-    f.address();
+    const std::uint16_t used = head.u16();
+    // (siblings unused;) the children, each after its key, a heap offset
+    Fields f = fields(address + head_size, std::uint64_t{used} * (length_size_ + offset_size_));
     std::vector<std::uint64_t> children(used);
     for (auto& child : children) {
       f.length();  // key: a heap offset
@@ -620,16 +701,17 @@ class Reader {
         continue;
       }
       require(visited.insert(child).second);
-      Fields n = fields_from(child);
-      require(n.starts_with("SNOD") && n.u8() == 1);
-      n.skip(1);
-      const std::uint16_t count = n.u16();
+      Fields n_head = fields(child, 8);
+      require(n_head.starts_with("SNOD") && n_head.u8() == 1);
+      n_head.skip(1);
+      const std::uint16_t count = n_head.u16();
+      Fields n = fields(child + 8, std::uint64_t{count} * (2 * offset_size_ + 24));
       for (std::uint16_t i = 0; i < count; ++i)
         out.push_back(symbol_entry(n));
     }
   }
 
-  std::span<const std::byte> file_;
+  Source& file_;
   Hdf5TreeOptions options_;
   unsigned offset_size_ = 8;
   unsigned length_size_ = 8;
@@ -639,16 +721,20 @@ class Reader {
   std::map<std::uint64_t, std::map<std::uint16_t, std::span<const std::byte>>> heaps_;
 };
 
+std::optional<Hdf5TreeNode> parse(Source& source, const Hdf5TreeOptions& options) {
+  try {
+    return Reader(source, options).read();
+  } catch (const NotHandled&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 std::optional<Hdf5TreeNode> parse_hdf5_tree(std::span<const std::byte> file,
                                             const Hdf5TreeOptions& options) {
-  if (file.size() > options.max_file_bytes) return std::nullopt;
-  try {
-    return Reader(file, options).read();
-  } catch (const NotHandled&) {
-    return std::nullopt;
-  }
+  ImageSource source(file);
+  return parse(source, options);
 }
 
 std::optional<Hdf5TreeNode> read_hdf5_tree(const std::filesystem::path& path,
@@ -660,19 +746,18 @@ std::optional<Hdf5TreeNode> read_hdf5_tree(const std::filesystem::path& path,
     ~Closer() { ::close(fd); }
   } closer{fd};
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      static_cast<std::uint64_t>(st.st_size) > options.max_file_bytes) {
-    return std::nullopt;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  FileSource file(fd, size);
+  if (size > options.whole_file_bytes) return parse(file, options);
+  try {
+    const std::unique_ptr<std::byte[]> buffer(new std::byte[static_cast<std::size_t>(size)]);
+    const std::span<std::byte> image(buffer.get(), static_cast<std::size_t>(size));
+    file.copy(0, image);
+    return parse_hdf5_tree(image, options);
+  } catch (const NotHandled&) {
+    return std::nullopt;  // the file shrank
   }
-  const auto size = static_cast<std::size_t>(st.st_size);
-  const std::unique_ptr<std::byte[]> buffer(new std::byte[size]);
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pread(fd, buffer.get() + done, size - done, static_cast<off_t>(done));
-    if (n <= 0) return std::nullopt;  // an error, or the file shrank
-    done += static_cast<std::size_t>(n);
-  }
-  return parse_hdf5_tree(std::span<const std::byte>(buffer.get(), size), options);
 }
 
 }  // namespace larder::store

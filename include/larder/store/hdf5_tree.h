@@ -46,15 +46,17 @@ struct Hdf5TreeNode {
 
 struct Hdf5TreeOptions {
   bool numbers = true;  // read numeric datasets' values, not only their dtype and shape
-  std::uint64_t max_file_bytes = std::uint64_t{64} << 20;  // larger files: std::nullopt
+  // read_hdf5_tree reads a file up to this size in one call; a larger one
+  // piece by piece (its metadata, and the values it copies).
+  std::uint64_t whole_file_bytes = std::uint64_t{1} << 20;
 };
 
 // The tree of the HDF5 file whose bytes are `file`.
 std::optional<Hdf5TreeNode> parse_hdf5_tree(std::span<const std::byte> file,
                                             const Hdf5TreeOptions& options = {});
 
-// The tree of the HDF5 file at `path`, read whole; std::nullopt also when it
-// cannot be read or is larger than options.max_file_bytes.
+// The tree of the HDF5 file at `path`; std::nullopt also when it cannot be
+// read.
 std::optional<Hdf5TreeNode> read_hdf5_tree(const std::filesystem::path& path,
                                            const Hdf5TreeOptions& options = {});
 
