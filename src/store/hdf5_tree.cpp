@@ -171,14 +171,16 @@ class FileSource final : public Source {
 
 class Reader {
  public:
-  // Hard links may share objects, and variable-length strings heap objects,
-  // so a small file can describe a huge tree: what a file of this size can
+  // Hard links may share objects, variable-length strings heap objects, and
+  // an empty attribute's shape may still be large, so a small file can
+  // describe a huge tree: what a file of this size can
   // plausibly hold is read, more is left to libhdf5.
   Reader(Source& file, const Hdf5TreeOptions& options)
       : file_(file),
         options_(options),
         node_budget_(file.size() / 16 + 64),
-        string_budget_(4 * file.size() + (std::uint64_t{1} << 20)) {}
+        string_budget_(4 * file.size() + (std::uint64_t{1} << 20)),
+        json_budget_(string_budget_) {}
 
   Hdf5TreeNode read() {
     const std::uint64_t root = superblock();
@@ -488,6 +490,15 @@ class Reader {
   // An attribute's value as Hdf5Attributes::get gives it, then get_json.
   nlohmann::json attribute_json(const Attribute& a, bool marked_json) {
     const std::uint64_t count = element_count(a.dims);
+    // Nested lists: one JSON value per element of each prefix of the shape,
+    // many even for no elements at all (shape (2**40, 0)).
+    std::uint64_t json_values = 1, prefix = 1;
+    for (const auto d : a.dims) {
+      prefix *= d;  // no overflow: the shape's element count fits (dataspace())
+      json_values = std::min(json_values + prefix, kUndefined);
+    }
+    require(json_values <= json_budget_);
+    json_budget_ -= json_values;
     const DTypeKind kind = a.type.dtype.kind();
     if (kind == DTypeKind::string || kind == DTypeKind::vstring) {
       auto values = strings(a.type, a.raw, count);
@@ -718,6 +729,7 @@ class Reader {
   std::uint64_t base_ = 0;
   std::size_t node_budget_;
   std::uint64_t string_budget_;
+  std::uint64_t json_budget_;  // values in attributes' JSON
   std::map<std::uint64_t, std::map<std::uint16_t, std::span<const std::byte>>> heaps_;
 };
 
