@@ -216,6 +216,18 @@ TEST(Hdf5Tree, LeavesOtherLayoutsToLibhdf5) {
   }
   EXPECT_FALSE(read_hdf5_tree(soft));
   EXPECT_FALSE(read_hdf5_tree(latest));
+
+  // An attribute with no elements whose JSON would still be 2**40 empty lists.
+  const auto empty = dir / "empty_attribute.h5";
+  {
+    const hid_t f = H5Fcreate(empty.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t dims[2] = {hsize_t{1} << 40, 0};
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    H5Aclose(H5Acreate2(f, "huge", H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT));
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  EXPECT_FALSE(read_hdf5_tree(empty));
   EXPECT_FALSE(read_hdf5_tree(dir / "missing.h5"));
   EXPECT_FALSE(read_hdf5_tree(dir.path()));  // a directory
 }
