@@ -307,7 +307,8 @@ void bind_group_api(Class& cls) {
           "tree", [](Group& g) { return tree_text(g); },
           "The members below, one per line, with shapes and codecs.")
       .def_property_readonly("path", [](Group& g) { return g.path(); })
-      .def_property_readonly("name", [](Group& g) { return g.name(); })
+      // The full path, as h5py and zarr name a group.
+      .def_property_readonly("name", [](Group& g) { return g.path(); })
       .def_property_readonly(
           "store_path", [](Group& g) { return g.store_path().string(); },
           "The file or directory of the store the group is in.")
@@ -450,7 +451,7 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
       .def_property_readonly(
           "store_path", [](Dataset& d) { return d.store_path().string(); },
           "The file or directory of the store the array is in.")
-      .def_property_readonly("name", [](Dataset& d) { return d.name(); })
+      .def_property_readonly("name", [](Dataset& d) { return d.path(); })  // as h5py's
       .def_property_readonly(
           "attrs", [](Dataset& d) -> Attributes& { return d.attrs(); },
           py::return_value_policy::reference_internal)

@@ -33,7 +33,8 @@ def test_mapping_and_visit_match_h5py(path):
         want = {"keys": list(h.keys()), "items": [name for name, _ in h.items()],
                 "groups": [isinstance(v, h5py.Group) for v in h.values()],
                 "x": h.get("b/x").shape, "visit": [], "visit_b": [],
-                "first": h.visititems(first_dataset)}
+                "first": h.visititems(first_dataset),
+                "names": [h.name, h["b"].name, h["b/c/y"].name]}
         h.visit(want["visit"].append)
         h["b"].visit(want["visit_b"].append)
     with larder.open(path) as s:
@@ -52,6 +53,9 @@ def test_mapping_and_visit_match_h5py(path):
         assert s.visititems(first_dataset) == want["first"] == "b/c/y"
         assert s.visit(lambda name: name if name.endswith("e") else None) == "d/e"
         assert s.visititems(lambda name, obj: None) is None
+        # .name is the full path, as h5py and zarr give it.
+        names = [s.root.name, s["b"].name, s["b/c/y"].name]
+        assert names == want["names"] == ["/", "/b", "/b/c/y"]
 
 
 def test_create_dataset_takes_h5py_keywords(path):
