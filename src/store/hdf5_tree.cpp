@@ -173,8 +173,8 @@ class Reader {
  public:
   // Hard links may share objects, variable-length strings heap objects, and
   // an empty attribute's shape may still be large, so a small file can
-  // describe a huge tree: what a file of this size can
-  // plausibly hold is read, more is left to libhdf5.
+  // describe a huge tree: what a file of this size can plausibly hold is
+  // read, more is left to libhdf5.
   Reader(Source& file, const Hdf5TreeOptions& options)
       : file_(file),
         options_(options),
@@ -201,10 +201,10 @@ class Reader {
       if (std::memcmp(signature.data(), kSignature.data(), kSignature.size()) == 0) break;
       at = at == 0 ? 512 : at * 2;
     }
-    // Versions 0 and 1 take at most 116 bytes after the signature.
-    const auto block =
-        file_.bytes(at + kSignature.size(),
-                    std::min<std::uint64_t>(116, file_.size() - at - kSignature.size()));
+    // Versions 0 and 1 take at most 92 bytes after the signature (with
+    // 8-byte addresses and lengths).
+    const auto block = file_.bytes(
+        at + kSignature.size(), std::min<std::uint64_t>(92, file_.size() - at - kSignature.size()));
     Fields f(block, 8, 8);
     const std::uint8_t version = f.u8();
     require(version <= 1);  // 2 and 3 have checksummed, version 2 headers
