@@ -62,6 +62,25 @@ TEST(Select, GathersEveryStateWithDimsAndCoords) {
   EXPECT_EQ(sub.values.values<double>()[2], 100.0 * 5);
 }
 
+TEST(Select, FieldSpecsNameTheDataDims) {
+  Group root("dm", GroupClass::ordered);
+  auto& group = sweep(root);
+  const auto results = select_fields(
+      group, {{.name = "a", .path = "data/x"}, {.name = "b", .path = "data/x", .dims = {"t"}}});
+  ASSERT_EQ(results.size(), 2U);
+  EXPECT_EQ(results[0].first, "a");
+  EXPECT_EQ(results[0].second.dims.back(), "time");  // from the leaf's attribute
+  EXPECT_EQ(results[1].second.dims, (std::vector<std::string>{"seed", "step", "t"}));
+  std::string why;
+  EXPECT_EQ(error_of(
+                [&] {
+                  select_fields(group, {{.name = "c", .path = "data/x", .dims = {"t", "u"}}});
+                },
+                &why),
+            ErrorCode::invalid_argument);
+  EXPECT_NE(why.find("names 2 dims (t, u) for data of rank 1"), std::string::npos) << why;
+}
+
 TEST(Select, LeavesLazyLeavesUnloaded) {
   TempDir dir;
   {
