@@ -15,6 +15,7 @@ using store::Group;
 using store::Node;
 using store::NodeKind;
 using store::Store;
+using store::WalkPath;
 
 }  // namespace
 
@@ -230,7 +231,7 @@ std::shared_ptr<Dataset> create_array(Group& group, const std::string& path, py:
 
 // "name  Dataset (1000, 16) float32 chunks=(4096, 16) blosc-lz4:5:byte" lines.
 // The members below `group`, indented by depth; ragged records are one line.
-void tree_lines(Group& group, std::size_t depth, std::string& out) {
+void tree_lines(Group& group, std::size_t depth, WalkPath& walk, std::string& out) {
   for (const auto& member : group.members()) {
     out += std::string(2 * depth, ' ') + member.name;
     std::shared_ptr<Node> node = group.open(member.name);
@@ -243,8 +244,13 @@ void tree_lines(Group& group, std::size_t depth, std::string& out) {
       continue;
     }
     if (member.kind == NodeKind::group) {
+      if (!walk.enter(*node)) {
+        out += "/  (a link to a group it is inside of)\n";
+        continue;
+      }
       out += "/\n";
-      tree_lines(static_cast<Group&>(*node), depth + 1, out);
+      tree_lines(static_cast<Group&>(*node), depth + 1, walk, out);
+      walk.leave();
       continue;
     }
     auto& ds = static_cast<Dataset&>(*node);
@@ -259,7 +265,9 @@ void tree_lines(Group& group, std::size_t depth, std::string& out) {
 // "name  (1000, 16) float32 chunks=(4096, 16) blosc-lz4:5:byte" lines.
 std::string tree_text(Group& group) {
   std::string out = group.path() + "\n";
-  tree_lines(group, 1, out);
+  WalkPath walk;
+  walk.enter(group);
+  tree_lines(group, 1, walk, out);
   return out;
 }
 

@@ -84,13 +84,18 @@ void copy_dataset(Dataset& from, Group& target, std::string_view path, const Cop
 // Copies the node at `source_path` to `target_path` below `target` ("":
 // a group's attributes and members into `target` itself).
 void copy_node(Group& source, std::string_view source_path, Group& target,
-               std::string_view target_path, const CopyOptions& options) {
+               std::string_view target_path, const CopyOptions& options, WalkPath& walk) {
   auto node = source.open(source_path);
   if (node->kind() == NodeKind::dataset) {
     copy_dataset(static_cast<Dataset&>(*node), target, target_path, options);
     return;
   }
   auto& group = static_cast<Group&>(*node);
+  if (!walk.enter(group)) {
+    throw Error(ErrorCode::unsupported,
+                "a hard link back to a group it is inside of: this cycle cannot be copied",
+                group.store_path().string(), group.path());
+  }
   // Listed before the target is made: a group copied below itself in the
   // same store does not copy its own copy.
   const auto members = group.members();
@@ -98,7 +103,8 @@ void copy_node(Group& source, std::string_view source_path, Group& target,
   Group& into = made ? *made : target;
   copy_attributes(group.attrs(), into.attrs());
   for (const auto& member : members)
-    copy_node(group, member.name, into, member.name, options);
+    copy_node(group, member.name, into, member.name, options, walk);
+  walk.leave();
 }
 
 [[noreturn]] void exists(const Group& target, const std::string& path) {
@@ -130,7 +136,8 @@ void copy(Group& source, std::string_view source_path, Group& target, std::strin
     }
   }
   try {
-    copy_node(source, source_path, target, target_path, options);
+    WalkPath walk;
+    copy_node(source, source_path, target, target_path, options, walk);
   } catch (...) {
     // A copy that fails leaves nothing of itself behind.
     for (const auto& path : made) {

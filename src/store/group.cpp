@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "larder/core/error.h"
 #include "larder/store/dataset.h"
 
@@ -69,15 +71,34 @@ std::shared_ptr<Dataset> Group::open_dataset(std::string_view path) {
   return std::static_pointer_cast<Dataset>(node);
 }
 
-void Group::visit(const std::function<void(const std::string&, NodeKind)>& visit) {
-  for (const auto& member : members()) {
-    visit(member.name, member.kind);
-    if (member.kind == NodeKind::group) {
-      open_group(member.name)->visit([&](const std::string& sub, NodeKind kind) {
-        visit(member.name + "/" + sub, kind);
-      });
-    }
+bool WalkPath::enter(const Node& group) {
+  const auto id = group.object_id();
+  if (id && std::find(ids_.begin(), ids_.end(), id) != ids_.end()) return false;
+  ids_.push_back(id);
+  return true;
+}
+
+namespace {
+
+void visit_below(Group& group, const std::string& prefix, WalkPath& walk,
+                 const std::function<void(const std::string&, NodeKind)>& visit) {
+  for (const auto& member : group.members()) {
+    const std::string path = prefix + member.name;
+    visit(path, member.kind);
+    if (member.kind != NodeKind::group) continue;
+    auto child = group.open_group(member.name);
+    if (!walk.enter(*child)) continue;  // a link back to a group the walk is in
+    visit_below(*child, path + "/", walk, visit);
+    walk.leave();
   }
+}
+
+}  // namespace
+
+void Group::visit(const std::function<void(const std::string&, NodeKind)>& visit) {
+  WalkPath walk;
+  walk.enter(*this);
+  visit_below(*this, "", walk, visit);
 }
 
 }  // namespace larder::store

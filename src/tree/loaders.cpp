@@ -50,6 +50,7 @@ struct Hdf5Walk {
   bool mapping;
   std::string map_attr;
   bool lower_case;
+  store::WalkPath groups{};  // the libhdf5 walk's
 
   Value attributes_of(store::Node& node) {
     Value attrs = Value::object();
@@ -120,10 +121,17 @@ struct Hdf5Walk {
       const std::string name = lower_case ? lowered(member.name) : member.name;
       if (member.kind == store::NodeKind::group) {
         auto child = source.open_group(member.name);
+        if (!groups.enter(*child)) {
+          throw Error(ErrorCode::unsupported,
+                      "a hard link back to a group it is inside of: a data tree cannot hold "
+                      "this cycle",
+                      request.file.string(), child->path());
+        }
         Value attrs = attributes_of(*child);
         auto group = std::make_shared<Group>(name, class_of(attrs, child->path()));
         group->attrs() = std::move(attrs);
         fill(*child, static_cast<Group&>(target.add(group)));
+        groups.leave();
         continue;
       }
       auto dataset = source.open_dataset(member.name);
@@ -245,6 +253,7 @@ std::shared_ptr<Node> load_hdf5(const LoadRequest& request, bool lazy) {
   const store::Hdf5Turn turn;
   auto store = store::Store::open(request.file, "r");
   auto root = store->root();
+  walk.groups.enter(*root);
   Value attrs = walk.attributes_of(*root);
   auto group = std::make_shared<Group>(request.name, walk.class_of(attrs, "/"));
   group->attrs() = std::move(attrs);

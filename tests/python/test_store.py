@@ -342,6 +342,27 @@ def test_cli_info_cat_and_cp(path, tmp_path, larder_cli):
     assert nodes["/g/x"]["shape"] == [1000, 3] and nodes["/g"]["attrs"] == {"note": "hi"}
 
 
+def test_hard_link_cycles_are_listed_not_followed(path, tmp_path, larder_cli):
+    with h5py.File(path, "w") as f:
+        f["a/x"] = np.arange(3)
+        f["a/loop"] = f["a"]  # /a is its own member
+    with larder.open(path) as s:
+        seen = []
+        s.visit(seen.append)
+        assert seen == ["a", "a/loop", "a/x"]
+        assert "loop/  (a link to a group it is inside of)" in s.tree()
+        np.testing.assert_array_equal(s["a/loop/loop/x"][...], np.arange(3))
+        with larder.open(str(tmp_path / "copy.h5"), "w") as t:
+            with pytest.raises(larder.UnsupportedError, match="cycle"):
+                larder.copy(s, t, "a")
+            assert "a" not in t
+    out = subprocess.run([larder_cli, "info", path], capture_output=True, text=True)
+    assert out.returncode == 0 and "loop" in out.stdout, out.stderr
+    dm = larder.DataManager(str(tmp_path), out_dir=False)
+    with pytest.raises(larder.UnsupportedError, match="cycle"):
+        dm.load("f", loader="hdf5", glob_str="data.h5", required=True)
+
+
 def test_fill_values_h5py_sets_read_back_exactly(path):
     with h5py.File(path, "w") as f:
         f.create_dataset("half", shape=(3,), dtype="f2", fillvalue=1.5)

@@ -11,8 +11,11 @@
 #include <iterator>
 #include <thread>
 
+#include <hdf5.h>
+
 #include "error_of.h"
 #include "larder/core/error.h"
+#include "larder/store/copy.h"
 #include "store/temp_dir.h"
 
 namespace larder::store {
@@ -167,6 +170,34 @@ TEST(Group, RemoveDeletesAndReadOnlyRefuses) {
   EXPECT_EQ(error_of([&] { store->root()->create_group("x"); }), ErrorCode::invalid_argument);
   EXPECT_EQ(error_of([&] { store->root()->remove("keep"); }), ErrorCode::invalid_argument);
   EXPECT_TRUE(store->root()->contains("keep"));
+}
+
+TEST(Group, HardLinkCyclesAreVisitedNotEntered) {
+  TempDir dir;
+  const auto file = dir / "cycle.h5";
+  {
+    auto store = Store::open(file, "w");
+    store->root()->create_dataset("a/x", {.dtype = DType::int32(), .shape = Shape{3}});
+    store->close();
+    // A link that makes /a its own member, as h5py's f["a/loop"] = f["a"] does.
+    const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(H5Lcreate_hard(f, "/a", f, "/a/loop", H5P_DEFAULT, H5P_DEFAULT), 0);
+    H5Fclose(f);
+  }
+  auto store = Store::open(file, "r");
+  std::vector<std::string> seen;
+  store->root()->visit([&](const std::string& path, NodeKind) { seen.push_back(path); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "a/loop", "a/x"}));
+  EXPECT_EQ(store->root()->open_group("a")->object_id(),
+            store->root()->open_group("a/loop/loop")->object_id());
+  EXPECT_NE(store->root()->object_id(), store->root()->open_group("a")->object_id());
+
+  auto target = Store::open(dir / "scratch", "w", {.driver = "memory"});
+  std::string why;
+  EXPECT_EQ(error_of([&] { copy(*store->root(), "a", *target->root(), "b"); }, &why),
+            ErrorCode::unsupported);
+  EXPECT_NE(why.find("/a/loop"), std::string::npos) << why;
+  EXPECT_FALSE(target->root()->contains("b"));  // nothing of the copy is left
 }
 
 TEST(Group, ClosedStoresRefuseTheirNodes) {

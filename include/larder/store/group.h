@@ -50,7 +50,9 @@ class Group : public Node {
   virtual std::vector<MemberInfo> members() = 0;
 
   // Every node below this group, depth first in name order; `visit` gets
-  // paths relative to this group ("a", "a/b").
+  // paths relative to this group ("a", "a/b"). A link back to a group the
+  // walk is inside of (HDF5 hard links can form cycles) is visited, not
+  // entered.
   void visit(const std::function<void(const std::string& path, NodeKind kind)>& visit);
 };
 

@@ -24,6 +24,14 @@ class Hdf5Group final : public Group {
 
   const std::string& path() const override { return path_; }
   const std::filesystem::path& store_path() const override { return context_->fs_path; }
+  std::optional<ObjectId> object_id() const override {
+    context_->check_open(path_);
+    Hdf5Lock lock;
+    H5O_info_t info;
+    check(H5Oget_info2(id_.get(), &info, H5O_INFO_BASIC), "cannot inspect the group",
+          context_->name, path_);
+    return ObjectId{.file = info.fileno, .address = info.addr};
+  }
   Attributes& attrs() override {
     context_->check_open(path_);
     return *attrs_;
