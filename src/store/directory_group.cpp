@@ -1,6 +1,8 @@
 #include "directory_group.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "driver_common.h"
@@ -107,6 +109,13 @@ void DirectoryGroup::remove(std::string_view path) {
   const auto kind = kind_of(parent, parts.back());
   if (!kind) not_found(parent, parts.back());
   remove_node(parent, parts.back(), *kind);
+}
+
+std::optional<ObjectId> DirectoryGroup::object_id() const {
+  struct stat st {};
+  if (::stat(context_->directory(path_).c_str(), &st) != 0) return std::nullopt;
+  return ObjectId{.file = static_cast<std::uint64_t>(st.st_dev),
+                  .address = static_cast<std::uint64_t>(st.st_ino)};
 }
 
 std::vector<MemberInfo> DirectoryGroup::members() {

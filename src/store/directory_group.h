@@ -57,6 +57,9 @@ class DirectoryGroup : public Group {
  public:
   const std::string& path() const final { return path_; }
   const std::filesystem::path& store_path() const final { return context_->fs_path; }
+  // The directory's device and inode: a symbolic link can make a directory
+  // its own descendant.
+  std::optional<ObjectId> object_id() const final;
   Attributes& attrs() final;
 
   std::shared_ptr<Group> create_group(std::string_view path) final;

@@ -407,3 +407,15 @@ def test_cli_copies_between_hdf5_and_zarr(tmp_path, larder_cli):
     assert z["g/x"].attrs["units"] == "m" and z["g/x"].compressor.cname == "lz4"
     with larder.open(back) as s:
         np.testing.assert_array_equal(s["g/x"][:], data)
+
+
+def test_a_symlink_back_to_an_enclosing_group_is_not_entered(tmp_path):
+    path = str(tmp_path / "loop.zarr")
+    with larder.open(path, "w") as s:
+        s.create_array("a/x", data=np.arange(3))
+    os.symlink("..", os.path.join(path, "a", "loop"))
+    with larder.open(path) as s:
+        seen = []
+        s.visit(seen.append)
+        assert seen == ["a", "a/loop", "a/x"]
+        assert "loop/  (a link to a group it is inside of)" in s.tree()
