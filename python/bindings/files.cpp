@@ -36,21 +36,28 @@ void bind_files(py::module_& m) {
       "Reads every member of an .npz (stored or deflated) into a dict of numpy arrays.");
   m.def(
       "read_csv",
-      [](const std::string& path, char delimiter, bool header) {
+      [](const std::string& path, char delimiter, bool header, bool text) {
         store::Table table = [&] {
           py::gil_scoped_release release;
-          return store::read_csv(path, {.delimiter = delimiter, .header = header});
+          return store::read_csv(path, {.delimiter = delimiter, .header = header, .text = text});
         }();
         return table_to_python(std::move(table));
       },
       py::arg("path"), py::arg("delimiter") = ',', py::arg("header") = true,
-      "Reads a numeric CSV file into a dict of columns (bool, int64 or float64; empty cells NaN).");
+      py::arg("text") = false,
+      "Reads a CSV file into a dict of columns (bool, int64 or float64; empty cells NaN). A\n"
+      "column that is not numeric is an error, or with text=True a numpy str array.");
 }
 
 py::dict table_to_python(store::Table table) {
   py::dict out;
-  for (std::size_t i = 0; i < table.names.size(); ++i)
-    out[py::str(table.names[i])] = to_numpy(std::move(table.columns[i]));
+  for (std::size_t i = 0; i < table.names.size(); ++i) {
+    const bool text = table.columns[i].dtype().kind() == DTypeKind::string;
+    py::object column = to_numpy(std::move(table.columns[i]));
+    // Text columns hold UTF-8 bytes (S<n>): handed out as str (U<n>).
+    if (text) column = py::module_::import("numpy").attr("char").attr("decode")(column, "utf-8");
+    out[py::str(table.names[i])] = column;
+  }
   return out;
 }
 

@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <deque>
 #include <limits>
 
 #include "file_io.h"
+#include "fixed_strings.h"
 #include "larder/core/error.h"
 
 namespace larder::store {
@@ -138,8 +140,17 @@ int parse_bool(std::string_view s) {
 
 // Each column is parsed once as the narrowest type its first cell allows;
 // the first cell that does not fit starts it over as the next type.
+Array text_column(const std::vector<std::string_view>& cells) {
+  std::size_t longest = 1;
+  for (const auto cell : cells)
+    longest = std::max(longest, cell.size());
+  return pack_fixed_strings(DType::string(longest),
+                            std::vector<std::string>(cells.begin(), cells.end()),
+                            Shape{static_cast<std::int64_t>(cells.size())});
+}
+
 Array column_array(const std::vector<std::string_view>& cells, const std::string& name,
-                   const Cells& all, std::string_view origin) {
+                   const Cells& all, std::string_view origin, bool text) {
   const auto rows = static_cast<std::int64_t>(cells.size());
   if (rows > 0 && parse_bool(cells[0]) >= 0) {
     Array a = Array::empty(DType::boolean(), Shape{rows});
@@ -161,6 +172,7 @@ Array column_array(const std::vector<std::string_view>& cells, const std::string
   auto out = a.values<double>();
   for (std::int64_t r = 0; r < rows; ++r) {
     if (!parse_float(cells[r], out[r])) {
+      if (text) return text_column(cells);
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("line {}, column '{}': '{}' is not a number", all.row_lines[r], name,
                               cells[r].substr(0, 80)),
@@ -212,7 +224,8 @@ Table parse_csv(std::string_view text, std::string_view origin, const CsvOptions
     cells.row_lines.push_back(line);
   }
   for (std::size_t c = 0; c < width; ++c)
-    table.columns.push_back(column_array(cells.columns[c], table.names[c], cells, origin));
+    table.columns.push_back(
+        column_array(cells.columns[c], table.names[c], cells, origin, options.text));
   try {
     check_table(table);
   } catch (const Error& e) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "../store/fixed_strings.h"
 #include "builtin_loaders.h"
 #include "larder/core/error.h"
 #include "larder/store/csv.h"
@@ -39,10 +40,21 @@ std::shared_ptr<Node> load_csv(const LoadRequest& request) {
     options.delimiter = it->get<std::string>()[0];
   }
   options.header = loader_flag(request.options, "header", true);
+  options.text = true;
   auto table = store::read_csv(request.file, options);
   auto group = std::make_shared<Group>(request.name, GroupClass::ordered);
-  for (std::size_t i = 0; i < table.names.size(); ++i)
-    group->add(std::make_shared<ArrayLeaf>(table.names[i], std::move(table.columns[i])));
+  for (std::size_t i = 0; i < table.names.size(); ++i) {
+    Array& column = table.columns[i];
+    if (column.dtype().kind() != DTypeKind::string) {
+      group->add(std::make_shared<ArrayLeaf>(table.names[i], std::move(column)));
+      continue;
+    }
+    // A text column: its cells as strings, as pandas gives an object column.
+    Value cells = Value::array();
+    for (auto& cell : store::unpack_fixed_strings(column))
+      cells.push_back(std::move(cell));
+    group->add(std::make_shared<ObjectLeaf>(table.names[i], std::move(cells)));
+  }
   group->attrs()["filepath"] = request.file.string();
   return group;
 }

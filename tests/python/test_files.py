@@ -82,3 +82,19 @@ def test_csv_text_cell_names_line_and_column(tmp_path):
     path.write_text("a,b\n1,2\n3,oops\n")
     with pytest.raises(larder.InvalidArgumentError, match=r"line 3, column 'b'.*oops"):
         larder.read_csv(str(path))
+
+
+def test_csv_text_columns_with_text_true(tmp_path):
+    path = tmp_path / "t.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["name", "x"])
+        writer.writerows([["alpha", 1.5], ["\u03b2eta, \"quoted\"", 2], ["", 3]])
+    got = larder.read_csv(str(path), text=True)
+    assert got["name"].tolist() == ["alpha", "\u03b2eta, \"quoted\"", ""]
+    assert got["name"].dtype.kind == "U" and got["x"].dtype == np.float64
+    # The data tree's csv loader reads text columns as lists of str.
+    dm = larder.DataManager(str(tmp_path), out_dir=False)
+    dm.load("t", loader="csv", glob_str="t.csv", required=True)
+    assert dm["t/name"] == got["name"].tolist()
+    np.testing.assert_array_equal(dm["t/x"].data, [1.5, 2, 3])

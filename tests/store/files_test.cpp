@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "../../src/store/fixed_strings.h"
 #include "../array_helpers.h"
 #include "../error_of.h"
 #include "drivers.h"
@@ -124,6 +125,16 @@ TEST(Csv, TypesEachColumnByItsCells) {
             ErrorCode::invalid_argument);
   EXPECT_NE(why.find("line 2 has 1 fields"), std::string::npos) << why;
   EXPECT_EQ(error_of([] { parse_csv("a\n\"open\n", "open.csv"); }), ErrorCode::invalid_argument);
+}
+
+TEST(Csv, TextColumnsWhenAskedFor) {
+  const std::string text = "name,x\nalpha,1\n\"b, \"\"c\"\"\",2\n,3\n";
+  const Table t = parse_csv(text, "t.csv", {.text = true});
+  EXPECT_EQ(t.column("name").dtype(), DType::string(6));  // the longest cell, b, "c"
+  EXPECT_EQ(unpack_fixed_strings(t.column("name")),
+            (std::vector<std::string>{"alpha", "b, \"c\"", ""}));
+  EXPECT_EQ(t.column("x").dtype(), DType::int64());  // numbers stay numbers
+  EXPECT_EQ(error_of([&] { parse_csv(text, "t.csv"); }), ErrorCode::invalid_argument);
 }
 
 TEST(Csv, OptionsForDelimiterAndHeaderlessFiles) {
