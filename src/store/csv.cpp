@@ -140,10 +140,22 @@ int parse_bool(std::string_view s) {
 
 // Each column is parsed once as the narrowest type its first cell allows;
 // the first cell that does not fit starts it over as the next type.
-Array text_column(const std::vector<std::string_view>& cells) {
-  std::size_t longest = 1;
-  for (const auto cell : cells)
+Array text_column(const std::vector<std::string_view>& cells, const std::string& name,
+                  std::string_view origin) {
+  std::size_t longest = 1, total = 0;
+  for (const auto cell : cells) {
     longest = std::max(longest, cell.size());
+    total += cell.size();
+  }
+  // Fixed-width cells: one long cell widens them all.
+  const std::uint64_t width = std::uint64_t{longest} * cells.size();
+  if (width > 8 * std::uint64_t{total} + (std::uint64_t{64} << 20)) {
+    throw Error(ErrorCode::unsupported,
+                fmt::format("column '{}': {} text cells of up to {} bytes would take {} bytes as "
+                            "fixed-width text",
+                            name, cells.size(), longest, width),
+                std::string(origin));
+  }
   return pack_fixed_strings(DType::string(longest),
                             std::vector<std::string>(cells.begin(), cells.end()),
                             Shape{static_cast<std::int64_t>(cells.size())});
@@ -172,7 +184,7 @@ Array column_array(const std::vector<std::string_view>& cells, const std::string
   auto out = a.values<double>();
   for (std::int64_t r = 0; r < rows; ++r) {
     if (!parse_float(cells[r], out[r])) {
-      if (text) return text_column(cells);
+      if (text) return text_column(cells, name, origin);
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("line {}, column '{}': '{}' is not a number", all.row_lines[r], name,
                               cells[r].substr(0, 80)),

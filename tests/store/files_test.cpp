@@ -135,6 +135,15 @@ TEST(Csv, TextColumnsWhenAskedFor) {
             (std::vector<std::string>{"alpha", "b, \"c\"", ""}));
   EXPECT_EQ(t.column("x").dtype(), DType::int64());  // numbers stay numbers
   EXPECT_EQ(error_of([&] { parse_csv(text, "t.csv"); }), ErrorCode::invalid_argument);
+
+  // One long cell among many short ones: refused before 130 MB of padding.
+  std::string uneven = "a,b\n" + std::string(65536, 'x') + ",1\n";
+  for (int i = 0; i < 2000; ++i)
+    uneven += ",1\n";
+  std::string why;
+  EXPECT_EQ(error_of([&] { parse_csv(uneven, "uneven.csv", {.text = true}); }, &why),
+            ErrorCode::unsupported);
+  EXPECT_NE(why.find("column 'a': 2001 text cells of up to 65536 bytes"), std::string::npos) << why;
 }
 
 TEST(Csv, OptionsForDelimiterAndHeaderlessFiles) {
