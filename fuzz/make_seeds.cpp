@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
                "x:\n  loader: json\n  glob_str: '*.json'\n  path_regex: (?P<n>\\w+)\\.(\\w+)\n"
                "  target_path: '{named[n]}/{groups[1]:>04}/{relpath_cleaned}{{}}'\n"});
   {
-    // Byte 0 picks the reader (0 npy, 1 npz, 2 csv; see the fuzzer).
+    // Byte 0 picks the reader (0 npy, 1 npz, 2 csv, 3 csv with text; see the fuzzer).
     const larder::Array a = larder::Array::from_values<double>(std::vector<double>{1.5, -2, 3});
     const std::vector<std::byte> npy = larder::store::encode_npy(a);
     std::vector<std::uint8_t> seed{0};
@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
     write(root / "fuzz_parse_files", 0, seed.data(), seed.size());
     const std::string csv = std::string(1, '\2') + ",n,x\n0,1,\"2.5\"\n1,,nan\n";
     write(root / "fuzz_parse_files", 1, csv.data(), csv.size());
+    const std::string text = std::string(1, '\3') + "name,n\nalpha,1\n\"b, \"\"c\"\"\",2\n";
+    write(root / "fuzz_parse_files", 2, text.data(), text.size());
   }
   {
     // TIFF stacks as libtiff writes them: raw and deflated strips.
