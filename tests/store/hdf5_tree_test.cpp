@@ -173,6 +173,28 @@ TEST(Hdf5Tree, ManyMembersAndStrings) {
   EXPECT_EQ(tree->members[1].strings.size(), 3000U);
 }
 
+TEST(Hdf5Tree, ReadsPastAUserBlock) {
+  // A 512-byte user block moves the superblock; addresses count from it.
+  TempDir dir;
+  const auto file = dir / "userblock.h5";
+  {
+    const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_userblock(fcpl, 512);
+    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    const hsize_t n = 3;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t d =
+        H5Dcreate2(f, "x", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const double values[3] = {1, 2, 3};
+    H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    H5Dclose(d);
+    H5Sclose(space);
+    H5Fclose(f);
+    H5Pclose(fcpl);
+  }
+  expect_same_as_libhdf5(file);
+}
+
 // Files larder's reader leaves to libhdf5.
 TEST(Hdf5Tree, LeavesOtherLayoutsToLibhdf5) {
   TempDir dir;
