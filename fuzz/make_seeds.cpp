@@ -1,6 +1,8 @@
 // Writes a small seed corpus for every fuzz target into <dir>/<target>/:
 // for the decoders, real encodings of a few buffers; for the parsers, a few
 // valid texts. Usage: fuzz_make_seeds <dir>
+#include <hdf5.h>
+
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -157,6 +159,37 @@ int main(int argc, char** argv) {
       std::ifstream in(scratch, std::ios::binary);
       const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
       write(root / "fuzz_parse_hdf5_tree", variant, bytes.data(), bytes.size());
+    }
+    // The newest format (superblock 3, version 2 object headers, link
+    // messages), written with libhdf5 itself.
+    {
+      const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+      H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+      const hid_t f = H5Fcreate(scratch.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+      const hid_t g = H5Gcreate2(f, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      const hsize_t n = 3;
+      const hid_t space = H5Screate_simple(1, &n, nullptr);
+      const hid_t d =
+          H5Dcreate2(g, "x", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      const double values[3] = {1, 2, 3};
+      H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+      const hid_t scalar = H5Screate(H5S_SCALAR);
+      const hid_t text = H5Tcopy(H5T_C_S1);
+      H5Tset_size(text, H5T_VARIABLE);
+      const char* word = "time_series";
+      const hid_t a = H5Acreate2(g, "content", text, scalar, H5P_DEFAULT, H5P_DEFAULT);
+      H5Awrite(a, text, &word);
+      H5Aclose(a);
+      H5Tclose(text);
+      H5Sclose(scalar);
+      H5Dclose(d);
+      H5Sclose(space);
+      H5Gclose(g);
+      H5Fclose(f);
+      H5Pclose(fapl);
+      std::ifstream in(scratch, std::ios::binary);
+      const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+      write(root / "fuzz_parse_hdf5_tree", 2, bytes.data(), bytes.size());
     }
     fs::remove(scratch);
   }

@@ -1,9 +1,10 @@
 // HDF5 files read without libhdf5 (see hdf5_tree.h). The structures follow
-// the HDF5 File Format Specification, version 2: superblock versions 0 and 1,
-// version 1 object headers, symbol-table groups (version 1 B-trees, symbol
-// table nodes, local heaps), global heap collections for variable-length
-// strings. Every read is bounds-checked against the file image; whatever is
-// not understood ends the parse (the caller falls back to libhdf5).
+// the HDF5 File Format Specification, version 2: superblock versions 0 to 3,
+// version 1 and 2 object headers, symbol-table groups (version 1 B-trees,
+// symbol table nodes, local heaps) and compact new-style groups (link
+// messages; dense ones, in fractal heaps, are declined), global heap
+// collections for variable-length strings. Every read is bounds-checked against the file image;
+// whatever is not understood ends the parse (the caller falls back to libhdf5).
 #include "larder/store/hdf5_tree.h"
 
 #include <fcntl.h>
@@ -207,9 +208,10 @@ class Reader {
         at + kSignature.size(), std::min<std::uint64_t>(92, file_.size() - at - kSignature.size()));
     Fields f(block, 8, 8);
     const std::uint8_t version = f.u8();
-    require(version <= 1);  // 2 and 3 have checksummed, version 2 headers
-    f.skip(3);              // free-space, root entry and (reserved) versions
-    require(f.u8() == 0);   // shared header message format
+    if (version == 2 || version == 3) return superblock_2(block);
+    require(version <= 1);
+    f.skip(3);             // free-space, root entry and (reserved) versions
+    require(f.u8() == 0);  // shared header message format
     offset_size_ = f.u8();
     length_size_ = f.u8();
     require((offset_size_ == 4 || offset_size_ == 8) && (length_size_ == 4 || length_size_ == 8));
@@ -222,6 +224,23 @@ class Reader {
     a.address();                         // end of file
     require(a.address() == kUndefined);  // a driver block: family or multi files
     return symbol_entry(a).header;
+  }
+
+  // Versions 2 and 3 (h5py's libver="latest"): sizes, flags, then the
+  // addresses; the root group's object header address is given directly.
+  std::uint64_t superblock_2(std::span<const std::byte> block) {
+    Fields f(block, 8, 8);
+    f.skip(1);  // version
+    offset_size_ = f.u8();
+    length_size_ = f.u8();
+    require((offset_size_ == 4 || offset_size_ == 8) && (length_size_ == 4 || length_size_ == 8));
+    require(f.u8() == 0);  // consistency flags: a writer (or SWMR writer) has it open
+    Fields a(block.subspan(f.position()), offset_size_, length_size_);
+    base_ = a.address();
+    require(base_ != kUndefined && base_ <= file_.size());
+    require(a.address() == kUndefined);  // an extension: shared messages, file space, ...
+    a.address();                         // end of file
+    return a.address();
   }
 
   struct SymbolEntry {
@@ -253,6 +272,7 @@ class Reader {
   }
 
   std::vector<Message> header_messages(std::uint64_t address) {
+    if (Fields sig = fields(address, 4); sig.starts_with("OHDR")) return header_messages_2(address);
     Fields f = fields(address, 16);
     require(f.u8() == 1);  // object header version 1
     f.skip(1);
@@ -275,6 +295,50 @@ class Reader {
           Fields c(body, offset_size_, length_size_);
           const std::uint64_t at = c.address();
           blocks.emplace_back(at, c.length());
+        }
+        out.push_back({type, body});
+      }
+    }
+    return out;
+  }
+
+  // A version 2 object header ("OHDR"; continuation blocks "OCHK"). The
+  // checksums are not verified: every field is bounds-checked, and what
+  // does not parse is left to libhdf5, which verifies them.
+  std::vector<Message> header_messages_2(std::uint64_t address) {
+    Fields f = fields(address, 6);
+    f.skip(4);
+    require(f.u8() == 2);
+    const std::uint8_t flags = f.u8();
+    const std::uint64_t times = (flags & 0x20) != 0 ? 16 : 0;
+    const std::uint64_t phase = (flags & 0x10) != 0 ? 4 : 0;
+    const unsigned size_bytes = 1U << (flags & 0x03);
+    Fields c = fields(address + 6 + times + phase, size_bytes);
+    const std::uint64_t size = c.number(size_bytes);
+    const std::uint64_t first = address + 6 + times + phase + size_bytes;
+    const bool ordered = (flags & 0x04) != 0;  // messages carry a creation order
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> blocks{{first, size}};
+    std::vector<Message> out;
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      require(blocks.size() <= 4096 && out.size() <= 65536);
+      Fields block = fields(blocks[b].first, blocks[b].second);
+      if (b > 0) require(block.starts_with("OCHK"));
+      const std::size_t header = ordered ? 6 : 4;
+      // The last 4 bytes of a continuation block are its checksum (chunk 0's
+      // follows its size); fewer bytes than a message header are a gap.
+      const std::size_t end = b > 0 ? 4 : 0;
+      while (block.remaining() >= header + end) {
+        const std::uint8_t type = block.u8();
+        const std::uint16_t body_size = block.u16();
+        const std::uint8_t message_flags = block.u8();
+        if (ordered) block.skip(2);
+        require(body_size + end <= block.remaining());
+        const auto body = block.take(body_size);
+        require((message_flags & 0x02) == 0);  // shared (committed) messages
+        if (type == 0x10) {
+          Fields cont(body, offset_size_, length_size_);
+          const std::uint64_t at = cont.address();
+          blocks.emplace_back(at, cont.length());
         }
         out.push_back({type, body});
       }
@@ -548,6 +612,8 @@ class Reader {
     const Message* space = nullptr;
     const Message* type = nullptr;
     const Message* layout = nullptr;
+    const Message* link_info = nullptr;
+    std::vector<std::pair<std::string, std::uint64_t>> links;
     for (const auto& m : messages) {
       switch (m.type) {
         case 0x00:  // NIL
@@ -558,6 +624,18 @@ class Reader {
         case 0x10:  // continuation (followed already)
         case 0x12:  // modification time
         case 0x0C:  // attribute (below)
+        case 0x0A:  // group info (link storage thresholds)
+        case 0x16:  // object reference count
+          break;
+        case 0x02:  // link info: links in this header unless in a fractal heap
+          require(link_info == nullptr && compact_storage(m.body, 8));
+          link_info = &m;
+          break;
+        case 0x06:  // link
+          links.push_back(link(m.body));
+          break;
+        case 0x15:  // attribute info: attributes in this header unless in a heap
+          require(compact_storage(m.body, 2));
           break;
         case 0x01:
           require(space == nullptr);
@@ -579,15 +657,19 @@ class Reader {
           decline();
       }
     }
-    if (symbols != nullptr) {
+    if (symbols != nullptr || link_info != nullptr) {
       require(space == nullptr && type == nullptr && layout == nullptr);
+      require((symbols == nullptr) != (link_info == nullptr) &&
+              (symbols == nullptr || links.empty()));
       node.kind = NodeKind::group;
       attributes(messages, node);
       ancestors.push_back(address);
-      group(*symbols, node, ancestors, is_root);
+      if (symbols != nullptr) links = symbol_table_links(*symbols);
+      members(std::move(links), node, ancestors, is_root);
       ancestors.pop_back();
       return;
     }
+    require(links.empty());
     require(space != nullptr && type != nullptr && layout != nullptr && !is_root);
     node.kind = NodeKind::dataset;
     attributes(messages, node);
@@ -648,8 +730,53 @@ class Reader {
     node.data = std::move(values);
   }
 
-  void group(const Message& symbols, Hdf5TreeNode& node, std::vector<std::uint64_t>& ancestors,
-             bool is_root) {
+  // A link info or attribute info message: whether its fractal heap address
+  // (after the version, the flags and, when flagged, a creation index of
+  // `index_size` bytes) is undefined, i.e. its links or attributes are
+  // messages of the object header itself.
+  bool compact_storage(std::span<const std::byte> body, std::size_t index_size) {
+    Fields f(body, offset_size_, length_size_);
+    require(f.u8() == 0);
+    if ((f.u8() & 0x01) != 0) f.skip(index_size);
+    return f.address() == kUndefined;
+  }
+
+  // A link message: a hard link's name and object header address.
+  std::pair<std::string, std::uint64_t> link(std::span<const std::byte> body) {
+    Fields f(body, offset_size_, length_size_);
+    require(f.u8() == 1);
+    const std::uint8_t flags = f.u8();
+    require((flags & 0x08) == 0 || f.u8() == 0);  // the link type: 0 hard, else soft or external
+    if ((flags & 0x04) != 0) f.skip(8);           // creation order
+    if ((flags & 0x10) != 0) f.skip(1);           // the name's character set
+    const std::uint64_t length = f.number(1U << (flags & 0x03));
+    const auto name = f.take(length);
+    std::string text(reinterpret_cast<const char*>(name.data()), name.size());
+    return {std::move(text), f.address()};
+  }
+
+  // A group's members, read from its links (name, object header address).
+  void members(std::vector<std::pair<std::string, std::uint64_t>> links, Hdf5TreeNode& node,
+               std::vector<std::uint64_t>& ancestors, bool is_root) {
+    for (const auto& [name, address] : links) {
+      require(!name.empty() && name.find('/') == std::string::npos &&
+              name.find('\0') == std::string::npos && name != "." && name != "..");
+      require(address != kUndefined);
+      // larder's private group holds journals that libhdf5's reading applies.
+      require(!(is_root && name == ".larder"));
+    }
+    std::sort(links.begin(), links.end());
+    node.members.resize(links.size());
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      require(i == 0 || links[i].first != links[i - 1].first);
+      Hdf5TreeNode& member = node.members[i];
+      member.name = links[i].first;
+      object(links[i].second, member, ancestors, false);
+    }
+  }
+
+  // The links of an old-style group: its symbol table (B-tree and heap).
+  std::vector<std::pair<std::string, std::uint64_t>> symbol_table_links(const Message& symbols) {
     Fields s(symbols.body, offset_size_, length_size_);
     const std::uint64_t btree = s.address();
     const std::uint64_t heap_address = s.address();
@@ -671,21 +798,10 @@ class Reader {
       const char* p = reinterpret_cast<const char*>(heap.data()) + e.name_offset;
       const char* end = reinterpret_cast<const char*>(heap.data()) + heap.size();
       const char* nul = std::find(p, end, '\0');
-      require(nul != end && nul != p);
-      std::string name(p, nul);
-      require(name.find('/') == std::string::npos && name != "." && name != "..");
-      // larder's private group holds journals that libhdf5's reading applies.
-      require(!(is_root && name == ".larder"));
-      links.emplace_back(std::move(name), e.header);
+      require(nul != end);
+      links.emplace_back(std::string(p, nul), e.header);
     }
-    std::sort(links.begin(), links.end());
-    node.members.resize(links.size());
-    for (std::size_t i = 0; i < links.size(); ++i) {
-      require(i == 0 || links[i].first != links[i - 1].first);
-      Hdf5TreeNode& member = node.members[i];
-      member.name = links[i].first;
-      object(links[i].second, member, ancestors, false);
-    }
+    return links;
   }
 
   // The symbol table entries under version 1 B-tree node `address`, whose

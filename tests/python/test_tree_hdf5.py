@@ -1,7 +1,8 @@
 """The data tree's hdf5 loader on files h5py writes. Files in h5py's default
-layout are read by larder's own HDF5 reader; others (the newest file format,
-filters, soft links) go through libhdf5. Both must give the same tree, equal
-to what h5py reads."""
+layout are read by larder's own HDF5 reader; others go through libhdf5: here
+filters, soft links, and (with libver="latest" or track_order=True) a group
+of more than 8 links. Both must give the same tree, equal to what h5py
+reads."""
 
 import h5py
 import numpy as np

@@ -195,6 +195,79 @@ TEST(Hdf5Tree, ReadsPastAUserBlock) {
   expect_same_as_libhdf5(file);
 }
 
+// Writes groups, datasets and attributes with libhdf5 itself, in the file
+// format `fapl` and `fcpl` ask for, with `links` datasets in /many.
+void write_with_libhdf5(const std::filesystem::path& file, hid_t fcpl, hid_t fapl, int links) {
+  const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
+  const hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  if (fcpl != H5P_DEFAULT) {  // creation order tracked, as h5py's track_order=True
+    H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    H5Pset_attr_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  }
+  const hid_t g = H5Gcreate2(f, "run", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  const hid_t many = H5Gcreate2(f, "many", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  const hsize_t n = 4;
+  const hid_t space = H5Screate_simple(1, &n, nullptr);
+  const hid_t scalar = H5Screate(H5S_SCALAR);
+  const double values[4] = {0.5, -1, 2, 1e300};
+  for (const char* name : {"b", "a"}) {
+    const hid_t d =
+        H5Dcreate2(g, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    const std::int32_t step = 7;
+    const hid_t a = H5Acreate2(d, "step", H5T_STD_I32LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT32, &step);
+    H5Aclose(a);
+    H5Dclose(d);
+  }
+  for (int i = 0; i < links; ++i) {
+    const std::string name = "x" + std::to_string(i);
+    const hid_t d =
+        H5Dcreate2(many, name.c_str(), H5T_STD_I8LE, scalar, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const auto value = static_cast<std::int8_t>(i);
+    H5Dwrite(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
+    H5Dclose(d);
+  }
+  const hid_t text = H5Tcopy(H5T_C_S1);
+  H5Tset_size(text, H5T_VARIABLE);
+  H5Tset_cset(text, H5T_CSET_UTF8);
+  const char* words[2] = {"time_series", "z"};
+  for (const char* attr : {"content", "b_note"}) {
+    const hid_t a = H5Acreate2(g, attr, text, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, text, attr[0] == 'c' ? &words[0] : &words[1]);
+    H5Aclose(a);
+  }
+  H5Tclose(text);
+  H5Sclose(scalar);
+  H5Sclose(space);
+  H5Gclose(many);
+  H5Gclose(g);
+  H5Pclose(gcpl);
+  H5Fclose(f);
+}
+
+TEST(Hdf5Tree, ReadsTheNewerFormatsOfCompactGroups) {
+  // Superblock 3 with version 2 object headers (h5py's libver="latest"), and
+  // the default superblock with creation order tracked (h5py's
+  // track_order=True): link messages and version 2 headers.
+  TempDir dir;
+  const hid_t latest = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_libver_bounds(latest, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  const hid_t tracked = H5Pcreate(H5P_FILE_CREATE);
+  H5Pset_link_creation_order(tracked, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  H5Pset_attr_creation_order(tracked, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  write_with_libhdf5(dir / "latest.h5", H5P_DEFAULT, latest, 3);
+  write_with_libhdf5(dir / "tracked.h5", tracked, H5P_DEFAULT, 3);
+  expect_same_as_libhdf5(dir / "latest.h5");
+  expect_same_as_libhdf5(dir / "tracked.h5");
+  // More links than a compact group holds (8 by default): a fractal heap
+  // and a B-tree, left to libhdf5.
+  write_with_libhdf5(dir / "dense.h5", H5P_DEFAULT, latest, 20);
+  EXPECT_FALSE(read_hdf5_tree(dir / "dense.h5"));
+  H5Pclose(tracked);
+  H5Pclose(latest);
+}
+
 // Files larder's reader leaves to libhdf5.
 TEST(Hdf5Tree, LeavesOtherLayoutsToLibhdf5) {
   TempDir dir;
@@ -221,23 +294,24 @@ TEST(Hdf5Tree, LeavesOtherLayoutsToLibhdf5) {
     g.create_dataset("x", {.dtype = DType::complex64(), .shape = Shape{3}});
   })));
 
-  // A soft link, and the newest file format (superblock 3, version 2 headers).
+  // Soft links, in a symbol table and as a link message (newest format).
   const auto soft = dir / "soft.h5";
-  const auto latest = dir / "latest.h5";
+  const auto soft_latest = dir / "soft_latest.h5";
   {
-    const hid_t f = H5Fcreate(soft.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    H5Gclose(H5Gcreate2(f, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-    H5Lcreate_soft("/g", f, "link", H5P_DEFAULT, H5P_DEFAULT);
-    H5Fclose(f);
     const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-    const hid_t l = H5Fcreate(latest.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Gclose(H5Gcreate2(l, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-    H5Fclose(l);
+    for (const auto& [file, access] :
+         {std::pair<std::filesystem::path, hid_t>{soft, H5P_DEFAULT},
+          std::pair<std::filesystem::path, hid_t>{soft_latest, fapl}}) {
+      const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access);
+      H5Gclose(H5Gcreate2(f, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+      H5Lcreate_soft("/g", f, "link", H5P_DEFAULT, H5P_DEFAULT);
+      H5Fclose(f);
+    }
     H5Pclose(fapl);
   }
   EXPECT_FALSE(read_hdf5_tree(soft));
-  EXPECT_FALSE(read_hdf5_tree(latest));
+  EXPECT_FALSE(read_hdf5_tree(soft_latest));
 
   // An attribute with no elements whose JSON would still be 2**40 empty lists.
   const auto empty = dir / "empty_attribute.h5";

@@ -1,7 +1,8 @@
 // A whole HDF5 file read by larder itself, without libhdf5: its groups,
-// datasets and attributes, for files in the layout libhdf5 and h5py write by
-// default (superblock 0 or 1, version 1 object headers, symbol-table groups,
-// contiguous or compact data without filters). It serves loaders that read
+// datasets and attributes, for files in the layouts libhdf5 and h5py write
+// by default or with libver="latest" / track_order=True (superblock 0 to 3,
+// version 1 or 2 object headers, symbol-table or compact link-message
+// groups, contiguous or compact data without filters). It serves loaders that read
 // many small files at once, such as a sweep's outputs: one read per file, no
 // handles, and no global lock, so files load in parallel.
 //
