@@ -89,6 +89,54 @@ class Fields {
   unsigned length_size_;
 };
 
+// The checksum of the newer structures (superblock 2/3, version 2 object
+// headers): Bob Jenkins' lookup3 hash of the bytes, initial value 0.
+std::uint32_t lookup3(std::span<const std::byte> bytes) {
+  const auto rot = [](std::uint32_t x, int k) { return (x << k) | (x >> (32 - k)); };
+  std::uint32_t a = 0xdeadbeef + static_cast<std::uint32_t>(bytes.size());
+  std::uint32_t b = a, c = a;
+  const auto word = [&](std::size_t at, std::size_t n) {  // n <= 4 bytes, little-endian
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      v |= static_cast<std::uint32_t>(bytes[at + i]) << (8 * i);
+    return v;
+  };
+  std::size_t at = 0, left = bytes.size();
+  while (left > 12) {
+    a += word(at, 4);
+    b += word(at + 4, 4);
+    c += word(at + 8, 4);
+    a -= c, a ^= rot(c, 4), c += b;
+    b -= a, b ^= rot(a, 6), a += c;
+    c -= b, c ^= rot(b, 8), b += a;
+    a -= c, a ^= rot(c, 16), c += b;
+    b -= a, b ^= rot(a, 19), a += c;
+    c -= b, c ^= rot(b, 4), b += a;
+    at += 12;
+    left -= 12;
+  }
+  if (left == 0) return c;
+  a += word(at, std::min<std::size_t>(left, 4));
+  if (left > 4) b += word(at + 4, std::min<std::size_t>(left - 4, 4));
+  if (left > 8) c += word(at + 8, left - 8);
+  c ^= b, c -= rot(b, 14);
+  a ^= c, a -= rot(c, 11);
+  b ^= a, b -= rot(a, 25);
+  c ^= b, c -= rot(b, 16);
+  a ^= c, a -= rot(c, 4);
+  b ^= a, b -= rot(a, 14);
+  c ^= b, c -= rot(b, 24);
+  return c;
+}
+
+// Whether the 4 bytes after `covered` are its lookup3 checksum.
+bool checksum_matches(std::span<const std::byte> covered, std::span<const std::byte> stored) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(stored[i]) << (8 * i);
+  return lookup3(covered) == v;
+}
+
 // A datatype message, reduced to what a dataset or an attribute needs.
 struct Type {
   DType dtype = DType::uint8();
@@ -208,6 +256,7 @@ class Reader {
         at + kSignature.size(), std::min<std::uint64_t>(92, file_.size() - at - kSignature.size()));
     Fields f(block, 8, 8);
     const std::uint8_t version = f.u8();
+    superblock_at_ = at;
     if (version == 2 || version == 3) return superblock_2(block);
     require(version <= 1);
     f.skip(3);             // free-space, root entry and (reserved) versions
@@ -240,7 +289,11 @@ class Reader {
     require(base_ != kUndefined && base_ <= file_.size());
     require(a.address() == kUndefined);  // an extension: shared messages, file space, ...
     a.address();                         // end of file
-    return a.address();
+    const std::uint64_t root = a.address();
+    const std::size_t covered = kSignature.size() + f.position() + 4 * offset_size_;
+    const auto whole = file_.bytes(superblock_at_, covered + 4);
+    require(checksum_matches(whole.first(covered), whole.subspan(covered)));
+    return root;
   }
 
   struct SymbolEntry {
@@ -317,11 +370,21 @@ class Reader {
     const std::uint64_t size = c.number(size_bytes);
     const std::uint64_t first = address + 6 + times + phase + size_bytes;
     const bool ordered = (flags & 0x04) != 0;  // messages carry a creation order
+    {
+      const std::uint64_t covered = first - address + size;
+      require(covered >= size);
+      const auto chunk = bytes(address, covered + 4);
+      require(checksum_matches(chunk.first(covered), chunk.subspan(covered)));
+    }
     std::vector<std::pair<std::uint64_t, std::uint64_t>> blocks{{first, size}};
     std::vector<Message> out;
     for (std::size_t b = 0; b < blocks.size(); ++b) {
       require(blocks.size() <= 4096 && out.size() <= 65536);
-      Fields block = fields(blocks[b].first, blocks[b].second);
+      const auto raw = bytes(blocks[b].first, blocks[b].second);
+      if (b > 0) {
+        require(raw.size() >= 8 && checksum_matches(raw.first(raw.size() - 4), raw.last(4)));
+      }
+      Fields block(raw, offset_size_, length_size_);
       if (b > 0) require(block.starts_with("OCHK"));
       const std::size_t header = ordered ? 6 : 4;
       // The last 4 bytes of a continuation block are its checksum (chunk 0's
@@ -843,6 +906,7 @@ class Reader {
   unsigned offset_size_ = 8;
   unsigned length_size_ = 8;
   std::uint64_t base_ = 0;
+  std::uint64_t superblock_at_ = 0;
   std::size_t node_budget_;
   std::uint64_t string_budget_;
   std::uint64_t json_budget_;  // values in attributes' JSON

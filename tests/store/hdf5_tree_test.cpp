@@ -260,6 +260,26 @@ TEST(Hdf5Tree, ReadsTheNewerFormatsOfCompactGroups) {
   write_with_libhdf5(dir / "tracked.h5", tracked, H5P_DEFAULT, 3);
   expect_same_as_libhdf5(dir / "latest.h5");
   expect_same_as_libhdf5(dir / "tracked.h5");
+  // Version 2 headers carry checksums: a changed byte in one is declined
+  // (libhdf5 then reports the mismatch), not read as a different value.
+  {
+    std::ifstream in(dir / "latest.h5", std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+    const auto span = [&] { return std::as_bytes(std::span(bytes.data(), bytes.size())); };
+    ASSERT_TRUE(parse_hdf5_tree(span()));
+    const std::string_view text(bytes.data(), bytes.size());
+    std::size_t headers = 0;
+    for (auto at = text.find("OHDR"); at != std::string_view::npos;
+         at = text.find("OHDR", at + 1)) {
+      for (const std::size_t k : {6, 12, 20}) {
+        bytes[at + k] = static_cast<char>(bytes[at + k] ^ 0x01);
+        EXPECT_FALSE(parse_hdf5_tree(span())) << "header at " << at << ", byte " << k;
+        bytes[at + k] = static_cast<char>(bytes[at + k] ^ 0x01);
+      }
+      ++headers;
+    }
+    EXPECT_GE(headers, 5U);  // the root, run, many and their datasets
+  }
   // More links than a compact group holds (8 by default): a fractal heap
   // and a B-tree, left to libhdf5.
   write_with_libhdf5(dir / "dense.h5", H5P_DEFAULT, latest, 20);
