@@ -129,8 +129,12 @@ std::uint32_t lookup3(std::span<const std::byte> bytes) {
   return c;
 }
 
-// Whether the 4 bytes after `covered` are its lookup3 checksum.
+// Whether the 4 bytes after `covered` are its lookup3 checksum (always, in
+// fuzzing builds: the fuzzer explores what the checksums guard).
 bool checksum_matches(std::span<const std::byte> covered, std::span<const std::byte> stored) {
+#ifdef LARDER_FUZZING
+  return true;
+#endif
   std::uint32_t v = 0;
   for (std::size_t i = 0; i < 4; ++i)
     v |= static_cast<std::uint32_t>(stored[i]) << (8 * i);
