@@ -538,6 +538,9 @@ and writes release the GIL; compressed chunks are decoded on all cores.)")
           "attrs", [](Store& s) -> Attributes& { return s.root()->attrs(); },
           py::return_value_policy::reference_internal)
       .def_property_readonly("path", [](Store& s) { return s.path().string(); })
+      // h5py's File.filename and File.name ("/", the root group's path).
+      .def_property_readonly("filename", [](Store& s) { return s.path().string(); })
+      .def_property_readonly("name", [](Store& s) { return s.root()->path(); })
       .def_property_readonly("mode",
                              [](Store& s) { return std::string(store::to_string(s.mode())); })
       .def_property_readonly("driver", [](Store& s) { return std::string(s.driver()); })

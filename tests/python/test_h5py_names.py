@@ -34,7 +34,7 @@ def test_mapping_and_visit_match_h5py(path):
                 "groups": [isinstance(v, h5py.Group) for v in h.values()],
                 "x": h.get("b/x").shape, "visit": [], "visit_b": [],
                 "first": h.visititems(first_dataset),
-                "names": [h.name, h["b"].name, h["b/c/y"].name]}
+                "names": [h.name, h["b"].name, h["b/c/y"].name], "filename": h.filename}
         h.visit(want["visit"].append)
         h["b"].visit(want["visit_b"].append)
     with larder.open(path) as s:
@@ -54,8 +54,9 @@ def test_mapping_and_visit_match_h5py(path):
         assert s.visit(lambda name: name if name.endswith("e") else None) == "d/e"
         assert s.visititems(lambda name, obj: None) is None
         # .name is the full path, as h5py and zarr give it.
-        names = [s.root.name, s["b"].name, s["b/c/y"].name]
+        names = [s.name, s["b"].name, s["b/c/y"].name]
         assert names == want["names"] == ["/", "/b", "/b/c/y"]
+        assert s.root.name == "/" and s.filename == want["filename"] == path
 
 
 def test_create_dataset_takes_h5py_keywords(path):
