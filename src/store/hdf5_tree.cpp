@@ -3,8 +3,9 @@
 // version 1 and 2 object headers, symbol-table groups (version 1 B-trees,
 // symbol table nodes, local heaps) and compact new-style groups (link
 // messages; dense ones, in fractal heaps, are declined), global heap
-// collections for variable-length strings. Every read is bounds-checked against the file image;
-// whatever is not understood ends the parse (the caller falls back to libhdf5).
+// collections for variable-length strings. Every read is bounds-checked
+// against the file; whatever is not understood ends the parse (the caller
+// falls back to libhdf5).
 #include "larder/store/hdf5_tree.h"
 
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <set>
 #include <string_view>
 
+#include "larder/core/endian.h"
 #include "larder/store/element_json.h"
 
 namespace larder::store {
@@ -47,9 +49,7 @@ class Fields {
 
   std::uint64_t number(unsigned width) {
     require(width <= 8 && remaining() >= width);
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < width; ++i)
-      v |= static_cast<std::uint64_t>(bytes_[at_ + i]) << (8 * i);
+    const std::uint64_t v = load_le(bytes_.data() + at_, static_cast<int>(width));
     at_ += width;
     return v;
   }
@@ -71,7 +71,6 @@ class Fields {
     return out;
   }
   void skip(std::uint64_t n) { take(n); }
-  void align(std::size_t to) { skip((to - at_ % to) % to); }
   bool starts_with(std::string_view tag) {
     if (remaining() < tag.size() || std::memcmp(bytes_.data() + at_, tag.data(), tag.size()) != 0) {
       return false;
@@ -95,11 +94,8 @@ std::uint32_t lookup3(std::span<const std::byte> bytes) {
   const auto rot = [](std::uint32_t x, int k) { return (x << k) | (x >> (32 - k)); };
   std::uint32_t a = 0xdeadbeef + static_cast<std::uint32_t>(bytes.size());
   std::uint32_t b = a, c = a;
-  const auto word = [&](std::size_t at, std::size_t n) {  // n <= 4 bytes, little-endian
-    std::uint32_t v = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      v |= static_cast<std::uint32_t>(bytes[at + i]) << (8 * i);
-    return v;
+  const auto word = [&](std::size_t at, std::size_t n) {  // n <= 4 bytes
+    return static_cast<std::uint32_t>(load_le(bytes.data() + at, static_cast<int>(n)));
   };
   std::size_t at = 0, left = bytes.size();
   while (left > 12) {
@@ -135,10 +131,7 @@ bool checksum_matches(std::span<const std::byte> covered, std::span<const std::b
 #ifdef LARDER_FUZZING
   return true;
 #endif
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4; ++i)
-    v |= static_cast<std::uint32_t>(stored[i]) << (8 * i);
-  return lookup3(covered) == v;
+  return lookup3(covered) == load_le(stored.data(), 4);
 }
 
 // A datatype message, reduced to what a dataset or an attribute needs.
@@ -260,14 +253,11 @@ class Reader {
         at + kSignature.size(), std::min<std::uint64_t>(92, file_.size() - at - kSignature.size()));
     Fields f(block, 8, 8);
     const std::uint8_t version = f.u8();
-    superblock_at_ = at;
-    if (version == 2 || version == 3) return superblock_2(block);
+    if (version == 2 || version == 3) return superblock_2(at, block);
     require(version <= 1);
     f.skip(3);             // free-space, root entry and (reserved) versions
     require(f.u8() == 0);  // shared header message format
-    offset_size_ = f.u8();
-    length_size_ = f.u8();
-    require((offset_size_ == 4 || offset_size_ == 8) && (length_size_ == 4 || length_size_ == 8));
+    field_sizes(f);
     f.skip(1 + 2 + 2 + 4);  // reserved, group leaf and internal K, consistency flags
     if (version == 1) f.skip(4);
     Fields a(block.subspan(f.position()), offset_size_, length_size_);
@@ -279,14 +269,20 @@ class Reader {
     return symbol_entry(a).header;
   }
 
-  // Versions 2 and 3 (h5py's libver="latest"): sizes, flags, then the
-  // addresses; the root group's object header address is given directly.
-  std::uint64_t superblock_2(std::span<const std::byte> block) {
-    Fields f(block, 8, 8);
-    f.skip(1);  // version
+  // The sizes of addresses and lengths, the next two bytes of a superblock.
+  void field_sizes(Fields& f) {
     offset_size_ = f.u8();
     length_size_ = f.u8();
     require((offset_size_ == 4 || offset_size_ == 8) && (length_size_ == 4 || length_size_ == 8));
+  }
+
+  // Versions 2 and 3 (h5py's libver="latest"), at file offset `at`: sizes,
+  // flags, then the addresses; the root group's object header address is
+  // given directly.
+  std::uint64_t superblock_2(std::uint64_t at, std::span<const std::byte> block) {
+    Fields f(block, 8, 8);
+    f.skip(1);  // version
+    field_sizes(f);
     require(f.u8() == 0);  // consistency flags: a writer (or SWMR writer) has it open
     Fields a(block.subspan(f.position()), offset_size_, length_size_);
     base_ = a.address();
@@ -295,7 +291,7 @@ class Reader {
     a.address();                         // end of file
     const std::uint64_t root = a.address();
     const std::size_t covered = kSignature.size() + f.position() + 4 * offset_size_;
-    const auto whole = file_.bytes(superblock_at_, covered + 4);
+    const auto whole = file_.bytes(at, covered + 4);
     require(checksum_matches(whole.first(covered), whole.subspan(covered)));
     return root;
   }
@@ -328,6 +324,13 @@ class Reader {
     return {bytes(address, size), offset_size_, length_size_};
   }
 
+  // A continuation message: where the header's next block is, and its size.
+  std::pair<std::uint64_t, std::uint64_t> continuation(std::span<const std::byte> body) {
+    Fields f(body, offset_size_, length_size_);
+    const std::uint64_t at = f.address();
+    return {at, f.length()};
+  }
+
   std::vector<Message> header_messages(std::uint64_t address) {
     if (Fields sig = fields(address, 4); sig.starts_with("OHDR")) return header_messages_2(address);
     Fields f = fields(address, 16);
@@ -348,20 +351,15 @@ class Reader {
         block.skip(3);
         const auto body = block.take(body_size);
         require((flags & 0x02) == 0);  // shared (committed) messages
-        if (type == 0x10) {            // continuation
-          Fields c(body, offset_size_, length_size_);
-          const std::uint64_t at = c.address();
-          blocks.emplace_back(at, c.length());
-        }
+        if (type == 0x10) blocks.push_back(continuation(body));
         out.push_back({type, body});
       }
     }
     return out;
   }
 
-  // A version 2 object header ("OHDR"; continuation blocks "OCHK"). The
-  // checksums are not verified: every field is bounds-checked, and what
-  // does not parse is left to libhdf5, which verifies them.
+  // A version 2 object header ("OHDR"; continuation blocks "OCHK"), each
+  // block's checksum verified.
   std::vector<Message> header_messages_2(std::uint64_t address) {
     Fields f = fields(address, 6);
     f.skip(4);
@@ -402,11 +400,7 @@ class Reader {
         require(body_size + end <= block.remaining());
         const auto body = block.take(body_size);
         require((message_flags & 0x02) == 0);  // shared (committed) messages
-        if (type == 0x10) {
-          Fields cont(body, offset_size_, length_size_);
-          const std::uint64_t at = cont.address();
-          blocks.emplace_back(at, cont.length());
-        }
+        if (type == 0x10) blocks.push_back(continuation(body));
         out.push_back({type, body});
       }
     }
@@ -681,6 +675,11 @@ class Reader {
     const Message* layout = nullptr;
     const Message* link_info = nullptr;
     std::vector<std::pair<std::string, std::uint64_t>> links;
+    // A message an object has at most once.
+    const auto only = [](const Message*& slot, const Message& m) {
+      require(slot == nullptr);
+      slot = &m;
+    };
     for (const auto& m : messages) {
       switch (m.type) {
         case 0x00:  // NIL
@@ -695,8 +694,8 @@ class Reader {
         case 0x16:  // object reference count
           break;
         case 0x02:  // link info: links in this header unless in a fractal heap
-          require(link_info == nullptr && compact_storage(m.body, 8));
-          link_info = &m;
+          require(compact_storage(m.body, 8));
+          only(link_info, m);
           break;
         case 0x06:  // link
           links.push_back(link(m.body));
@@ -705,22 +704,18 @@ class Reader {
           require(compact_storage(m.body, 2));
           break;
         case 0x01:
-          require(space == nullptr);
-          space = &m;
+          only(space, m);
           break;
         case 0x03:
-          require(type == nullptr);
-          type = &m;
+          only(type, m);
           break;
         case 0x08:
-          require(layout == nullptr);
-          layout = &m;
+          only(layout, m);
           break;
         case 0x11:
-          require(symbols == nullptr);
-          symbols = &m;
+          only(symbols, m);
           break;
-        default:  // filters, external files, new-style links and attributes, ...
+        default:  // filters, external files, shared message tables, ...
           decline();
       }
     }
@@ -910,7 +905,6 @@ class Reader {
   unsigned offset_size_ = 8;
   unsigned length_size_ = 8;
   std::uint64_t base_ = 0;
-  std::uint64_t superblock_at_ = 0;
   std::size_t node_budget_;
   std::uint64_t string_budget_;
   std::uint64_t json_budget_;  // values in attributes' JSON
