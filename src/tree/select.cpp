@@ -103,6 +103,19 @@ std::vector<std::pair<std::string, Combined>> select_fields(Group& group,
       slot.emplace(point.state_no, order.size());
       order.push_back(&field_leaf(*it->second, field));
     }
+    // The data dims, checked before any state's field is read.
+    std::vector<std::string> data_dims = dims;
+    if (!order.empty()) {
+      const std::size_t rank = order.front()->shape().rank();
+      if (dims.empty()) {
+        data_dims = data_dims_of(*order.front());
+      } else if (dims.size() != rank) {
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("field '{}' names {} dims ({}) for data of rank {}", field,
+                                dims.size(), fmt::join(dims, ", "), rank),
+                    "", group.path());
+      }
+    }
     std::vector<std::optional<Array>> arrays(order.size());
     parallel_for(static_cast<std::int64_t>(order.size()), 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t i = b; i < e; ++i) {
@@ -110,14 +123,6 @@ std::vector<std::pair<std::string, Combined>> select_fields(Group& group,
         arrays[k] = order[k]->read();
       }
     });
-    std::vector<std::string> data_dims = dims;
-    if (!order.empty() && data_dims.empty()) data_dims = data_dims_of(*order.front());
-    if (!order.empty() && data_dims.size() != order.front()->shape().rank() && !dims.empty()) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("field '{}' names {} dims ({}) for data of rank {}", field,
-                              dims.size(), fmt::join(dims, ", "), order.front()->shape().rank()),
-                  "", group.path());
-    }
     auto combined = combine(
         space, points, field,
         [&](const Point& point) -> std::optional<Array> {
