@@ -138,8 +138,7 @@ int parse_bool(std::string_view s) {
   return -1;
 }
 
-// Each column is parsed once as the narrowest type its first cell allows;
-// the first cell that does not fit starts it over as the next type.
+// A column of text: each cell's bytes, NUL padded to the longest.
 Array text_column(const std::vector<std::string_view>& cells, const std::string& name,
                   std::string_view origin) {
   std::size_t longest = 1, total = 0;
@@ -161,6 +160,9 @@ Array text_column(const std::vector<std::string_view>& cells, const std::string&
                             Shape{static_cast<std::int64_t>(cells.size())});
 }
 
+// Each column is parsed once as the narrowest type its first cell allows;
+// the first cell that does not fit starts it over as the next type (text,
+// when asked for, after float64).
 Array column_array(const std::vector<std::string_view>& cells, const std::string& name,
                    const Cells& all, std::string_view origin, bool text) {
   const auto rows = static_cast<std::int64_t>(cells.size());

@@ -173,37 +173,19 @@ TEST(Hdf5Tree, ManyMembersAndStrings) {
   EXPECT_EQ(tree->members[1].strings.size(), 3000U);
 }
 
-TEST(Hdf5Tree, ReadsPastAUserBlock) {
-  // A 512-byte user block moves the superblock; addresses count from it.
-  TempDir dir;
-  const auto file = dir / "userblock.h5";
-  {
-    const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    H5Pset_userblock(fcpl, 512);
-    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
-    const hsize_t n = 3;
-    const hid_t space = H5Screate_simple(1, &n, nullptr);
-    const hid_t d =
-        H5Dcreate2(f, "x", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    const double values[3] = {1, 2, 3};
-    H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
-    H5Dclose(d);
-    H5Sclose(space);
-    H5Fclose(f);
-    H5Pclose(fcpl);
-  }
-  expect_same_as_libhdf5(file);
-}
-
 // Writes groups, datasets and attributes with libhdf5 itself, in the file
-// format `fapl` and `fcpl` ask for, with `links` datasets in /many.
+// format `fapl` and `fcpl` ask for, with `links` datasets in /many. The
+// groups track creation order when the root does (h5py's track_order=True).
 void write_with_libhdf5(const std::filesystem::path& file, hid_t fcpl, hid_t fapl, int links) {
   const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
   const hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
-  if (fcpl != H5P_DEFAULT) {  // creation order tracked, as h5py's track_order=True
-    H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-    H5Pset_attr_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-  }
+  const hid_t created = H5Fget_create_plist(f);
+  unsigned order = 0;
+  ASSERT_GE(H5Pget_link_creation_order(created, &order), 0);
+  H5Pset_link_creation_order(gcpl, order);
+  ASSERT_GE(H5Pget_attr_creation_order(created, &order), 0);
+  H5Pset_attr_creation_order(gcpl, order);
+  H5Pclose(created);
   const hid_t g = H5Gcreate2(f, "run", H5P_DEFAULT, gcpl, H5P_DEFAULT);
   const hid_t many = H5Gcreate2(f, "many", H5P_DEFAULT, gcpl, H5P_DEFAULT);
   const hsize_t n = 4;
@@ -246,6 +228,16 @@ void write_with_libhdf5(const std::filesystem::path& file, hid_t fcpl, hid_t fap
   H5Fclose(f);
 }
 
+TEST(Hdf5Tree, ReadsPastAUserBlock) {
+  // A 512-byte user block moves the superblock; addresses count from it.
+  TempDir dir;
+  const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  H5Pset_userblock(fcpl, 512);
+  write_with_libhdf5(dir / "userblock.h5", fcpl, H5P_DEFAULT, 3);
+  H5Pclose(fcpl);
+  expect_same_as_libhdf5(dir / "userblock.h5");
+}
+
 TEST(Hdf5Tree, ReadsTheNewerFormatsOfCompactGroups) {
   // Superblock 3 with version 2 object headers (h5py's libver="latest"), and
   // the default superblock with creation order tracked (h5py's
@@ -260,6 +252,12 @@ TEST(Hdf5Tree, ReadsTheNewerFormatsOfCompactGroups) {
   write_with_libhdf5(dir / "tracked.h5", tracked, H5P_DEFAULT, 3);
   expect_same_as_libhdf5(dir / "latest.h5");
   expect_same_as_libhdf5(dir / "tracked.h5");
+  {  // the tracked groups are version 2 headers in a version 0 superblock
+    std::ifstream in(dir / "tracked.h5", std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(text[8], '\0');  // the superblock's version
+    EXPECT_NE(text.find("OHDR", text.find("OHDR") + 1), std::string::npos);
+  }
   // Version 2 headers carry checksums: a changed byte in one is declined
   // (libhdf5 then reports the mismatch), not read as a different value.
   {
