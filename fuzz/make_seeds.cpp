@@ -191,6 +191,39 @@ int main(int argc, char** argv) {
       const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
       write(root / "fuzz_parse_hdf5_tree", 2, bytes.data(), bytes.size());
     }
+    // Chunked datasets (a blosc one with an appended partial chunk, a 2-D
+    // one with chunks never written), followed by the address of the
+    // object header whose chunk index the fuzzer reads.
+    for (int variant = 3; variant < 5; ++variant) {
+      {
+        auto store = larder::store::Store::open(scratch, "w");
+        auto root_group = store->root();
+        auto ext = root_group->create_dataset("ext", {.dtype = larder::DType::float32(),
+                                                      .shape = larder::Shape{0},
+                                                      .chunks = {8},
+                                                      .codec = {.id = "blosc-lz4", .level = 5},
+                                                      .extendable = true});
+        ext->append(larder::Array::from_values<float>(std::vector<float>(700, 1.5F)));
+        auto grid = root_group->create_dataset(
+            "grid",
+            {.dtype = larder::DType::int16(), .shape = larder::Shape{6, 5}, .chunks = {2, 2}});
+        grid->write(larder::Selection::parse("0:3, 1:4"),
+                    larder::Array::zeros(larder::DType::int16(), larder::Shape{3, 3}));
+        store->close();
+      }
+      const hid_t f = H5Fopen(scratch.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+      const hid_t o = H5Oopen(f, variant == 3 ? "ext" : "grid", H5P_DEFAULT);
+      H5O_info_t info;
+      H5Oget_info2(o, &info, H5O_INFO_BASIC);
+      H5Oclose(o);
+      H5Fclose(f);
+      std::ifstream in(scratch, std::ios::binary);
+      std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+      const std::uint64_t address = info.addr;
+      const auto* raw = reinterpret_cast<const char*>(&address);
+      bytes.insert(bytes.end(), raw, raw + sizeof address);
+      write(root / "fuzz_parse_hdf5_tree", variant, bytes.data(), bytes.size());
+    }
     fs::remove(scratch);
   }
   write_texts(root / "fuzz_parse_yaml",

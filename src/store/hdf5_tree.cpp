@@ -237,6 +237,37 @@ class Reader {
     return node;
   }
 
+  Hdf5ChunkIndex chunk_index(std::uint64_t header, std::size_t max_chunks) {
+    superblock();
+    const Message* layout = nullptr;
+    const auto messages = header_messages(header);
+    for (const auto& m : messages) {
+      if (m.type != 0x08) continue;
+      require(layout == nullptr);
+      layout = &m;
+    }
+    require(layout != nullptr);
+    Fields f(layout->body, offset_size_, length_size_);
+    require(f.u8() == 3 && f.u8() == 2);  // version 3, chunked: a version 1 B-tree
+    // The chunk's rank plus one: the last "axis" is the element size.
+    const unsigned dimensionality = f.u8();
+    require(dimensionality >= 2 && dimensionality <= 33);
+    const std::uint64_t root = f.address();
+    Hdf5ChunkIndex index;
+    index.chunk_shape.resize(dimensionality - 1);
+    for (auto& d : index.chunk_shape) {
+      d = f.u32();
+      require(d > 0);
+    }
+    if (root == kUndefined) return index;  // no chunk written yet
+    std::set<std::uint64_t> visited;
+    chunk_nodes(root, -1, index, max_chunks, visited);
+    std::set<std::vector<std::uint64_t>> seen;
+    for (const auto& c : index.chunks)
+      require(seen.insert(c.offset).second);
+    return index;
+  }
+
  private:
   // The superblock (found at 0, 512, 1024, ...): sets the field sizes and
   // the base address; gives the root group's object header address.
@@ -900,6 +931,45 @@ class Reader {
     }
   }
 
+  // The chunks under version 1 B-tree node `address` of a chunk index,
+  // whose level is `level` (-1: the root, any level). Each key holds the
+  // stored size, the filter mask and the element offsets (one more than the
+  // rank, the last 0) of the chunk or subtree after it.
+  void chunk_nodes(std::uint64_t address, int level, Hdf5ChunkIndex& index, std::size_t max_chunks,
+                   std::set<std::uint64_t>& visited) {
+    require(visited.insert(address).second);
+    const std::uint64_t head_size = 8 + 2 * offset_size_;
+    Fields head = fields(address, head_size);
+    require(head.starts_with("TREE") && head.u8() == 1);  // a raw data chunk node
+    const int node_level = head.u8();
+    require(node_level < 64 && (level < 0 || node_level == level));
+    const std::uint16_t used = head.u16();
+    const std::size_t rank = index.chunk_shape.size();
+    const std::uint64_t key_size = 8 + 8 * (rank + 1);
+    Fields f = fields(address + head_size, used * (key_size + offset_size_) + key_size);
+    for (std::uint16_t i = 0; i < used; ++i) {
+      Hdf5StoredChunk chunk;
+      chunk.size = f.u32();
+      chunk.filter_mask = f.u32();
+      chunk.offset.resize(rank);
+      for (std::size_t a = 0; a < rank; ++a) {
+        chunk.offset[a] = f.number(8);
+        require(chunk.offset[a] % index.chunk_shape[a] == 0);
+      }
+      require(f.number(8) == 0);
+      chunk.address = f.address();
+      require(chunk.address != kUndefined);
+      if (node_level > 0) {
+        chunk_nodes(chunk.address, node_level - 1, index, max_chunks, visited);
+        continue;
+      }
+      require(chunk.size > 0 && index.chunks.size() < max_chunks);
+      require(offset(chunk.address) <= file_.size() &&
+              chunk.size <= file_.size() - offset(chunk.address));
+      index.chunks.push_back(std::move(chunk));
+    }
+  }
+
   Source& file_;
   Hdf5TreeOptions options_;
   unsigned offset_size_ = 8;
@@ -925,6 +995,29 @@ std::optional<Hdf5TreeNode> parse_hdf5_tree(std::span<const std::byte> file,
                                             const Hdf5TreeOptions& options) {
   ImageSource source(file);
   return parse(source, options);
+}
+
+std::optional<Hdf5ChunkIndex> parse_hdf5_chunk_index(std::span<const std::byte> file,
+                                                     std::uint64_t object_header,
+                                                     std::size_t max_chunks) {
+  ImageSource source(file);
+  try {
+    return Reader(source, {}).chunk_index(object_header, max_chunks);
+  } catch (const NotHandled&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<Hdf5ChunkIndex> read_hdf5_chunk_index(int fd, std::uint64_t object_header,
+                                                    std::size_t max_chunks) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  FileSource source(fd, static_cast<std::uint64_t>(st.st_size));
+  try {
+    return Reader(source, {}).chunk_index(object_header, max_chunks);
+  } catch (const NotHandled&) {
+    return std::nullopt;
+  }
 }
 
 std::optional<Hdf5TreeNode> read_hdf5_tree(const std::filesystem::path& path,

@@ -6,9 +6,15 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <numeric>
+#include <optional>
 
 #include "larder/store/store.h"
 #include "temp_dir.h"
@@ -383,6 +389,217 @@ TEST(Hdf5Tree, DamagedBytesAreDeclinedNotRead) {
     std::ofstream(damaged_file, std::ios::binary).write(damaged.data(), damaged.size());
     const auto pieces = read_hdf5_tree(damaged_file, {.whole_file_bytes = 0});
     EXPECT_EQ(whole.has_value(), pieces.has_value()) << i;
+  }
+}
+
+// The address of the object header of `path`, as libhdf5 gives it.
+std::uint64_t object_header(const std::filesystem::path& file, const char* path) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t o = H5Oopen(f, path, H5P_DEFAULT);
+  H5O_info_t info;
+  H5Oget_info2(o, &info, H5O_INFO_BASIC);
+  H5Oclose(o);
+  H5Fclose(f);
+  return info.addr;
+}
+
+std::optional<Hdf5ChunkIndex> chunk_index(const std::filesystem::path& file, const char* path) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  auto index = read_hdf5_chunk_index(fd, object_header(file, path), 1 << 20);
+  ::close(fd);
+  return index;
+}
+
+// The chunk index read at once lists what libhdf5 finds for every chunk of
+// the grid, and nothing else. Gives the number of chunks stored.
+std::size_t expect_index_as_libhdf5(const std::filesystem::path& file, const char* path) {
+  SCOPED_TRACE(path);
+  const auto index = chunk_index(file, path);
+  EXPECT_TRUE(index.has_value());
+  if (!index) return 0;
+  std::map<std::vector<std::uint64_t>, Hdf5StoredChunk> listed;
+  for (const auto& c : index->chunks)
+    listed.emplace(c.offset, c);
+  EXPECT_EQ(listed.size(), index->chunks.size());  // no chunk twice
+
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+  const hid_t space = H5Dget_space(d);
+  const hid_t dcpl = H5Dget_create_plist(d);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), chunk(dims.size());
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  H5Pget_chunk(dcpl, rank, chunk.data());
+  EXPECT_EQ(index->chunk_shape, std::vector<std::uint64_t>(chunk.begin(), chunk.end()));
+  std::size_t stored = 0;
+  std::vector<hsize_t> offset(dims.size(), 0);
+  while (true) {
+    unsigned mask = 0;
+    haddr_t address = HADDR_UNDEF;
+    hsize_t size = 0;
+    EXPECT_GE(H5Dget_chunk_info_by_coord(d, offset.data(), &mask, &address, &size), 0);
+    const auto it = listed.find(std::vector<std::uint64_t>(offset.begin(), offset.end()));
+    if (address == HADDR_UNDEF) {
+      EXPECT_TRUE(it == listed.end()) << offset[0];
+    } else if (it == listed.end()) {
+      ADD_FAILURE() << "chunk at " << offset[0] << " not listed";
+    } else {
+      ++stored;
+      EXPECT_EQ(it->second.address, address);
+      EXPECT_EQ(it->second.size, size);
+      EXPECT_EQ(it->second.filter_mask, mask);
+    }
+    std::size_t a = dims.size();
+    while (a-- > 0) {
+      offset[a] += chunk[a];
+      if (offset[a] < dims[a]) break;
+      offset[a] = 0;
+    }
+    if (a == static_cast<std::size_t>(-1)) break;
+  }
+  EXPECT_EQ(stored, index->chunks.size());
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  H5Dclose(d);
+  H5Fclose(f);
+  return stored;
+}
+
+TEST(Hdf5ChunkIndex, ListsWhatLibhdf5Locates) {
+  TempDir dir;
+  const auto file = dir / "chunked.h5";
+  std::vector<float> grid_values(10 * 7);
+  std::iota(grid_values.begin(), grid_values.end(), 1.0F);
+  std::vector<std::int32_t> many(10000);
+  std::iota(many.begin(), many.end(), 0);
+  {
+    auto store = Store::open(file, "w");
+    auto root = store->root();
+    // Appended: full chunks and a partial last one.
+    auto ext = root->create_dataset("ext", {.dtype = DType::float32(),
+                                            .shape = Shape{0},
+                                            .chunks = {100},
+                                            .codec = {.id = "blosc-lz4", .level = 5},
+                                            .extendable = true});
+    ext->append(Array::from_values<float>(std::vector<float>(1050, 2.5F)));
+    // Partial edge chunks on both axes, some chunks never written.
+    auto grid = root->create_dataset("grid", {.dtype = DType::float32(),
+                                              .shape = Shape{10, 7},
+                                              .chunks = {3, 4},
+                                              .codec = {.id = "gzip", .level = 1},
+                                              .fill_value = -1});
+    grid->write(
+        Selection::parse("0:6, 0:4"),
+        Array::from_values<float>(std::vector<float>(grid_values.begin(), grid_values.begin() + 24))
+            .reshaped(Shape{6, 4}));
+    grid->write(Selection::parse("9:10, 4:7"),
+                Array::from_values<float>(std::vector<float>{7, 8, 9}).reshaped(Shape{1, 3}));
+    // 5,000 chunks: a B-tree of several levels.
+    root->create_dataset_from("many",
+                              {.dtype = DType::int32(), .shape = Shape{10000}, .chunks = {2}},
+                              Array::from_values<std::int32_t>(many));
+    store->close();
+  }
+  EXPECT_EQ(expect_index_as_libhdf5(file, "ext"), 11U);
+  EXPECT_EQ(expect_index_as_libhdf5(file, "grid"), 3U);
+  EXPECT_EQ(expect_index_as_libhdf5(file, "many"), 5000U);
+  // More chunks than allowed, and a dataset that is not chunked, are declined.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_FALSE(read_hdf5_chunk_index(fd, object_header(file, "many"), 4999));
+  EXPECT_TRUE(read_hdf5_chunk_index(fd, object_header(file, "many"), 5000));
+  ::close(fd);
+
+  // Read through a store opened for reading, which uses the index read at
+  // once: the same values, fill where never written.
+  auto store = Store::open(file, "r");
+  auto grid = store->root()->open_dataset("grid")->read();
+  const auto* g = reinterpret_cast<const float*>(grid.data());
+  for (int r = 0; r < 10; ++r) {
+    for (int c = 0; c < 7; ++c) {
+      const float expected = r < 6 && c < 4     ? grid_values[static_cast<std::size_t>(r * 4 + c)]
+                             : r == 9 && c >= 4 ? static_cast<float>(c + 3)
+                                                : -1.0F;
+      EXPECT_EQ(g[r * 7 + c], expected) << r << "," << c;
+    }
+  }
+  auto read_many = store->root()->open_dataset("many")->read();
+  EXPECT_EQ(std::memcmp(read_many.data(), many.data(), many.size() * 4), 0);
+  auto tail = store->root()->open_dataset("ext")->read(Selection::parse("1000:1050"));
+  EXPECT_EQ(tail.shape(), Shape{50});
+  EXPECT_EQ(reinterpret_cast<const float*>(tail.data())[49], 2.5F);
+}
+
+TEST(Hdf5ChunkIndex, AfterAUserBlockAndNotInTheLatestFormat) {
+  TempDir dir;
+  const auto write = [](const std::filesystem::path& file, hid_t fcpl, hid_t fapl) {
+    const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
+    const hsize_t dims = 1000, max = H5S_UNLIMITED, chunk = 64;
+    const hid_t space = H5Screate_simple(1, &dims, &max);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, 4);
+    const hid_t d = H5Dcreate2(f, "x", H5T_STD_I64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    std::vector<std::int64_t> v(dims);
+    std::iota(v.begin(), v.end(), 0);
+    H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Fclose(f);
+  };
+  const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  H5Pset_userblock(fcpl, 1024);
+  write(dir / "userblock.h5", fcpl, H5P_DEFAULT);
+  H5Pclose(fcpl);
+  EXPECT_EQ(expect_index_as_libhdf5(dir / "userblock.h5", "x"), 16U);
+  {
+    auto store = Store::open(dir / "userblock.h5", "r");
+    auto x = store->root()->open_dataset("x")->read();
+    EXPECT_EQ(reinterpret_cast<const std::int64_t*>(x.data())[999], 999);
+  }
+  // libver="latest" indexes this dataset with an extensible array: left to
+  // libhdf5's lookups.
+  const hid_t latest = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_libver_bounds(latest, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  write(dir / "latest.h5", H5P_DEFAULT, latest);
+  H5Pclose(latest);
+  EXPECT_FALSE(chunk_index(dir / "latest.h5", "x"));
+  auto store = Store::open(dir / "latest.h5", "r");
+  auto x = store->root()->open_dataset("x")->read();
+  EXPECT_EQ(reinterpret_cast<const std::int64_t*>(x.data())[999], 999);
+}
+
+TEST(Hdf5ChunkIndex, DamagedBytesAreDeclinedNotRead) {
+  TempDir dir;
+  const auto file = dir / "small.h5";
+  {
+    auto store = Store::open(file, "w");
+    store->root()->create_dataset_from(
+        "x", {.dtype = DType::int16(), .shape = Shape{40}, .chunks = {4}},
+        Array::from_values<std::int16_t>(std::vector<std::int16_t>(40, 3)));
+    store->close();
+  }
+  const std::uint64_t header = object_header(file, "x");
+  std::ifstream in(file, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  const auto parse = [&](const std::vector<char>& b) {
+    return parse_hdf5_chunk_index(std::as_bytes(std::span(b.data(), b.size())), header, 1000);
+  };
+  ASSERT_EQ(parse(bytes)->chunks.size(), 10U);
+  for (std::size_t n = 0; n < bytes.size(); n += 5) {
+    const auto cut = parse(std::vector<char>(bytes.begin(), bytes.begin() + static_cast<long>(n)));
+    if (cut) {
+      EXPECT_LE(cut->chunks.size(), 10U);
+    }
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x5a);
+    const auto index = parse(damaged);
+    if (index) {
+      EXPECT_LE(index->chunks.size(), 10U) << i;
+    }
   }
 }
 

@@ -61,4 +61,29 @@ std::optional<Hdf5TreeNode> parse_hdf5_tree(std::span<const std::byte> file,
 std::optional<Hdf5TreeNode> read_hdf5_tree(const std::filesystem::path& path,
                                            const Hdf5TreeOptions& options = {});
 
+// One stored chunk of a chunked dataset, as the dataset's chunk index lists it.
+struct Hdf5StoredChunk {
+  std::vector<std::uint64_t> offset;  // the element offset of its first element, per axis
+  std::uint64_t address = 0;          // relative to the base address, as libhdf5 gives it
+  std::uint64_t size = 0;             // stored (filtered) bytes
+  std::uint32_t filter_mask = 0;      // filters skipped for this chunk
+};
+
+struct Hdf5ChunkIndex {
+  std::vector<std::uint64_t> chunk_shape;  // per axis, in elements
+  std::vector<Hdf5StoredChunk> chunks;     // every stored chunk, in index order
+};
+
+// The whole chunk index of the dataset whose object header lies at address
+// `object_header` (as H5Oget_info gives it), read in one walk rather than a
+// libhdf5 lookup per chunk. Version 1 B-tree indexes (layout message version
+// 3: what libhdf5 writes unless asked for the latest format) only; any other
+// index, more than `max_chunks` chunks, or any damage gives std::nullopt.
+std::optional<Hdf5ChunkIndex> parse_hdf5_chunk_index(std::span<const std::byte> file,
+                                                     std::uint64_t object_header,
+                                                     std::size_t max_chunks);
+// The same, reading the file open on `fd` piece by piece.
+std::optional<Hdf5ChunkIndex> read_hdf5_chunk_index(int fd, std::uint64_t object_header,
+                                                    std::size_t max_chunks);
+
 }  // namespace larder::store
