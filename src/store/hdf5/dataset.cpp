@@ -40,9 +40,8 @@
 namespace larder::store::hdf5 {
 namespace {
 
-constexpr std::size_t kBatchBytes = std::size_t{64} << 20;   // raw chunks read per lock hold
-constexpr std::size_t kMaxLocations = std::size_t{1} << 20;  // chunk locations remembered
-constexpr std::int64_t kIndexAtOnce = 4096;  // chunks whose index is read at the first lookup
+constexpr std::size_t kBatchBytes = std::size_t{64} << 20;        // raw chunks read per lock hold
+constexpr std::size_t kMaxLocations = std::size_t{1} << 20;       // chunk locations remembered
 constexpr std::size_t kStoredSlackBytes = std::size_t{64} << 10;  // codec headers, at most
 
 std::vector<hsize_t> to_hsize(std::span<const std::int64_t> v) {
@@ -696,21 +695,20 @@ class Hdf5Dataset final : public Dataset {
     if (remember) {
       if (locations_.size() >= kMaxLocations) locations_.clear();
       locations_.emplace(key, where);
-      ++lookups_;
     }
     return where;
   }
 
   // Whether locations_ holds the dataset's whole chunk index, read at once
-  // from the file (store/hdf5_tree.h) instead of asking libhdf5 chunk by
-  // chunk: about 15 us each, as long as a 256 KiB chunk takes to copy. A
-  // small index is read at the first lookup; a large one once the lookups
-  // have cost about what reading it would (a B-tree leaf lists up to 64
-  // chunks), so a few point reads of a huge dataset never pay for it. Files
-  // whose index is not a version 1 B-tree keep the lookups. The caller holds
-  // the lock; reading only, and only chunks in this store's own file.
+  // from the file (store/hdf5_tree.h) at the first lookup. libhdf5 1.10.8
+  // answers H5Dget_chunk_info_by_coord by iterating over the whole index (14
+  // us per lookup at 2,000 chunks, 60 at 8,000), so reading the index once
+  // costs about what a single lookup does. Files whose index is not a
+  // version 1 B-tree, and indexes of more than kMaxLocations chunks, keep
+  // the lookups. The caller holds the lock; reading only, and only chunks in
+  // this store's own file.
   bool whole_index() {
-    if (index_ != Index::partial) return index_ == Index::whole;
+    if (index_ != Index::unread) return index_ == Index::whole;
     std::int64_t total = 1;
     for (std::size_t a = 0; a < shape_.rank(); ++a) {
       total *= std::max<std::int64_t>((shape_[a] + chunks_[a] - 1) / chunks_[a], 1);
@@ -719,7 +717,6 @@ class Hdf5Dataset final : public Dataset {
         return false;
       }
     }
-    if (total > kIndexAtOnce && lookups_ < total / 64) return false;
     index_ = Index::unreadable;
     if (!chunk_base()) return false;
     data_fd();
@@ -1756,8 +1753,7 @@ class Hdf5Dataset final : public Dataset {
   bool buffered_writes_ = false;             // written through H5Dwrite since the last H5Dflush
   std::optional<std::optional<std::uint64_t>> chunk_base_;  // once known, see chunk_base()
   std::unordered_map<std::int64_t, Location> locations_;    // by chunk_key, see locate()
-  enum class Index { partial, whole, unreadable } index_ = Index::partial;  // see whole_index()
-  std::int64_t lookups_ = 0;  // chunks located through libhdf5
+  enum class Index { unread, whole, unreadable } index_ = Index::unread;  // see whole_index()
   // Append state (see "crash-safe appends").
   bool journaled_ = false;  // appends commit through journal_ (set on open)
   std::unique_ptr<AppendJournal> journal_;
